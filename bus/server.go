@@ -1,0 +1,193 @@
+// Package bus is the van's server: the crew API the tablets talk to, device
+// pairing, and the local store that keeps every record until the office has
+// acknowledged it.
+package bus
+
+import (
+	"context"
+	"crypto/sha256"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/url"
+	"sync"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/recover"
+)
+
+// Defaults for Config.
+const (
+	DefaultAddr      = "127.0.0.1:8080"
+	DefaultDataDir   = "infobus-data/bus"
+	DefaultBodyLimit = 128 << 10 // the largest valid visit is about 64 KiB
+)
+
+// Setting keys the server keeps in its database.
+const settingPublicURL = "public_url"
+
+// Config holds the bus server's settings.
+type Config struct {
+	Addr      string // listen address
+	DataDir   string // holds bus.db
+	PublicURL string // the URL tablets reach the bus on; derived from Addr when empty
+	BodyLimit int    // bytes
+	Version   string // shown on /healthz
+}
+
+// Validate fills defaults and checks settings that depend on each other.
+func (c *Config) Validate() error {
+	if c.Addr == "" {
+		c.Addr = DefaultAddr
+	}
+	if c.DataDir == "" {
+		c.DataDir = DefaultDataDir
+	}
+	if c.BodyLimit == 0 {
+		c.BodyLimit = DefaultBodyLimit
+	}
+	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
+		return fmt.Errorf("--addr %q: must be host:port, like %s", c.Addr, DefaultAddr)
+	}
+	if c.PublicURL != "" {
+		u, err := url.Parse(c.PublicURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return fmt.Errorf("--public-url %q: must be an http or https URL", c.PublicURL)
+		}
+	}
+	if c.BodyLimit < 1<<10 {
+		return fmt.Errorf("body limit %d: must be at least 1024 bytes", c.BodyLimit)
+	}
+	return nil
+}
+
+// Server is the bus's HTTP server.
+type Server struct {
+	cfg     Config
+	store   *Store
+	log     *slog.Logger
+	app     *fiber.App
+	devices deviceCache
+}
+
+// NewServer wires the crew API onto store. cfg must have passed Validate.
+func NewServer(cfg Config, store *Store, log *slog.Logger) *Server {
+	s := &Server{cfg: cfg, store: store, log: log}
+	s.devices.store = store
+	s.app = fiber.New(fiber.Config{
+		AppName:               "infobus bus",
+		DisableStartupMessage: true,
+		BodyLimit:             cfg.BodyLimit,
+		ReadTimeout:           30 * time.Second,
+		WriteTimeout:          30 * time.Second,
+		IdleTimeout:           2 * time.Minute,
+		ErrorHandler:          s.handleError,
+	})
+	s.routes()
+	return s
+}
+
+// App returns the Fiber app, for tests that call app.Test.
+func (s *Server) App() *fiber.App { return s.app }
+
+// Serve answers requests on ln until Shutdown.
+func (s *Server) Serve(ln net.Listener) error {
+	return s.app.Listener(ln)
+}
+
+// Shutdown stops taking connections and waits for requests in flight.
+func (s *Server) Shutdown(ctx context.Context) error {
+	return s.app.ShutdownWithContext(ctx)
+}
+
+// PublicURL is the URL the server tells tablets to use: the configured one,
+// or one made from the address it listens on.
+func PublicURL(cfg Config, ln net.Addr) string {
+	if cfg.PublicURL != "" {
+		return cfg.PublicURL
+	}
+	return "http://" + ln.String()
+}
+
+// RecordPublicURL stores the URL the server is reached on, so that
+// `infobus bus pair` can print links that work while the server runs.
+func (s *Server) RecordPublicURL(ctx context.Context, u string) error {
+	return s.store.PutSetting(ctx, settingPublicURL, u)
+}
+
+const localDevice = "device"
+
+func (s *Server) routes() {
+	s.app.Use(s.logRequest)
+	s.app.Use(recover.New())
+
+	s.app.Get("/healthz", s.handleHealth)
+
+	api := s.app.Group("/api")
+	api.Get("/reference", s.handleReference)
+	api.Post("/pair", s.handlePair)
+	api.Put("/visits/:id", s.requireDevice, s.handleVisitPut)
+	api.Get("/visits/:id", s.requireDevice, s.handleVisitGet)
+	api.Get("/visits", s.requireDevice, s.handleVisitList)
+	api.Get("/sync/status", s.requireDevice, s.handleSyncStatus)
+
+	s.app.Use(func(c *fiber.Ctx) error { return fiber.ErrNotFound })
+}
+
+func (s *Server) handleHealth(c *fiber.Ctx) error {
+	return c.JSON(fiber.Map{"status": "ok", "version": s.cfg.Version})
+}
+
+// logRequest logs each request at a level matching its outcome; successful
+// ones only at debug, so that a busy bus does not spend its time logging.
+func (s *Server) logRequest(c *fiber.Ctx) error {
+	start := time.Now()
+	err := c.Next()
+	if err != nil {
+		// Let the error handler write the response first, so the status is right.
+		if herr := s.app.ErrorHandler(c, err); herr != nil {
+			return herr
+		}
+	}
+	status := c.Response().StatusCode()
+	level := slog.LevelDebug
+	if status >= 400 {
+		level = slog.LevelInfo
+	}
+	ctx := c.UserContext()
+	if s.log.Enabled(ctx, level) {
+		s.log.Log(ctx, level, "request", "method", c.Method(), "path", c.Path(), "status", status, "duration", time.Since(start))
+	}
+	return nil
+}
+
+// deviceCache remembers which device a token belongs to, so that the hot
+// path does not query SQLite on every request. Tokens are only ever added
+// (pairing); nothing can revoke one yet.
+type deviceCache struct {
+	store *Store
+	mu    sync.RWMutex
+	ids   map[[32]byte]string
+}
+
+func (d *deviceCache) lookup(ctx context.Context, token string) (string, error) {
+	key := sha256.Sum256([]byte(token))
+	d.mu.RLock()
+	id, ok := d.ids[key]
+	d.mu.RUnlock()
+	if ok {
+		return id, nil
+	}
+	id, err := d.store.DeviceByToken(ctx, token)
+	if err != nil {
+		return "", err
+	}
+	d.mu.Lock()
+	if d.ids == nil {
+		d.ids = map[[32]byte]string{}
+	}
+	d.ids[key] = id
+	d.mu.Unlock()
+	return id, nil
+}

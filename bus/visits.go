@@ -1,0 +1,116 @@
+package bus
+
+import (
+	"strconv"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+
+	"infobus/schema"
+)
+
+// List limits for GET /api/visits.
+const (
+	DefaultListLimit = 100
+	MaxListLimit     = 1000
+	maxQueryLength   = 200
+)
+
+func (s *Server) handleVisitPut(c *fiber.Ctx) error {
+	// A tablet may send back a record as it read it, read-only fields
+	// included; those are accepted and ignored.
+	var in VisitView
+	if err := decodeJSON(c.Body(), &in); err != nil {
+		return err
+	}
+	v := &in.Visit
+	pathID := strings.ToLower(c.Params("id"))
+	if v.ID == "" {
+		v.ID = pathID
+	}
+	v.Normalize()
+	if v.ID != pathID {
+		return fieldError("id", "must match the id in the URL", "moet gelijk zijn aan het id in het adres")
+	}
+	if v.DeviceID == "" {
+		v.DeviceID = c.Locals(localDevice).(string)
+	}
+	// The bus speaks for itself: what a tablet puts in server-owned fields
+	// does not count.
+	v.BusID = ""
+	if err := v.Validate(); err != nil {
+		return err
+	}
+	result, seq, err := s.store.PutVisit(c.UserContext(), v)
+	if err != nil {
+		return err
+	}
+	if result == Created {
+		// A new visit has no office status yet: the answer needs no read.
+		created := v.CrewOwned()
+		created.ReceivedAt = v.ReceivedAt
+		return c.Status(fiber.StatusCreated).JSON(VisitView{Visit: created, Seq: seq, State: StateBus})
+	}
+	view, err := s.store.FindVisitByID(c.UserContext(), v.ID)
+	if err != nil {
+		return err
+	}
+	return c.JSON(view)
+}
+
+func (s *Server) handleVisitGet(c *fiber.Ctx) error {
+	view, err := s.store.FindVisitByID(c.UserContext(), strings.ToLower(c.Params("id")))
+	if err != nil {
+		return err
+	}
+	return c.JSON(view)
+}
+
+type visitList struct {
+	Visits []VisitView `json:"visits"`
+	Seq    int64       `json:"seq"`  // the change counter when the list was read: the next since
+	More   bool        `json:"more"` // more visits matched than limit
+}
+
+func (s *Server) handleVisitList(c *fiber.Ctx) error {
+	f := VisitFilter{Limit: DefaultListLimit}
+	var err error
+	if raw := c.Query("since"); raw != "" {
+		if f.Since, err = strconv.ParseInt(raw, 10, 64); err != nil || f.Since < 0 {
+			return fieldError("since", "must be a whole number, 0 or more", "moet een heel getal zijn, 0 of meer")
+		}
+	}
+	if raw := c.Query("limit"); raw != "" {
+		if f.Limit, err = strconv.Atoi(raw); err != nil || f.Limit < 1 || f.Limit > MaxListLimit {
+			return fieldError("limit", "must be a whole number from 1 to 1000", "moet een heel getal van 1 tot en met 1000 zijn")
+		}
+	}
+	if f.Wijk = strings.ToUpper(strings.TrimSpace(c.Query("wijk"))); f.Wijk != "" {
+		if _, ok := schema.Ref.Wijk(f.Wijk); !ok {
+			return fieldError("wijk", "must be a CBS wijk code of The Hague (WK051801–WK051844)", "moet een CBS-wijkcode van Den Haag zijn (WK051801–WK051844)")
+		}
+	}
+	if f.Query = c.Query("q"); len([]rune(f.Query)) > maxQueryLength {
+		return fieldError("q", "must be at most 200 characters", "mag hoogstens 200 tekens lang zijn")
+	}
+	// Read the counter first: a change that lands between the two reads is
+	// then seen again next time rather than missed.
+	seq, err := s.store.LatestSeq(c.UserContext())
+	if err != nil {
+		return err
+	}
+	visits, more, err := s.store.FindVisits(c.UserContext(), f)
+	if err != nil {
+		return err
+	}
+	if visits == nil {
+		visits = []VisitView{}
+	}
+	return c.JSON(visitList{Visits: visits, Seq: seq, More: more})
+}
+
+func (s *Server) handleReference(c *fiber.Ctx) error {
+	// The lists change only with the binary.
+	c.Set(fiber.HeaderCacheControl, "public, max-age=3600")
+	return c.JSON(schema.Ref)
+}

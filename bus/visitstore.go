@@ -1,0 +1,301 @@
+package bus
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"infobus/schema"
+)
+
+// Where a record is, as the crew see it.
+const (
+	StateBus     = "bus"     // on the bus, not yet acknowledged by the office
+	StateOffice  = "office"  // the office has it
+	StateHandled = "handled" // the office has it and closed every follow-up
+)
+
+// VisitView is a visit as the bus shows it to the crew: the record, with
+// each follow-up's status as last pulled from the office, plus where it is.
+type VisitView struct {
+	schema.Visit
+	Seq   int64  `json:"seq"`
+	State string `json:"state"`
+}
+
+// RevError says why a PUT was refused for its rev, and which rev the bus has.
+type RevError struct {
+	Err        error // ErrConflict or ErrStale
+	CurrentRev int64
+}
+
+func (e *RevError) Error() string {
+	return fmt.Sprintf("%v: the bus has rev %d", e.Err, e.CurrentRev)
+}
+
+func (e *RevError) Unwrap() error { return e.Err }
+
+// PutResult says what PutVisit did.
+type PutResult int
+
+// Outcomes of PutVisit.
+const (
+	Created PutResult = iota
+	Updated
+	Replayed // same id, rev and content as stored: nothing written
+)
+
+const (
+	// The upsert lets the UNIQUE primary key decide between insert and
+	// update; the WHERE makes an equal or older rev a no-op that returns no
+	// row, which PutVisit then classifies.
+	queryVisitUpsert = `
+INSERT INTO visits (id, rev, seq, crew_seq, created_seq, crew_hash, body, wijk, search, device_id, received_at, deleted)
+VALUES (?1, ?2, ?3, ?3, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+ON CONFLICT (id) DO UPDATE SET
+    rev = excluded.rev, seq = excluded.seq, crew_seq = excluded.crew_seq,
+    crew_hash = excluded.crew_hash, body = excluded.body, wijk = excluded.wijk,
+    search = excluded.search, device_id = excluded.device_id,
+    received_at = excluded.received_at, deleted = excluded.deleted
+WHERE excluded.rev > visits.rev
+RETURNING created_seq`
+	queryCounter         = `SELECT seq FROM changes WHERE id = 1`
+	queryCounterSet      = `UPDATE changes SET seq = ?1 WHERE id = 1`
+	queryVisitRevAndHash = `SELECT rev, crew_hash FROM visits WHERE id = ?`
+	queryVisitByID       = `SELECT body, seq, crew_seq, received_at FROM visits WHERE id = ?`
+	queryVisits          = `
+SELECT body, seq, crew_seq, received_at FROM visits
+WHERE seq > ?1 AND (?2 = '' OR wijk = ?2) AND (?3 = '' OR search LIKE ?3 ESCAPE '\')
+  AND (?1 > 0 OR deleted = 0)
+ORDER BY seq DESC LIMIT ?4`
+	queryAckedSeq        = `SELECT acked_seq FROM sync_state WHERE id = 1`
+	queryFollowUpsStatus = `SELECT followup_id, status, resolution, status_rev, status_at FROM followup_status WHERE visit_id IN (%s)`
+)
+
+// PutVisit stores a visit the crew sent, creating or updating it by (id,
+// rev), and returns what it did and the visit's new seq. v must be
+// normalized and valid; PutVisit sets its ReceivedAt when it writes. An identical replay of the stored
+// rev is answered as Replayed; the same rev with other content is a
+// *RevError wrapping ErrConflict, an older rev one wrapping ErrStale.
+func (s *Store) PutVisit(ctx context.Context, v *schema.Visit) (PutResult, int64, error) {
+	crew := v.CrewOwned()
+	body, err := json.Marshal(&crew)
+	if err != nil {
+		return 0, 0, err
+	}
+	hash := sha256.Sum256(body)
+	receivedAt := timestamp(s.now())
+	var (
+		result PutResult
+		seq    int64
+	)
+	err = s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		if err := tx.QueryRowContext(ctx, queryCounter).Scan(&seq); err != nil {
+			return err
+		}
+		seq++
+		var createdSeq int64
+		err := tx.QueryRowContext(ctx, queryVisitUpsert,
+			v.ID, v.Rev, seq, hash[:], body, v.Wijk, searchText(v), v.DeviceID, receivedAt, v.Deleted,
+		).Scan(&createdSeq)
+		switch {
+		case err == nil:
+			result = Updated
+			if createdSeq == seq {
+				result = Created
+			}
+			_, err = tx.ExecContext(ctx, queryCounterSet, seq)
+			return err
+		case !errors.Is(err, sql.ErrNoRows):
+			return err
+		}
+		var (
+			storedRev  int64
+			storedHash []byte
+		)
+		if err := tx.QueryRowContext(ctx, queryVisitRevAndHash, v.ID).Scan(&storedRev, &storedHash); err != nil {
+			return err
+		}
+		switch {
+		case storedRev == v.Rev && bytes.Equal(storedHash, hash[:]):
+			result, seq = Replayed, 0
+			return nil
+		case storedRev == v.Rev:
+			return &RevError{Err: ErrConflict, CurrentRev: storedRev}
+		default:
+			return &RevError{Err: ErrStale, CurrentRev: storedRev}
+		}
+	})
+	if err != nil {
+		return 0, 0, err
+	}
+	if result != Replayed {
+		v.ReceivedAt = receivedAt
+	}
+	return result, seq, nil
+}
+
+// searchText is what ?q= matches against: lower case, so that the query
+// needs no collation that SQLite lacks for non-ASCII letters.
+func searchText(v *schema.Visit) string {
+	a := v.Business.Address
+	parts := []string{v.Business.Name, v.Business.KvK, a.Street, a.Number, a.Postcode, schema.FormatPostcode(a.Postcode), a.City, v.Stop, v.Crew, v.Notes}
+	if v.Contact != nil {
+		parts = append(parts, v.Contact.Name)
+	}
+	return strings.ToLower(strings.Join(parts, "\x1f"))
+}
+
+// FindVisitByID returns a visit with its follow-ups' status, or ErrNotFound.
+func (s *Store) FindVisitByID(ctx context.Context, id string) (*VisitView, error) {
+	views, err := s.scanVisits(ctx, queryVisitByID, id)
+	if err != nil {
+		return nil, err
+	}
+	if len(views) == 0 {
+		return nil, ErrNotFound
+	}
+	return &views[0], nil
+}
+
+// VisitFilter selects visits for the crew's list.
+type VisitFilter struct {
+	Since int64  // only visits changed after this seq; 0 for all (without deleted ones)
+	Wijk  string // CBS wijk code, or "" for all
+	Query string // free text in name, KvK, address, stop, crew, notes
+	Limit int
+}
+
+// FindVisits returns the visits that match f, newest change first, and
+// whether more matched than f.Limit.
+func (s *Store) FindVisits(ctx context.Context, f VisitFilter) ([]VisitView, bool, error) {
+	like := ""
+	if q := strings.ToLower(strings.TrimSpace(f.Query)); q != "" {
+		like = "%" + strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(q) + "%"
+	}
+	views, err := s.scanVisits(ctx, queryVisits, f.Since, f.Wijk, like, f.Limit+1)
+	if err != nil {
+		return nil, false, err
+	}
+	if len(views) > f.Limit {
+		return views[:f.Limit], true, nil
+	}
+	return views, false, nil
+}
+
+// LatestSeq returns the change counter: every change a tablet can see has a
+// seq at most this.
+func (s *Store) LatestSeq(ctx context.Context) (int64, error) {
+	var seq int64
+	err := s.db.Read.QueryRowContext(ctx, queryCounter).Scan(&seq)
+	return seq, err
+}
+
+// scanVisits runs a visit query in one read transaction, so that the
+// visits, their follow-ups' status and the sync cursor agree.
+func (s *Store) scanVisits(ctx context.Context, query string, args ...any) ([]VisitView, error) {
+	tx, err := s.db.Read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	var acked int64
+	if err := tx.QueryRowContext(ctx, queryAckedSeq).Scan(&acked); err != nil {
+		return nil, err
+	}
+	rows, err := tx.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var (
+		views   []VisitView
+		crewSeq []int64
+	)
+	for rows.Next() {
+		var (
+			view VisitView
+			body []byte
+			cs   int64
+		)
+		if err := rows.Scan(&body, &view.Seq, &cs, &view.ReceivedAt); err != nil {
+			return nil, err
+		}
+		if err := json.Unmarshal(body, &view.Visit); err != nil {
+			return nil, fmt.Errorf("visit at seq %d: %w", view.Seq, err)
+		}
+		views = append(views, view)
+		crewSeq = append(crewSeq, cs)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if err := addFollowUpStatus(ctx, tx, views); err != nil {
+		return nil, err
+	}
+	for i := range views {
+		views[i].State = visitState(&views[i].Visit, crewSeq[i] <= acked)
+	}
+	return views, nil
+}
+
+func addFollowUpStatus(ctx context.Context, tx *sql.Tx, views []VisitView) error {
+	var ids []any
+	for _, v := range views {
+		if len(v.FollowUps) > 0 {
+			ids = append(ids, v.ID)
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	query := fmt.Sprintf(queryFollowUpsStatus, strings.TrimSuffix(strings.Repeat("?,", len(ids)), ","))
+	rows, err := tx.QueryContext(ctx, query, ids...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	status := map[string]schema.FollowUpStatus{}
+	for rows.Next() {
+		var (
+			id string
+			st schema.FollowUpStatus
+		)
+		if err := rows.Scan(&id, &st.Status, &st.Resolution, &st.StatusRev, &st.StatusAt); err != nil {
+			return err
+		}
+		status[id] = st
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for i := range views {
+		for j := range views[i].FollowUps {
+			f := &views[i].FollowUps[j]
+			f.FollowUpStatus = status[f.ID]
+		}
+	}
+	return nil
+}
+
+// visitState tells the crew where a visit is. A visit is handled once the
+// office has it and has closed every follow-up it asked for.
+func visitState(v *schema.Visit, atOffice bool) string {
+	if !atOffice {
+		return StateBus
+	}
+	if len(v.FollowUps) == 0 {
+		return StateOffice
+	}
+	for _, f := range v.FollowUps {
+		if f.Status != schema.StatusDone && f.Status != schema.StatusCancelled {
+			return StateOffice
+		}
+	}
+	return StateHandled
+}

@@ -1,0 +1,177 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/skip2/go-qrcode"
+
+	"infobus/bus"
+)
+
+// shutdownGrace is how long requests in flight get to finish on shutdown.
+const shutdownGrace = 10 * time.Second
+
+// BusMain runs a bus server. End-to-end tests use it as the binary does.
+type BusMain struct {
+	Config bus.Config
+	Log    *slog.Logger
+
+	Store  *bus.Store
+	server *bus.Server
+	ln     net.Listener
+	served chan error
+	// URL is where the server answers, known once Run has returned.
+	URL string
+}
+
+// Run opens the store and starts serving; it returns once the server
+// listens. Stop it with Close.
+func (m *BusMain) Run(ctx context.Context) error {
+	if err := m.Config.Validate(); err != nil {
+		return &usageError{err.Error()}
+	}
+	if err := checkDataDir(m.Config.DataDir); err != nil {
+		return err
+	}
+	store, err := bus.OpenStore(ctx, m.Config.DataDir, m.Log, nil)
+	if err != nil {
+		return &usageError{fmt.Sprintf("data dir %s: %v", m.Config.DataDir, err)}
+	}
+	ln, err := net.Listen("tcp", m.Config.Addr)
+	if err != nil {
+		store.Close()
+		return &usageError{fmt.Sprintf("--addr %s: %v", m.Config.Addr, err)}
+	}
+	m.Store, m.ln = store, ln
+	m.server = bus.NewServer(m.Config, store, m.Log)
+	m.URL = bus.PublicURL(m.Config, ln.Addr())
+	if err := m.server.RecordPublicURL(ctx, m.URL); err != nil {
+		m.Close()
+		return err
+	}
+	m.served = make(chan error, 1)
+	go func() { m.served <- m.server.Serve(ln) }()
+	m.Log.Info("bus listening", "url", m.URL, "data", m.Config.DataDir, "version", m.Config.Version)
+	return nil
+}
+
+// Done is closed when the server stops on its own; it yields the reason.
+func (m *BusMain) Done() <-chan error { return m.served }
+
+// Close lets requests in flight finish, then closes the database cleanly.
+func (m *BusMain) Close() error {
+	var errs []error
+	if m.server != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+		errs = append(errs, m.server.Shutdown(ctx))
+		cancel()
+	}
+	if m.Store != nil {
+		errs = append(errs, m.Store.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// checkDataDir makes sure dir exists and takes files, so that a typo or a
+// read-only mount is reported at start, not at the first visit.
+func checkDataDir(dir string) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return usagef("data dir %s is not usable: %v", dir, err)
+	}
+	f, err := os.CreateTemp(dir, ".write-check-*")
+	if err != nil {
+		return usagef("data dir %s is not writable: %v", dir, err)
+	}
+	name := f.Name()
+	f.Close()
+	return os.Remove(name)
+}
+
+func busFlags(name string, stderr io.Writer, cfg *bus.Config, level *logLevel) *flag.FlagSet {
+	fs := newFlagSet(name, stderr)
+	fs.StringVar(&cfg.Addr, "addr", bus.DefaultAddr, "address to listen on")
+	fs.StringVar(&cfg.DataDir, "data", bus.DefaultDataDir, "directory for the bus database")
+	fs.StringVar(&cfg.PublicURL, "public-url", "", "URL tablets reach the bus on (default: from --addr)")
+	fs.Var(level, "log-level", "debug, info, warn or error")
+	return fs
+}
+
+func runBus(ctx context.Context, args []string, stderr io.Writer) error {
+	m := BusMain{Config: bus.Config{Version: version}}
+	level := &logLevel{slog.LevelInfo}
+	if err := parseFlags(busFlags("bus", stderr, &m.Config, level), args); err != nil {
+		return err
+	}
+	m.Log = newLogger(stderr, level.Level)
+	if err := m.Run(ctx); err != nil {
+		return err
+	}
+	var served error
+	select {
+	case <-ctx.Done():
+		m.Log.Info("shutting down")
+	case served = <-m.Done():
+	}
+	return errors.Join(served, m.Close())
+}
+
+func runPair(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("bus pair", stderr)
+	dataDir := fs.String("data", bus.DefaultDataDir, "the bus's data directory")
+	base := fs.String("url", "", "URL tablets reach the bus on (default: the one the running bus recorded)")
+	asJSON := fs.Bool("json", false, "print {url, pairing_code, expires_at} as JSON")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if err := checkDataDir(*dataDir); err != nil {
+		return err
+	}
+	store, err := bus.OpenStore(ctx, *dataDir, newLogger(stderr, slog.LevelWarn), nil)
+	if err != nil {
+		return usagef("data dir %s: %v", *dataDir, err)
+	}
+	defer store.Close()
+	if *base == "" {
+		*base, err = store.Setting(ctx, "public_url")
+		if errors.Is(err, bus.ErrNotFound) {
+			*base, err = "http://"+bus.DefaultAddr, nil
+		}
+		if err != nil {
+			return err
+		}
+	}
+	pc, err := store.NewPairingCode(ctx)
+	if err != nil {
+		return err
+	}
+	link := pairingURL(*base, pc.Code)
+	if *asJSON {
+		return json.NewEncoder(stdout).Encode(map[string]string{
+			"url": link, "pairing_code": pc.Code, "expires_at": pc.ExpiresAt.Format(time.RFC3339),
+		})
+	}
+	qr, err := qrcode.New(link, qrcode.Medium)
+	if err != nil {
+		return err
+	}
+	fmt.Fprint(stdout, qr.ToSmallString(false))
+	fmt.Fprintf(stdout, "\nScan this code with the tablet, or open:\n  %s\nPairing code: %s (valid until %s, once)\n",
+		link, pc.Code, pc.ExpiresAt.Local().Format("15:04"))
+	return nil
+}
+
+// pairingURL is the link in the pairing QR: the app reads the code from the
+// fragment, which never reaches a server log.
+func pairingURL(base, code string) string {
+	return strings.TrimSuffix(base, "/") + "/#pair=" + code
+}

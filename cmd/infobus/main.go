@@ -1,0 +1,125 @@
+// Command infobus runs the information bus: the van's server (bus), the
+// central office's server (office), and the tools around them.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+)
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = "dev"
+
+// usageError is a mistake in how the command was called: exit code 2.
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+func usagef(format string, args ...any) error {
+	return &usageError{fmt.Sprintf(format, args...)}
+}
+
+const usage = `infobus — the information bus's servers and tools
+
+Usage:
+  infobus demo [--bus-addr A] [--office-addr A] [--data DIR]   everything on loopback, for a first look
+  infobus bus [--addr A] [--data DIR] [--public-url URL]       the van's server
+  infobus bus pair [--data DIR] [--url URL] [--json]           a one-time code to pair a tablet
+  infobus version                                             print the version
+
+Every flag can also be set in the environment: --data is INFOBUS_DATA,
+--public-url is INFOBUS_PUBLIC_URL, and so on.
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	if err == nil {
+		return
+	}
+	fmt.Fprintln(os.Stderr, "infobus:", err)
+	var ue *usageError
+	if errors.As(err, &ue) || errors.Is(err, flag.ErrHelp) {
+		os.Exit(2)
+	}
+	os.Exit(1)
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return usagef("no command given")
+	}
+	switch args[0] {
+	case "bus":
+		if len(args) > 1 && args[1] == "pair" {
+			return runPair(ctx, args[2:], stdout, stderr)
+		}
+		return runBus(ctx, args[1:], stderr)
+	case "demo":
+		return runDemo(ctx, args[1:], stdout, stderr)
+	case "version", "--version", "-version":
+		fmt.Fprintln(stdout, "infobus", version)
+		return nil
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	fmt.Fprint(stderr, usage)
+	return usagef("unknown command %q", args[0])
+}
+
+// newFlagSet makes a flag set that reports errors instead of exiting, so
+// that main decides the exit code.
+func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	return fs
+}
+
+// parseFlags parses args, then takes every flag not given on the command
+// line from the environment: --sync-schedule from INFOBUS_SYNC_SCHEDULE.
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return usagef("%s: %v", fs.Name(), err)
+	}
+	if fs.NArg() > 0 {
+		return usagef("%s: unexpected argument %q", fs.Name(), fs.Arg(0))
+	}
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	var err error
+	fs.VisitAll(func(f *flag.Flag) {
+		if given[f.Name] || err != nil {
+			return
+		}
+		env := "INFOBUS_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
+		if v, ok := os.LookupEnv(env); ok {
+			if setErr := f.Value.Set(v); setErr != nil {
+				err = usagef("%s=%q: %v", env, v, setErr)
+			}
+		}
+	})
+	return err
+}
+
+// logLevel is a flag value for slog levels.
+type logLevel struct{ slog.Level }
+
+func (l *logLevel) Set(s string) error { return l.UnmarshalText([]byte(s)) }
+
+func newLogger(w io.Writer, level slog.Level) *slog.Logger {
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level}))
+}
