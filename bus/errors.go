@@ -96,10 +96,10 @@ func (s *Server) handleError(c *fiber.Ctx, err error) error {
 
 func (s *Server) errorResponse(c *fiber.Ctx, err error) (int, apiError) {
 	var (
-		ve  *schema.ValidationError
-		re  *RevError
-		br  *badRequest
-		fe  *fiber.Error
+		ve *schema.ValidationError
+		re *RevError
+		br *badRequest
+		fe *fiber.Error
 	)
 	switch {
 	case errors.As(err, &ve):
