@@ -34,6 +34,12 @@ type Config struct {
 	PublicURL string // the URL tablets reach the bus on; derived from Addr when empty
 	BodyLimit int    // bytes
 	Version   string // shown on /healthz
+	// TLSCert and TLSKey are a certificate chain and key (PEM files) to serve
+	// instead of the local CA's; both or neither.
+	TLSCert, TLSKey string
+	// TLS is the HTTPS material once the caller has opened it (OpenTLS); /setup
+	// shows its CA. Nil while the server speaks plain HTTP.
+	TLS *TLS
 }
 
 // Validate fills defaults and checks settings that depend on each other.
@@ -55,6 +61,9 @@ func (c *Config) Validate() error {
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			return fmt.Errorf("--public-url %q: must be an http or https URL", c.PublicURL)
 		}
+	}
+	if err := c.validateTLS(); err != nil {
+		return err
 	}
 	if c.BodyLimit < 1<<10 {
 		return fmt.Errorf("body limit %d: must be at least 1024 bytes", c.BodyLimit)
