@@ -141,6 +141,8 @@ func (s *Server) routes() {
 	api.Get("/visits", s.requireDevice, s.handleVisitList)
 	api.Get("/sync/status", s.requireDevice, s.handleSyncStatus)
 
+	s.app.Route("/setup", s.setupRoutes)
+
 	s.app.Use(func(c *fiber.Ctx) error { return fiber.ErrNotFound })
 }
 
