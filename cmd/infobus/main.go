@@ -31,7 +31,8 @@ const usage = `infobus — the information bus's servers and tools
 
 Usage:
   infobus demo [--bus-addr A] [--office-addr A] [--data DIR]   everything on loopback, for a first look
-  infobus bus [--addr A] [--data DIR] [--public-url URL]       the van's server
+  infobus bus [--addr A] [--data DIR] [--public-url URL]       the van's server; HTTPS off loopback
+              [--tls-cert FILE --tls-key FILE]                 (own CA, see /setup; or a provided certificate)
   infobus bus pair [--data DIR] [--url URL] [--json]           a one-time code to pair a tablet
   infobus version                                             print the version
 
