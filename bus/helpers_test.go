@@ -92,6 +92,9 @@ func (b *testBus) stop() {
 	if b.server == nil {
 		return
 	}
+	// fasthttp waits out its read timeout on keep-alive connections a client
+	// still holds; tests should not.
+	testClient.CloseIdleConnections()
 	if err := b.server.Shutdown(context.Background()); err != nil {
 		b.tb.Errorf("shutdown: %v", err)
 	}
@@ -205,4 +208,13 @@ func newVisit(tb testing.TB, n int) map[string]any {
 		"updated_at": "2026-11-26T14:07:00+01:00",
 		"deleted":    false,
 	}
+}
+
+func mustMarshal(tb testing.TB, v any) []byte {
+	tb.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return b
 }

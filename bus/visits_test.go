@@ -330,7 +330,6 @@ func TestVisitGetAndList(t *testing.T) {
 	}
 }
 
-
 func TestRoutesAnswerJSON(t *testing.T) {
 	b := mustStartBus(t, mustOpenStore(t, "", nil))
 	status, body := b.do(http.MethodGet, "/healthz", "", nil)
