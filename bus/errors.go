@@ -9,6 +9,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"unicode"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -60,7 +61,7 @@ func decodeJSON(body []byte, v any) error {
 	case errors.As(err, &syntax), errors.Is(err, io.ErrUnexpectedEOF):
 		return &badRequest{"body is not valid JSON: " + err.Error(), "de inhoud is geen geldige JSON"}
 	case errors.As(err, &typ):
-		field := typ.Field
+		field := wirePath(typ.Field)
 		if field == "" {
 			return &badRequest{"body must be a JSON object", "de inhoud moet een JSON-object zijn"}
 		}
@@ -70,6 +71,20 @@ func decodeJSON(body []byte, v any) error {
 		return fieldError(field, "is not a field of this record", "is geen veld van dit record")
 	}
 	return &badRequest{"body could not be read: " + err.Error(), "de inhoud kon niet worden gelezen"}
+}
+
+// wirePath turns the path encoding/json reports into the wire path: it
+// names embedded structs by their Go type ("Visit.rating"), which no client
+// knows; wire names are all snake_case, so capitalized parts are Go's.
+func wirePath(field string) string {
+	parts := strings.Split(field, ".")
+	out := parts[:0]
+	for _, p := range parts {
+		if p != "" && !unicode.IsUpper(rune(p[0])) {
+			out = append(out, p)
+		}
+	}
+	return strings.Join(out, ".")
 }
 
 func jsonKind(goKind string) string {

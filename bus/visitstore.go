@@ -101,7 +101,7 @@ func (s *Store) PutVisit(ctx context.Context, v *schema.Visit) (PutResult, int64
 		seq++
 		var createdSeq int64
 		err := tx.QueryRowContext(ctx, queryVisitUpsert,
-			v.ID, v.Rev, seq, hash[:], body, v.Wijk, searchText(v), v.DeviceID, receivedAt, v.Deleted,
+			v.ID, v.Rev, seq, hash[:], string(body), v.Wijk, searchText(v), v.DeviceID, receivedAt, v.Deleted,
 		).Scan(&createdSeq)
 		switch {
 		case err == nil:
