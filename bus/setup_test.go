@@ -6,7 +6,6 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -24,13 +23,9 @@ func setupServer(tb testing.TB, cfg Config, tl *TLS) *Server {
 	if err := cfg.Validate(); err != nil {
 		tb.Fatal(err)
 	}
-	log := slog.New(slog.DiscardHandler)
-	store, err := OpenStore(context.Background(), cfg.DataDir, log, nil)
-	if err != nil {
-		tb.Fatal(err)
-	}
+	store := mustOpenStore(tb, cfg.DataDir, nil)
 	tb.Cleanup(func() { store.Close() })
-	return NewServer(cfg, store, log)
+	return NewServer(cfg, store, testLogger(tb))
 }
 
 func TestSetupPage(t *testing.T) {
