@@ -15,6 +15,7 @@ const FU_FIELDS = ['kind', 'description', 'department', 'due_date', 'code'];
 let ctx = null; // {reference(), settings(), device(), saved(rec)}
 let current = null; // the record being edited (wire fields), or a new one
 let aside = null; // the bus's reason when the visit was set aside
+let state = ''; // where a stored visit is: tablet|bus|office|handled|set_aside
 let office = {}; // office status by follow-up id
 let consentAt = '';
 let visitedInput = '';
@@ -72,6 +73,7 @@ export async function open(id) {
   errors = {};
   aside = null;
   office = {};
+  state = '';
   let rec = null;
   if (id) {
     rec = await db.getVisit(id);
@@ -82,6 +84,7 @@ export async function open(id) {
     current = rec.visit;
     aside = rec.aside;
     office = rec.office || {};
+    state = rec.state;
   } else {
     current = {
       id: uuidv7(),
@@ -325,12 +328,12 @@ function renderNotice() {
     const msg = lang() === 'nl' ? aside.message_nl || aside.message : aside.message || aside.message_nl;
     n.hidden = false;
     n.dataset.kind = 'error';
-    n.textContent = `${t('form.setaside', { message: msg })} ${t('form.setaside.fix')}`;
+    n.textContent = `${t('form.setaside', { message: msg })}\n${t('form.setaside.fix')}`;
     return;
   }
-  n.hidden = true;
-  n.textContent = '';
   delete n.dataset.kind;
+  n.hidden = !state;
+  n.textContent = state ? t('form.state', { state: t(`state.${state}`) }) : '';
 }
 
 // The element that shows the error of a wire path: its field, or the

@@ -41,26 +41,32 @@ export async function refresh({ full = false } = {}) {
 
 /** Merges GET /api/visits?since=… into the stored visits. */
 export function pull(full = false) {
-  if (!pulling) {
-    pulling = (async () => {
-      try {
-        if (Date.now() - lastFull > FULL_PULL_MS) full = true;
-        const since = full ? 0 : (await db.get('cursor')) || 0;
-        const res = await api.listVisits(since, PAGE);
-        if (res.status !== 200 || !res.body || !Array.isArray(res.body.visits)) return;
-        if (await db.mergeViews(res.body.visits)) events.dispatchEvent(new Event('change'));
-        // With more, the rest are older changes than the newest PAGE: not
-        // the ones the crew look at today.
-        if (typeof res.body.seq === 'number') await db.set('cursor', res.body.seq);
-        if (full) lastFull = Date.now();
-      } catch (err) {
-        if (!(err instanceof api.NetworkError)) throw err;
-      } finally {
-        pulling = null;
-      }
-    })();
+  if (pulling) {
+    // One at a time; a full read asked for meanwhile still happens.
+    return full ? pulling.then(() => pull(true)) : pulling;
   }
+  pulling = pullOnce(full).finally(() => {
+    pulling = null;
+  });
   return pulling;
+}
+
+async function pullOnce(full) {
+  if (Date.now() - lastFull > FULL_PULL_MS) full = true;
+  const since = full ? 0 : (await db.get('cursor')) || 0;
+  let res;
+  try {
+    res = await api.listVisits(since, PAGE);
+  } catch (err) {
+    if (err instanceof api.NetworkError) return;
+    throw err;
+  }
+  if (res.status !== 200 || !res.body || !Array.isArray(res.body.visits)) return;
+  if (await db.mergeViews(res.body.visits)) events.dispatchEvent(new Event('change'));
+  // With more, the rest are older changes than the newest PAGE: not the
+  // ones the crew look at today.
+  if (typeof res.body.seq === 'number') await db.set('cursor', res.body.seq);
+  if (full) lastFull = Date.now();
 }
 
 /** Reads GET /api/sync/status and keeps the last answer. */

@@ -16,7 +16,8 @@ export function uuidv7() {
     ms = lastMs;
     b.set(lastTail, 6);
     for (let i = 15; i >= 6; i--) {
-      if (++b[i] !== 0) break; // a byte that wrapped to 0 carries on
+      b[i] += 1; // a Uint8Array byte wraps from 255 to 0 and carries on
+      if (b[i] !== 0) break;
     }
   }
   lastMs = ms;
