@@ -70,12 +70,6 @@ export async function request(method, path, { body, auth = true, timeout = TIMEO
   return { status: res.status, body: data };
 }
 
-/** The message of an error body in the language in use, or ''. */
-export function message(body, lang) {
-  if (!body) return '';
-  return (lang === 'nl' ? body.message_nl || body.message : body.message || body.message_nl) || '';
-}
-
 export const pair = (code) => request('POST', '/api/pair', { body: { pairing_code: code }, auth: false });
 export const reference = () => request('GET', '/api/reference', { auth: false });
 export const putVisit = (visit) => request('PUT', `/api/visits/${encodeURIComponent(visit.id)}`, { body: visit });

@@ -51,7 +51,7 @@ function toast(key) {
   toast.timer = setTimeout(() => {
     el.dataset.show = '';
     el.textContent = '';
-  }, 4000);
+  }, 3000);
 }
 
 async function navigate() {
@@ -260,8 +260,8 @@ async function main() {
     reference: () => reference,
     settings: () => settings,
     device: () => device,
-    saved: async () => {
-      settings = await db.updateSettings({ lastWijk: $('wijk').value });
+    saved: async (rec) => {
+      settings = await db.updateSettings({ lastWijk: rec.visit.wijk });
       toast('form.saved');
       outbox.kick();
       await statusbar.update();

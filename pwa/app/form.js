@@ -4,10 +4,10 @@
 // → followups-0-kind), so that an error path from the server finds its field.
 
 import * as db from './db.js';
-import { t, pick, lang } from './i18n.js';
+import { t, pick, message } from './i18n.js';
 import { uuidv7 } from './uuid.js';
 import { rfc3339, toInputValue, fromInputValue, parse } from './clock.js';
-import { normalize, validate, fromServer, formatPostcode, charCount, MAX, KINDS, CONSENT_TEXT_VERSION } from './validate.js';
+import { normalize, validate, fromServer, formatPostcode, normalizePostcode, validPostcode, charCount, MAX, KINDS, CONSENT_TEXT_VERSION } from './validate.js';
 
 const $ = (id) => document.getElementById(id);
 const FU_FIELDS = ['kind', 'description', 'department', 'due_date', 'code'];
@@ -49,8 +49,8 @@ export function init(c) {
     li.querySelector('select').focus();
   });
   $('business-address-postcode').addEventListener('blur', (e) => {
-    const v = e.target.value.trim().replaceAll(' ', '').toUpperCase();
-    if (/^[1-9][0-9]{3}[A-Z]{2}$/.test(v)) e.target.value = formatPostcode(v);
+    const v = normalizePostcode(e.target.value);
+    if (validPostcode(v)) e.target.value = formatPostcode(v);
   });
   $('form-errors').addEventListener('click', (e) => {
     const a = e.target.closest('a[data-focus]');
@@ -325,10 +325,9 @@ function renderNotice() {
     return;
   }
   if (aside) {
-    const msg = lang() === 'nl' ? aside.message_nl || aside.message : aside.message || aside.message_nl;
     n.hidden = false;
     n.dataset.kind = 'error';
-    n.textContent = `${t('form.setaside', { message: msg })}\n${t('form.setaside.fix')}`;
+    n.textContent = `${t('form.setaside', { message: message(aside) })}\n${t('form.setaside.fix')}`;
     return;
   }
   delete n.dataset.kind;
@@ -384,7 +383,7 @@ function renderErrors() {
   const items = [];
   const shown = new Map(); // target → its error paragraph
   for (const path of paths) {
-    const msg = errors[path][lang()] || errors[path].en || errors[path].nl;
+    const msg = pick(errors[path]);
     const el = targetOf(path);
     items.push({ el, path, msg });
     if (!el) continue;

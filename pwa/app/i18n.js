@@ -181,15 +181,16 @@ export function t(key, vars) {
   return s;
 }
 
-/** Reports whether the catalogue has key. */
-export function has(key) {
-  return key in catalogue;
-}
-
 /** Picks the label of a reference term ({code, nl, en}) or a {nl, en} problem. */
 export function pick(term) {
   if (!term) return '';
   return term[current] || term.nl || term.en || term.code || '';
+}
+
+/** Picks the sentence of a bus answer or reason ({message, message_nl}). */
+export function message(body) {
+  if (!body) return '';
+  return (current === 'nl' ? body.message_nl || body.message : body.message || body.message_nl) || '';
 }
 
 /** Fills every element under root marked with data-i18n attributes. */

@@ -3,7 +3,7 @@
 // with where it is now.
 
 import * as db from './db.js';
-import { t, pick, lang, locale } from './i18n.js';
+import { t, pick, message, locale } from './i18n.js';
 import { localDate, parse } from './clock.js';
 import { formatPostcode } from './validate.js';
 
@@ -110,7 +110,7 @@ async function draw() {
       if (rec.aside) {
         const why = document.createElement('span');
         why.className = 'visit-reason';
-        why.textContent = lang() === 'nl' ? rec.aside.message_nl || rec.aside.message : rec.aside.message || rec.aside.message_nl;
+        why.textContent = message(rec.aside);
         a.append(why);
       }
       li.append(a);

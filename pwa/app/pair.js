@@ -4,7 +4,7 @@
 
 import * as api from './api.js';
 import * as db from './db.js';
-import { t, lang } from './i18n.js';
+import { t, message } from './i18n.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -60,7 +60,7 @@ export function render() {
     $('pair-code').removeAttribute('aria-invalid');
     return;
   }
-  box.textContent = problem.body ? api.message(problem.body, lang()) : t(problem.key, problem.vars);
+  box.textContent = problem.body ? message(problem.body) : t(problem.key, problem.vars);
   $('pair-code').setAttribute('aria-invalid', 'true');
 }
 

@@ -5,7 +5,7 @@
 import * as db from './db.js';
 import * as api from './api.js';
 import * as sync from './sync.js';
-import { t, lang, locale } from './i18n.js';
+import { t, message as say, locale } from './i18n.js';
 import { parse } from './clock.js';
 
 const $ = (id) => document.getElementById(id);
@@ -54,7 +54,7 @@ export function render() {
   conn.textContent = reachable === false ? t('status.unreachable') : reachable ? t('status.reachable') : '';
   const m = $('sync-message');
   let text = '';
-  if (message) text = message.body ? api.message(message.body, lang()) : t(message.key, message.vars);
+  if (message) text = message.body ? say(message.body) : t(message.key, message.vars);
   else if (status && status.last_error) text = t('sync.error', { error: status.last_error });
   m.textContent = text;
 }
