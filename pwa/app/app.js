@@ -103,8 +103,10 @@ async function paired(d) {
   sync.start();
   askPersistence();
   toast('pair.done');
-  if (!location.hash.startsWith('#/') || location.hash === '#/') await navigate();
-  else location.hash = '#/';
+  // Visits carry the crew and the stop: ask for them before the first one.
+  const next = settings.crew ? '#/' : '#/settings';
+  if (location.hash === next) await navigate();
+  else location.hash = next;
 }
 
 async function unpaired(noticeKey) {
@@ -154,6 +156,12 @@ async function renderSettings() {
   $('settings-storage').textContent = t(persisted ? 'settings.storage.persistent' : 'settings.storage.best');
 }
 
+// The switch names the other language, in that language.
+function applyLang(l) {
+  setLang(l);
+  $('lang-switch').lang = lang() === 'nl' ? 'en' : 'nl';
+}
+
 function renderCrew() {
   const parts = [settings.crew, settings.stop].filter(Boolean);
   $('crew-info').textContent = parts.length ? parts.join(' · ') : t('crew.unset');
@@ -162,7 +170,7 @@ function renderCrew() {
 function wire() {
   $('lang-switch').addEventListener('click', async () => {
     settings = await db.updateSettings({ lang: lang() === 'nl' ? 'en' : 'nl' });
-    setLang(settings.lang);
+    applyLang(settings.lang);
     renderCrew();
     pair.render();
     form.render();
@@ -251,7 +259,7 @@ async function registerWorker() {
 
 async function main() {
   settings = (await db.get('settings')) || {};
-  setLang(settings.lang || 'nl');
+  applyLang(settings.lang || 'nl');
   renderCrew();
   wire();
   pair.init(paired);
