@@ -15,6 +15,8 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/recover"
+
+	"infobus/pwa"
 )
 
 // Defaults for Config.
@@ -78,11 +80,23 @@ type Server struct {
 	log     *slog.Logger
 	app     *fiber.App
 	devices deviceCache
+	// appFiles is the tablet app, ready to serve.
+	appFiles map[string]*appFile
 }
+
+// theApp loads the embedded tablet app once per process.
+var theApp = sync.OnceValues(func() (map[string]*appFile, error) {
+	return loadApp(pwa.FS, pwa.Version())
+})
 
 // NewServer wires the crew API onto store. cfg must have passed Validate.
 func NewServer(cfg Config, store *Store, log *slog.Logger) *Server {
-	s := &Server{cfg: cfg, store: store, log: log}
+	files, err := theApp()
+	if err != nil {
+		// The app is compiled in; a test of this package catches a broken one.
+		panic("bus: embedded app: " + err.Error())
+	}
+	s := &Server{cfg: cfg, store: store, log: log, appFiles: files}
 	s.devices.store = store
 	s.app = fiber.New(fiber.Config{
 		AppName:               "infobus bus",
@@ -142,6 +156,7 @@ func (s *Server) routes() {
 	api.Get("/sync/status", s.requireDevice, s.handleSyncStatus)
 
 	s.app.Route("/setup", s.setupRoutes)
+	s.app.Get("/*", s.handleApp)
 
 	s.app.Use(func(c *fiber.Ctx) error { return fiber.ErrNotFound })
 }

@@ -310,8 +310,24 @@ func TestVisitGetAndList(t *testing.T) {
 		}
 		since := all.Visits[2].Seq
 		l = list(t, "?since="+strconv.FormatInt(since, 10))
-		if got := names(l); len(got) != 2 || l.Seq != all.Seq {
-			t.Fatalf("got %v at seq %d, want the 2 newest at %d", got, l.Seq, all.Seq)
+		if got := names(l); len(got) != 2 || got[0] != "Bakkerij nummer 6" || l.Seq != all.Seq || l.More {
+			t.Fatalf("got %v up to seq %d, want the 2 newest, oldest first, up to %d", got, l.Seq, all.Seq)
+		}
+		// Paging through changes by seq meets every visit exactly once.
+		var seen []string
+		cursor := int64(0)
+		for range 10 {
+			page := list(t, "?limit=3&since="+strconv.FormatInt(cursor, 10))
+			for _, v := range page.Visits {
+				seen = append(seen, v.ID)
+			}
+			cursor = page.Seq
+			if !page.More {
+				break
+			}
+		}
+		if !slices.Equal(seen, ids) {
+			t.Fatalf("paging saw %d visits %v, want all %d in order of change", len(seen), seen, len(ids))
 		}
 	})
 	for _, bad := range []struct{ query, field string }{
