@@ -11,9 +11,11 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/chromedp/chromedp"
+	"github.com/google/uuid"
 
 	"infobus/bus"
 )
@@ -273,6 +275,68 @@ func apiVisit(id, name string) map[string]any {
 		"consent": map[string]any{"given": false, "text_version": "", "at": ""}, "panel_opt_in": false, "followups": []any{},
 		"rev": 1, "created_at": "2026-11-26T10:00:00+01:00", "updated_at": "2026-11-26T10:00:00+01:00", "deleted": false,
 	}
+}
+
+// TestBrowserPullPages checks that the tablet pages through the bus's
+// changes: an edit of its visit made elsewhere, behind more changes than
+// one page holds, reaches it at one "sync now"; other tablets' visits are
+// not copied in; and a bus without POST /api/sync gets a plain answer.
+func TestBrowserPullPages(t *testing.T) {
+	b := startBus(t)
+	p := newTab(t, b)
+	p.pair()
+	token := b.deviceToken()
+	id := p.logVisit(visit{name: "Boekhandel Voorlopig", wijk: "WK051828", topics: []string{"vergunningen"}})
+	p.waitFor("the visit on the bus", rowState(id)+` === 'bus'`)
+	p.waitFor("the tablet's cursor past it", appDB+`.then(db => db.get('cursor')).then(c => c >= 1)`)
+
+	// More changes than one page of the tablet's pull (500), then an edit
+	// of the tablet's visit from elsewhere.
+	const others = 600
+	var wg sync.WaitGroup
+	ids := make(chan string)
+	for range 8 {
+		wg.Go(func() {
+			for id := range ids {
+				if status, body := b.do(http.MethodPut, "/api/visits/"+id, token, apiVisit(id, "Ander Bedrijf")); status != http.StatusCreated {
+					t.Errorf("PUT other visit: %d %s", status, body)
+				}
+			}
+		})
+	}
+	for range others {
+		ids <- uuid.Must(uuid.NewV7()).String()
+	}
+	close(ids)
+	wg.Wait()
+	status, body := b.do(http.MethodGet, "/api/visits/"+id, token, nil)
+	if status != http.StatusOK {
+		t.Fatalf("GET: %d %s", status, body)
+	}
+	var v map[string]any
+	if err := json.Unmarshal(body, &v); err != nil {
+		t.Fatal(err)
+	}
+	v["business"].(map[string]any)["name"] = "Boekhandel De Nieuwe Naam"
+	v["rev"] = 2
+	if status, body := b.do(http.MethodPut, "/api/visits/"+id, token, v); status != http.StatusOK {
+		t.Fatalf("PUT the edit: %d %s, want 200", status, body)
+	}
+
+	p.click("sync-now")
+	p.waitFor("the edit on the tablet", fmt.Sprintf(`document.querySelector('[data-visit-id=%q] .visit-name')?.textContent === 'Boekhandel De Nieuwe Naam'`, id))
+	p.waitFor("the answer to sync now", `document.getElementById('sync-message').textContent !== ''`)
+	if msg := eval[string](p, `document.getElementById('sync-message').textContent`); msg != "Deze bus biedt nog geen synchronisatie op verzoek." {
+		t.Errorf("sync message %q, want the plain answer for a bus without POST /api/sync", msg)
+	}
+	if n := eval[int](p, `document.querySelectorAll('[data-visit-id]').length`); n != 1 {
+		t.Errorf("the list shows %d visits, want only the tablet's own", n)
+	}
+	latest, err := b.store.LatestSeq(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.waitFor("the cursor at the bus's last change", appDB+fmt.Sprintf(`.then(db => db.get('cursor')).then(c => c === %d)`, latest))
 }
 
 // appDB imports the app's own IndexedDB module, as the page loaded it.

@@ -48,6 +48,7 @@ const catalogue = {
   'sync.busy': ['Bezig…', 'Working…'],
   'sync.done': ['Synchronisatie met kantoor gestart.', 'Sync with the office started.'],
   'sync.offline': ['De bus is niet bereikbaar; bezoeken blijven op de tablet en gaan later mee.', 'The bus cannot be reached; visits stay on the tablet and go along later.'],
+  'sync.unavailable': ['Deze bus biedt nog geen synchronisatie op verzoek.', 'This bus does not offer sync on request yet.'],
   'sync.failed': ['Synchroniseren lukte niet (status {status}).', 'Sync failed (status {status}).'],
   'sync.error': ['Laatste fout: {error}', 'Last error: {error}'],
 

@@ -7,17 +7,17 @@ import * as api from './api.js';
 import * as outbox from './outbox.js';
 
 const POLL_MS = 30 * 1000;
-// The bus moves a visit to "office" without a new change number, so a pull
-// since the last cursor misses it; a full read every few minutes does not.
-const FULL_PULL_MS = 5 * 60 * 1000;
 const PAGE = 500;
+// Pages read in one pull; a tablet far behind catches up over a few polls
+// rather than holding the bus in one long loop.
+const MAX_PAGES = 20;
 
 /** Events: 'status' (detail: sync status body), 'change' after merged views. */
 export const events = new EventTarget();
 
 let pollTimer = 0;
-let lastFull = 0;
 let pulling = null;
+let again = false;
 
 /** Starts polling every 30 s while the page is visible. */
 export function start() {
@@ -35,38 +35,53 @@ export function stop() {
 }
 
 /** Pulls the bus's views of visits and the sync status, quietly. */
-export async function refresh({ full = false } = {}) {
-  await Promise.all([pull(full), status()]);
+export async function refresh() {
+  await Promise.all([pull(), status()]);
 }
 
-/** Merges GET /api/visits?since=… into the stored visits. */
-export function pull(full = false) {
+/** Merges the changes GET /api/visits?since=… lists into the stored visits. */
+export function pull() {
   if (pulling) {
-    // One at a time; a full read asked for meanwhile still happens.
-    return full ? pulling.then(() => pull(true)) : pulling;
+    // A change may have landed after the running pull read its last page.
+    again = true;
+    return pulling;
   }
-  pulling = pullOnce(full).finally(() => {
-    pulling = null;
-  });
+  pulling = (async () => {
+    try {
+      do {
+        again = false;
+        await pullPages();
+      } while (again);
+    } finally {
+      pulling = null;
+    }
+  })();
   return pulling;
 }
 
-async function pullOnce(full) {
-  if (Date.now() - lastFull > FULL_PULL_MS) full = true;
-  const since = full ? 0 : (await db.get('cursor')) || 0;
-  let res;
-  try {
-    res = await api.listVisits(since, PAGE);
-  } catch (err) {
-    if (err instanceof api.NetworkError) return;
-    throw err;
+// The bus lists changes oldest first, and every change to a visit (the
+// crew's edits, the office's acknowledgement and status) takes a new seq:
+// paging from the cursor until `more` is false sees each of them once.
+async function pullPages() {
+  let since = (await db.get('cursor')) || 0;
+  for (let i = 0; i < MAX_PAGES; i++) {
+    let res;
+    try {
+      res = await api.listVisits(since, PAGE);
+    } catch (err) {
+      if (err instanceof api.NetworkError) return;
+      throw err;
+    }
+    const body = res.body;
+    if (res.status !== 200 || !body || !Array.isArray(body.visits) || typeof body.seq !== 'number') return;
+    if (await db.mergeViews(body.visits)) events.dispatchEvent(new Event('change'));
+    // The cursor moves only past what is merged: a pull cut short starts
+    // again where it stopped.
+    const next = body.seq;
+    if (next !== since) await db.set('cursor', next);
+    if (!body.more || next <= since) return;
+    since = next;
   }
-  if (res.status !== 200 || !res.body || !Array.isArray(res.body.visits)) return;
-  if (await db.mergeViews(res.body.visits)) events.dispatchEvent(new Event('change'));
-  // With more, the rest are older changes than the newest PAGE: not the
-  // ones the crew look at today.
-  if (typeof res.body.seq === 'number') await db.set('cursor', res.body.seq);
-  if (full) lastFull = Date.now();
 }
 
 /** Reads GET /api/sync/status and keeps the last answer. */
@@ -99,6 +114,6 @@ export async function syncNow() {
     if (err instanceof api.NetworkError) return { ok: false, offline: true };
     throw err;
   }
-  await refresh({ full: true }).catch(() => {});
+  await refresh().catch(() => {});
   return { ok: res.status >= 200 && res.status < 300, status: res.status, body: res.body };
 }
