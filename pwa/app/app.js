@@ -5,13 +5,49 @@
 
 import * as db from './db.js';
 import * as api from './api.js';
-import * as outbox from './outbox.js';
-import * as sync from './sync.js';
 import * as pair from './pair.js';
-import * as form from './form.js';
-import * as list from './list.js';
-import * as statusbar from './statusbar.js';
 import { t, setLang, lang } from './i18n.js';
+
+// The modules of a paired tablet load beside the first screen: a first
+// start shows pairing after one round of requests (the browser opens six
+// connections to a host), not three. Each is null until it has loaded.
+let outbox = null;
+let sync = null;
+let form = null;
+let list = null;
+let statusbar = null;
+let rest = null;
+
+/** Loads and starts the modules of a paired tablet, once. */
+function loadRest() {
+  if (!rest) {
+    rest = Promise.all([import('./outbox.js'), import('./sync.js'), import('./form.js'), import('./list.js'), import('./statusbar.js')]).then(
+      async (mods) => {
+        [outbox, sync, form, list, statusbar] = mods;
+        list.init(() => reference);
+        form.init({
+          reference: () => reference,
+          settings: () => settings,
+          device: () => device,
+          saved: async (rec) => {
+            settings = await db.updateSettings({ lastWijk: rec.visit.wijk });
+            toast('form.saved');
+            outbox.kick();
+            await statusbar.update();
+            location.hash = '#/';
+          },
+        });
+        await statusbar.init();
+        wireRest();
+      },
+      (err) => {
+        rest = null; // try again at the next need: offline, a first start has no cached copy
+        throw err;
+      },
+    );
+  }
+  return rest;
+}
 
 const $ = (id) => document.getElementById(id);
 // This module is served from /v/{version}/app.js.
@@ -68,6 +104,7 @@ async function navigate() {
     focusTitle();
     return;
   }
+  await loadRest();
   const hash = location.hash || '#/';
   // Leaving a form with changes asks first; a "no" puts the address back.
   if (screen === 'form' && form.isDirty() && hash !== route && !confirm(t('form.dirty'))) {
@@ -99,9 +136,11 @@ async function navigate() {
 async function paired(d) {
   device = d;
   api.setToken(d.device_token);
+  await loadRest();
   outbox.start();
   sync.start();
   askPersistence();
+  if (!reference) loadReference().catch((err) => console.error('infobus: reference lists', err));
   toast('pair.done');
   // Visits carry the crew and the stop: ask for them before the first one.
   const next = settings.crew ? '#/' : '#/settings';
@@ -113,8 +152,8 @@ async function unpaired(noticeKey) {
   // Only the credentials go: visits and their queue stay on the tablet.
   device = null;
   api.setToken('');
-  outbox.stop();
-  sync.stop();
+  if (outbox) outbox.stop();
+  if (sync) sync.stop();
   await db.del('device');
   show('pair');
   await pair.show({ noticeKey });
@@ -128,8 +167,8 @@ async function loadReference() {
     if (res.status === 200 && res.body && Array.isArray(res.body.wijken)) {
       reference = res.body;
       await db.set('reference', reference);
-      form.render();
-      if (screen === 'list') list.render();
+      if (form) form.render();
+      if (list && screen === 'list') list.render();
     }
   } catch (err) {
     if (!(err instanceof api.NetworkError)) throw err;
@@ -173,9 +212,9 @@ function wire() {
     applyLang(settings.lang);
     renderCrew();
     pair.render();
-    form.render();
-    statusbar.render();
-    if (screen === 'list') list.render();
+    if (form) form.render();
+    if (statusbar) statusbar.render();
+    if (list && screen === 'list') list.render();
     if (screen === 'settings') renderSettings();
     const h = document.querySelector(`#screen-${screen} h1`);
     document.title = `${h ? h.textContent : ''} – ${t('app.title')}`;
@@ -187,13 +226,25 @@ function wire() {
     toast('settings.saved');
   });
   $('unpair').addEventListener('click', async () => {
-    const n = statusbar.unsent();
+    const n = statusbar ? statusbar.unsent() : 0;
     if (!confirm(n ? t('settings.unpair.queued', { n }) : t('settings.unpair.confirm'))) return;
     await unpaired(null);
   });
   api.events.addEventListener('unauthorized', () => {
     if (device) unpaired('pair.revoked');
   });
+  window.addEventListener('hashchange', navigate);
+  window.addEventListener('beforeunload', (e) => {
+    const formDirty = screen === 'form' && form && form.isDirty();
+    if (formDirty || (!leaving && statusbar && statusbar.unsent() > 0)) {
+      e.preventDefault();
+      e.returnValue = t('leave.unsent');
+    }
+  });
+}
+
+// Listens to the modules loadRest brought in.
+function wireRest() {
   const changed = () => {
     statusbar.update();
     if (screen === 'list') list.render();
@@ -211,14 +262,6 @@ function wire() {
   });
   document.addEventListener('visibilitychange', () => {
     if (document.visibilityState === 'visible' && device) outbox.kick();
-  });
-  window.addEventListener('hashchange', navigate);
-  window.addEventListener('beforeunload', (e) => {
-    const formDirty = screen === 'form' && form.isDirty();
-    if (formDirty || (!leaving && statusbar.unsent() > 0)) {
-      e.preventDefault();
-      e.returnValue = t('leave.unsent');
-    }
   });
 }
 
@@ -263,28 +306,21 @@ async function main() {
   renderCrew();
   wire();
   pair.init(paired);
-  list.init(() => reference);
-  form.init({
-    reference: () => reference,
-    settings: () => settings,
-    device: () => device,
-    saved: async (rec) => {
-      settings = await db.updateSettings({ lastWijk: rec.visit.wijk });
-      toast('form.saved');
-      outbox.kick();
-      await statusbar.update();
-      location.hash = '#/';
-    },
-  });
-  await statusbar.init();
   device = (await db.get('device')) || null;
   const ref = loadReference();
-  if (!(await db.get('reference'))) await ref; // the form needs the lists once
   if (device) {
+    await loadRest();
+    // The form needs the lists once.
+    if (!(await db.get('reference'))) await ref;
     api.setToken(device.device_token);
     outbox.start();
     sync.start();
     askPersistence();
+  } else {
+    // The pairing screen needs neither the lists nor the other modules:
+    // they come in while the crew type the code.
+    ref.catch((err) => console.error('infobus: reference lists', err));
+    loadRest().catch((err) => console.error('infobus: loading the app', err));
   }
   await navigate();
   registerWorker();

@@ -34,8 +34,15 @@ const PASS = ['api/', 'qr/', 'setup', 'healthz', 'f/'];
 self.addEventListener('install', (event) => {
   event.waitUntil(
     caches.open(CACHE).then((cache) =>
-      // reload: the shell straight from the bus, never a stale HTTP cache copy.
-      cache.addAll([...SHELL, ...ASSETS.map((a) => `v/${VERSION}/${a}`)].map((u) => new Request(u, { cache: 'reload' }))),
+      cache.addAll([
+        // no-cache: checked with the bus (a 304 when the page just loaded
+        // it), never a stale HTTP cache copy.
+        ...SHELL.map((u) => new Request(u, { cache: 'no-cache' })),
+        // A versioned URL names one content for good: the copy the page has
+        // just loaded into the HTTP cache is the right one, and costs no
+        // second download.
+        ...ASSETS.map((a) => new Request(`v/${VERSION}/${a}`)),
+      ]),
     ),
   );
 });
