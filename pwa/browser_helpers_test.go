@@ -83,6 +83,9 @@ func browser(tb testing.TB) context.Context {
 	if path == "" {
 		missing(tb, "Chromium not found: install Debian's chromium package, or set INFOBUS_CHROMIUM")
 	}
+	if _, err := os.Stat(path); err != nil {
+		missing(tb, fmt.Sprintf("Chromium not found: %v", err))
+	}
 	chrome.once.Do(func() {
 		dir, err := os.MkdirTemp("", "infobus-chromium-")
 		if err != nil {
@@ -134,6 +137,7 @@ type testBus struct {
 	url   string
 
 	server *bus.Server
+	ln     net.Listener
 	done   chan error
 }
 
@@ -173,6 +177,7 @@ func (b *testBus) serve(ln net.Listener) {
 		b.tb.Fatal(err)
 	}
 	b.server = bus.NewServer(cfg, b.store, quietLogger(b.tb))
+	b.ln = ln
 	b.done = make(chan error, 1)
 	go func() { b.done <- b.server.Serve(ln) }()
 }
@@ -188,6 +193,9 @@ func (b *testBus) stop() {
 	if err := b.server.Shutdown(ctx); err != nil {
 		b.tb.Errorf("shutdown bus: %v", err)
 	}
+	// A server stopped before its goroutine began to serve would start
+	// after Shutdown and never return: closing the listener ends it.
+	b.ln.Close()
 	<-b.done
 	b.server = nil
 }
