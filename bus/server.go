@@ -69,6 +69,7 @@ type Server struct {
 	log     *slog.Logger
 	app     *fiber.App
 	devices deviceCache
+	syncer  *Syncer // nil until SetSyncer
 }
 
 // NewServer wires the crew API onto store. cfg must have passed Validate.
@@ -131,6 +132,7 @@ func (s *Server) routes() {
 	api.Get("/visits/:id", s.requireDevice, s.handleVisitGet)
 	api.Get("/visits", s.requireDevice, s.handleVisitList)
 	api.Get("/sync/status", s.requireDevice, s.handleSyncStatus)
+	api.Post("/sync", s.requireDevice, s.handleSyncNow)
 
 	s.app.Use(func(c *fiber.Ctx) error { return fiber.ErrNotFound })
 }

@@ -26,6 +26,8 @@ type VisitView struct {
 	schema.Visit
 	Seq   int64  `json:"seq"`
 	State string `json:"state"`
+	// SetAside says why the office refused this rev, when it did.
+	SetAside *SetAsideInfo `json:"set_aside,omitempty"`
 }
 
 // RevError says why a PUT was refused for its rev, and which rev the bus has.
@@ -101,7 +103,7 @@ func (s *Store) PutVisit(ctx context.Context, v *schema.Visit) (PutResult, int64
 		seq++
 		var createdSeq int64
 		err := tx.QueryRowContext(ctx, queryVisitUpsert,
-			v.ID, v.Rev, seq, hash[:], body, v.Wijk, searchText(v), v.DeviceID, receivedAt, v.Deleted,
+			v.ID, v.Rev, seq, hash[:], string(body), v.Wijk, searchText(v), v.DeviceID, receivedAt, v.Deleted,
 		).Scan(&createdSeq)
 		switch {
 		case err == nil:
@@ -240,6 +242,9 @@ func (s *Store) scanVisits(ctx context.Context, query string, args ...any) ([]Vi
 	}
 	for i := range views {
 		views[i].State = visitState(&views[i].Visit, crewSeq[i] <= acked)
+	}
+	if err := addSetAside(ctx, tx, views); err != nil {
+		return nil, err
 	}
 	return views, nil
 }

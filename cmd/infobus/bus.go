@@ -24,9 +24,12 @@ const shutdownGrace = 10 * time.Second
 // BusMain runs a bus server. End-to-end tests use it as the binary does.
 type BusMain struct {
 	Config bus.Config
+	Sync   bus.SyncConfig
 	Log    *slog.Logger
+	Now    func() time.Time // the bus's clock; nil means time.Now
 
 	Store  *bus.Store
+	Syncer *bus.Syncer
 	server *bus.Server
 	ln     net.Listener
 	served chan error
@@ -40,10 +43,13 @@ func (m *BusMain) Run(ctx context.Context) error {
 	if err := m.Config.Validate(); err != nil {
 		return &usageError{err.Error()}
 	}
+	if err := m.Sync.Validate(); err != nil {
+		return &usageError{err.Error()}
+	}
 	if err := checkDataDir(m.Config.DataDir); err != nil {
 		return err
 	}
-	store, err := bus.OpenStore(ctx, m.Config.DataDir, m.Log, nil)
+	store, err := bus.OpenStore(ctx, m.Config.DataDir, m.Log, m.Now)
 	if err != nil {
 		return &usageError{fmt.Sprintf("data dir %s: %v", m.Config.DataDir, err)}
 	}
@@ -59,6 +65,12 @@ func (m *BusMain) Run(ctx context.Context) error {
 		m.Close()
 		return err
 	}
+	m.Syncer = bus.NewSyncer(store, m.Sync, m.Log)
+	m.server.SetSyncer(m.Syncer)
+	if err := m.Syncer.Start(); err != nil {
+		m.Close()
+		return err
+	}
 	m.served = make(chan error, 1)
 	go func() { m.served <- m.server.Serve(ln) }()
 	m.Log.Info("bus listening", "url", m.URL, "data", m.Config.DataDir, "version", m.Config.Version)
@@ -71,6 +83,9 @@ func (m *BusMain) Done() <-chan error { return m.served }
 // Close lets requests in flight finish, then closes the database cleanly.
 func (m *BusMain) Close() error {
 	var errs []error
+	if m.Syncer != nil {
+		m.Syncer.Stop()
+	}
 	if m.server != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
 		errs = append(errs, m.server.Shutdown(ctx))
@@ -97,8 +112,9 @@ func checkDataDir(dir string) error {
 	return os.Remove(name)
 }
 
-func busFlags(name string, stderr io.Writer, cfg *bus.Config, level *logLevel) *flag.FlagSet {
+func busFlags(name string, stderr io.Writer, cfg *bus.Config, syncCfg *bus.SyncConfig, level *logLevel) *flag.FlagSet {
 	fs := newFlagSet(name, stderr)
+	fs.StringVar(&syncCfg.Schedule, "sync-schedule", bus.DefaultSyncSchedule, "when to sync with the office: a cron spec such as @every 1m or */5 * * * *")
 	fs.StringVar(&cfg.Addr, "addr", bus.DefaultAddr, "address to listen on")
 	fs.StringVar(&cfg.DataDir, "data", bus.DefaultDataDir, "directory for the bus database")
 	fs.StringVar(&cfg.PublicURL, "public-url", "", "URL tablets reach the bus on (default: from --addr)")
@@ -109,7 +125,7 @@ func busFlags(name string, stderr io.Writer, cfg *bus.Config, level *logLevel) *
 func runBus(ctx context.Context, args []string, stderr io.Writer) error {
 	m := BusMain{Config: bus.Config{Version: version}}
 	level := &logLevel{slog.LevelInfo}
-	if err := parseFlags(busFlags("bus", stderr, &m.Config, level), args); err != nil {
+	if err := parseFlags(busFlags("bus", stderr, &m.Config, &m.Sync, level), args); err != nil {
 		return err
 	}
 	m.Log = newLogger(stderr, level.Level)
