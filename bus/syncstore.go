@@ -29,9 +29,9 @@ type SetAsideInfo struct {
 }
 
 const (
-	queryEnrollment    = `SELECT office_url, bus_id, bus_token, code_key FROM sync_state WHERE id = 1`
-	queryEnrollSame    = `UPDATE sync_state SET office_url = ?1, bus_token = ?2, code_key = ?3 WHERE id = 1`
-	queryEnrollNew     = `
+	queryEnrollment = `SELECT office_url, bus_id, bus_token, code_key FROM sync_state WHERE id = 1`
+	queryEnrollSame = `UPDATE sync_state SET office_url = ?1, bus_token = ?2, code_key = ?3 WHERE id = 1`
+	queryEnrollNew  = `
 UPDATE sync_state SET office_url = ?1, bus_token = ?2, code_key = ?3, bus_id = ?4,
     acked_seq = 0, pull_cursor = 0, pushed_total = 0, last_attempt = '', last_success = '', last_error = ''
 WHERE id = 1`
