@@ -37,12 +37,12 @@ UPDATE sync_state SET office_url = ?1, bus_token = ?2, code_key = ?3, bus_id = ?
 WHERE id = 1`
 	queryClearSetAside = `DELETE FROM set_aside`
 	queryBacklog       = `
-SELECT (SELECT count(*) FROM visits WHERE crew_seq > s.acked_seq), (SELECT seq FROM changes WHERE id = 1)
+SELECT (SELECT count(*) FROM visits WHERE crew_seq > s.acked_seq), s.acked_seq, (SELECT seq FROM changes WHERE id = 1)
 FROM sync_state s WHERE s.id = 1`
 	queryPending = `
 SELECT crew_seq, id, rev, body FROM visits
-WHERE crew_seq > (SELECT acked_seq FROM sync_state WHERE id = 1) AND crew_seq <= ?1
-ORDER BY crew_seq LIMIT ?2`
+WHERE crew_seq > ?1 AND crew_seq <= ?2
+ORDER BY crew_seq LIMIT ?3`
 	querySetAsidePut = `
 INSERT INTO set_aside (visit_id, rev, reason, message, fields, at)
 SELECT ?1, ?2, ?3, ?4, ?5, ?6 WHERE EXISTS (SELECT 1 FROM visits WHERE id = ?1)
@@ -123,18 +123,18 @@ func (s *Store) Enroll(ctx context.Context, e infosync.Enrollment, force bool) e
 	})
 }
 
-// Backlog returns how many visits the office has not acknowledged, and the
-// change counter now.
-func (s *Store) Backlog(ctx context.Context) (pending, upto int64, err error) {
-	err = s.db.Read.QueryRowContext(ctx, queryBacklog).Scan(&pending, &upto)
-	return pending, upto, err
+// Backlog returns how many visits the office has not acknowledged, the
+// acked cursor, and the change counter now.
+func (s *Store) Backlog(ctx context.Context) (pending, acked, upto int64, err error) {
+	err = s.db.Read.QueryRowContext(ctx, queryBacklog).Scan(&pending, &acked, &upto)
+	return pending, acked, upto, err
 }
 
-// Pending returns the visits past the acked cursor up to crew_seq upto, in
-// crew_seq order: at most limit, and no more than about maxBytes of JSON
-// (always at least one).
-func (s *Store) Pending(ctx context.Context, upto int64, limit, maxBytes int) ([]infosync.OutRecord, error) {
-	rows, err := s.db.Read.QueryContext(ctx, queryPending, upto, limit)
+// Pending returns the visits with a crew_seq above after and at most upto,
+// in crew_seq order: at most limit, and no more than about maxBytes of
+// JSON (always at least one).
+func (s *Store) Pending(ctx context.Context, after, upto int64, limit, maxBytes int) ([]infosync.OutRecord, error) {
+	rows, err := s.db.Read.QueryContext(ctx, queryPending, after, upto, limit)
 	if err != nil {
 		return nil, err
 	}

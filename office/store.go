@@ -49,6 +49,9 @@ func OpenStore(ctx context.Context, dataDir string, log *slog.Logger, now func()
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	if _, err := db.Write.ExecContext(ctx, "PRAGMA cache_size = -65536"); err != nil {
+		return nil, err
+	}
 	return &Store{db: db, log: log, now: now}, nil
 }
 

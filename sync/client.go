@@ -20,12 +20,13 @@ import (
 type Outbox interface {
 	// Enrollment returns where and as whom to sync, or ErrNotEnrolled.
 	Enrollment(ctx context.Context) (Enrollment, error)
-	// Backlog returns how many visits wait for the office, and the crew
-	// change counter now: one run pushes nothing written after it started.
-	Backlog(ctx context.Context) (pending, upto int64, err error)
-	// Pending returns the next records past the acked cursor, in crew_seq
-	// order, up to upto, at most limit records and about maxBytes.
-	Pending(ctx context.Context, upto int64, limit, maxBytes int) ([]OutRecord, error)
+	// Backlog returns how many visits wait for the office, the acked
+	// cursor, and the change counter now: one run pushes nothing written
+	// after it started.
+	Backlog(ctx context.Context) (pending, acked, upto int64, err error)
+	// Pending returns the records with a crew_seq above after and at most
+	// upto, in crew_seq order: at most limit records and about maxBytes.
+	Pending(ctx context.Context, after, upto int64, limit, maxBytes int) ([]OutRecord, error)
 	// Acknowledge moves the cursor to resp.AckedSeq and records the set
 	// aside records and the attempt, in one transaction.
 	Acknowledge(ctx context.Context, sent []OutRecord, resp *PushResponse) error
@@ -49,7 +50,7 @@ type OutRecord struct {
 // Client defaults.
 const (
 	DefaultTimeout   = 60 * time.Second
-	DefaultGzipLevel = gzip.BestCompression
+	DefaultGzipLevel = gzip.DefaultCompression
 	// maxResponse bounds what the client reads of any answer.
 	maxResponse = 16 << 20
 	// maxPullPages bounds one run's pulls, should an office misbehave.
@@ -122,7 +123,7 @@ func (c *Client) Sync(ctx context.Context, progress func(Progress)) (Report, err
 	if rerr := c.Outbox.RecordResult(rctx, err); rerr != nil {
 		err = errors.Join(err, fmt.Errorf("record sync result: %w", rerr))
 	}
-	if pending, _, perr := c.Outbox.Backlog(rctx); perr == nil {
+	if pending, _, _, perr := c.Outbox.Backlog(rctx); perr == nil {
 		rep.Pending = pending
 	}
 	return rep, err
@@ -134,74 +135,150 @@ func (c *Client) sync(ctx context.Context, progress func(Progress)) (Report, err
 	if err != nil {
 		return rep, err
 	}
-	total, upto, err := c.Outbox.Backlog(ctx)
+	total, acked, upto, err := c.Outbox.Backlog(ctx)
 	if err != nil {
 		return rep, err
 	}
-	batchSize := c.BatchSize
-	if batchSize <= 0 || batchSize > MaxPushRecords {
-		batchSize = MaxPushRecords
-	}
-	for {
-		recs, err := c.Outbox.Pending(ctx, upto, batchSize, MaxPushBytes-batchByteMargin)
-		if err != nil {
-			return rep, err
-		}
-		if len(recs) == 0 {
+	// Three stages work at once: the next batch is read and compressed,
+	// the current one is with the office, and the previous one's answer is
+	// being recorded. Pushes go one at a time, so a lost answer costs one
+	// batch; answers are recorded in order, so the cursor never skips.
+	pctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	batches := c.prepareBatches(pctx, enr, acked, upto)
+	acks := make(chan ack, 1)
+	ackDone := make(chan error, 1)
+	go func() { ackDone <- c.recordAcks(ctx, acks, &rep, total, progress) }()
+	var pushErr error
+	for b := range batches {
+		if b.err != nil {
+			pushErr = b.err
 			break
 		}
-		resp, n, err := c.push(ctx, enr, recs)
-		rep.Bytes += n
+		resp, err := c.push(ctx, enr, b)
+		rep.Bytes += int64(len(b.body))
 		if err != nil {
-			return rep, err
+			pushErr = err
+			break
 		}
-		if err := c.Outbox.Acknowledge(ctx, recs, resp); err != nil {
-			return rep, fmt.Errorf("record acknowledgement: %w", err)
+		select {
+		case acks <- ack{b, resp}:
+			continue
+		case err := <-ackDone: // the recorder gave up
+			ackDone <- err
 		}
-		rep.Batches++
-		rep.Pushed += len(recs)
-		rep.SetAside += len(resp.SetAside)
-		if progress != nil {
-			progress(Progress{Done: int64(rep.Pushed), Total: max(total, int64(rep.Pushed))})
-		}
-		if c.Log != nil {
-			c.Log.Debug("sync pushed", "records", len(recs), "set_aside", len(resp.SetAside), "acked_seq", resp.AckedSeq, "bytes", n)
-		}
+		break
+	}
+	close(acks)
+	cancel()
+	for range batches { // let the reader finish
+	}
+	if err := errors.Join(pushErr, <-ackDone); err != nil {
+		return rep, err
 	}
 	rep.Pulled, err = c.pull(ctx, enr)
 	return rep, err
 }
 
-func (c *Client) push(ctx context.Context, enr Enrollment, recs []OutRecord) (*PushResponse, int64, error) {
-	req := &PushRequest{BusID: enr.BusID, ThroughSeq: recs[len(recs)-1].CrewSeq, Records: make([]json.RawMessage, len(recs))}
-	for i, r := range recs {
-		req.Records[i] = r.Body
+// ack is an office's answer to a push, waiting to be recorded.
+type ack struct {
+	b    batch
+	resp *PushResponse
+}
+
+// recordAcks records answers in the order they came until acks closes or
+// recording fails. It owns rep's counts of pushed records.
+func (c *Client) recordAcks(ctx context.Context, acks <-chan ack, rep *Report, total int64, progress func(Progress)) error {
+	for a := range acks {
+		if err := c.Outbox.Acknowledge(ctx, a.b.recs, a.resp); err != nil {
+			for range acks { // the pusher stops at its next send
+			}
+			return fmt.Errorf("record acknowledgement: %w", err)
+		}
+		rep.Batches++
+		rep.Pushed += len(a.b.recs)
+		rep.SetAside += len(a.resp.SetAside)
+		if progress != nil {
+			progress(Progress{Done: int64(rep.Pushed), Total: max(total, int64(rep.Pushed))})
+		}
+		if c.Log != nil {
+			c.Log.Debug("sync pushed", "records", len(a.b.recs), "set_aside", len(a.resp.SetAside), "acked_seq", a.resp.AckedSeq, "bytes", len(a.b.body))
+		}
+	}
+	return nil
+}
+
+// batch is a push ready to send.
+type batch struct {
+	recs       []OutRecord
+	throughSeq int64
+	body       []byte // gzip
+	err        error
+}
+
+// prepareBatches reads and compresses batches after acked, one ahead of
+// the pusher, until upto; the channel closes after the last or an error.
+func (c *Client) prepareBatches(ctx context.Context, enr Enrollment, after, upto int64) <-chan batch {
+	size := c.BatchSize
+	if size <= 0 || size > MaxPushRecords {
+		size = MaxPushRecords
 	}
 	level := c.GzipLevel
 	if level == 0 {
 		level = DefaultGzipLevel
 	}
-	var body bytes.Buffer
-	if err := EncodePush(&body, req, level); err != nil {
-		return nil, 0, err
-	}
-	n := int64(body.Len())
+	out := make(chan batch, 1)
+	go func() {
+		defer close(out)
+		for {
+			recs, err := c.Outbox.Pending(ctx, after, upto, size, MaxPushBytes-batchByteMargin)
+			if err != nil || len(recs) == 0 {
+				if err != nil {
+					select {
+					case out <- batch{err: err}:
+					case <-ctx.Done():
+					}
+				}
+				return
+			}
+			b := batch{recs: recs, throughSeq: recs[len(recs)-1].CrewSeq}
+			req := &PushRequest{BusID: enr.BusID, ThroughSeq: b.throughSeq, Records: make([]json.RawMessage, len(recs))}
+			for i, r := range recs {
+				req.Records[i] = r.Body
+			}
+			var buf bytes.Buffer
+			b.err = EncodePush(&buf, req, level)
+			b.body = buf.Bytes()
+			select {
+			case out <- b:
+			case <-ctx.Done():
+				return
+			}
+			if b.err != nil {
+				return
+			}
+			after = b.throughSeq
+		}
+	}()
+	return out
+}
+
+func (c *Client) push(ctx context.Context, enr Enrollment, b batch) (*PushResponse, error) {
 	var resp PushResponse
-	err := c.do(ctx, enr, http.MethodPost, PushPath, body.Bytes(), &resp)
-	if err != nil {
-		return nil, n, err
+	if err := c.do(ctx, enr, http.MethodPost, PushPath, b.body, &resp); err != nil {
+		return nil, err
 	}
 	// An office acknowledging something else than what was sent is broken;
 	// moving the cursor on its word could skip records.
-	if resp.AckedSeq != req.ThroughSeq {
-		return nil, n, fmt.Errorf("office acknowledged seq %d for a batch through %d", resp.AckedSeq, req.ThroughSeq)
+	if resp.AckedSeq != b.throughSeq {
+		return nil, fmt.Errorf("office acknowledged seq %d for a batch through %d", resp.AckedSeq, b.throughSeq)
 	}
 	for _, sa := range resp.SetAside {
-		if sa.Index < 0 || sa.Index >= len(recs) {
-			return nil, n, fmt.Errorf("office set aside record %d of a batch of %d", sa.Index, len(recs))
+		if sa.Index < 0 || sa.Index >= len(b.recs) {
+			return nil, fmt.Errorf("office set aside record %d of a batch of %d", sa.Index, len(b.recs))
 		}
 	}
-	return &resp, n, nil
+	return &resp, nil
 }
 
 func (c *Client) pull(ctx context.Context, enr Enrollment) (int, error) {

@@ -73,7 +73,7 @@ func runSync(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	defer store.Close()
 	client := bus.NewSyncClient(store, bus.SyncConfig{Timeout: *timeout, BatchSize: *batch}, log)
-	pending, _, err := store.Backlog(ctx)
+	pending, _, _, err := store.Backlog(ctx)
 	if err != nil {
 		return err
 	}

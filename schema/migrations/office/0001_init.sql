@@ -21,7 +21,9 @@ CREATE TABLE buses (
 -- A visit as the crew wrote it, at the highest rev the office has seen.
 -- bus_id comes from the token that pushed it, never from the record.
 -- body is the crew-owned wire JSON; the other columns are copies for the
--- dashboard's filters.
+-- dashboard's filters. id is the primary key, so (id, rev) is unique as
+-- well; pushes upsert by it and only a higher rev replaces the row.
+-- Indexes cost every push: the dashboard's come with the dashboard.
 CREATE TABLE visits (
     id                TEXT PRIMARY KEY,
     bus_id            TEXT NOT NULL REFERENCES buses (id),
@@ -32,11 +34,9 @@ CREATE TABLE visits (
     visited_at        TEXT NOT NULL,
     deleted           INTEGER NOT NULL DEFAULT 0,
     first_received_at TEXT NOT NULL,
-    received_at       TEXT NOT NULL,
-    UNIQUE (id, rev)
+    received_at       TEXT NOT NULL
 ) STRICT;
 CREATE INDEX visits_bus ON visits (bus_id);
-CREATE INDEX visits_wijk ON visits (wijk, visited_at);
 
 -- Follow-ups: the crew's content copied out of the visit for the office's
 -- work lists, and the status the office owns. pull_seq is the bus's
