@@ -593,3 +593,76 @@ func tamperBody(tb testing.TB, busDir, id string, change func(*schema.Visit)) {
 		tb.Fatal(err)
 	}
 }
+
+// waitPending waits until the bus has nothing pending, or gives up.
+func waitPending(tb testing.TB, b *bus.Store, within time.Duration) bool {
+	tb.Helper()
+	for deadline := time.Now().Add(within); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if pending, _, _, err := b.Backlog(context.Background()); err == nil && pending == 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// TestSyncerSchedulesAndProbes runs the bus's syncer as `infobus bus` does:
+// when the office was out of reach, the probe notices its return and syncs
+// without waiting out the backoff; and the cron schedule pushes new visits.
+func TestSyncerSchedulesAndProbes(t *testing.T) {
+	ctx := context.Background()
+	officeAddr := freeAddr(t)
+	officeDir := t.TempDir()
+	// Enroll while the office is down, as after a power cut at the office.
+	o, err := office.OpenStore(ctx, officeDir, syncLogger(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := o.AddBus(ctx, "bus", "http://"+officeAddr)
+	o.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	startBusWith := func(cfg bus.SyncConfig) *BusMain {
+		m := &BusMain{Config: bus.Config{Addr: "127.0.0.1:0", DataDir: t.TempDir(), Version: "test"}, Sync: cfg, Log: syncLogger()}
+		if err := m.Run(ctx); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { m.Close() })
+		return m
+	}
+	// A schedule and a backoff far longer than the test: only the probe
+	// can bring the visit across.
+	m := startBusWith(bus.SyncConfig{Schedule: "@every 1h", Timeout: 2 * time.Second,
+		BackoffBase: time.Hour, BackoffMax: time.Hour, ProbeInterval: 100 * time.Millisecond})
+	if err := m.Store.Enroll(ctx, e, false); err != nil {
+		t.Fatal(err)
+	}
+	c := newCrew(31)
+	c.write(t, m.Store)
+	if _, err := m.Syncer.SyncNow(ctx); err == nil || !infosync.Offline(err) {
+		t.Fatalf("sync with the office down: got %v, want an offline error", err)
+	}
+	if st, _ := m.Store.SyncStatus(ctx); st.Online || st.LastError == "" || st.Pending != 1 {
+		t.Errorf("got status %+v, want offline with the error and 1 pending", st)
+	}
+	om := &OfficeMain{Config: office.Config{Addr: officeAddr, DataDir: officeDir, Version: "test"}, Log: syncLogger()}
+	if err := om.Run(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { om.Close() })
+	if !waitPending(t, m.Store, 30*time.Second) {
+		t.Fatal("the office came back, but the bus did not sync")
+	}
+	if st, _ := m.Store.SyncStatus(ctx); !st.Online || st.LastError != "" || st.PushedTotal != 1 {
+		t.Errorf("got status %+v, want online with 1 pushed", st)
+	}
+
+	// The schedule, with the office up all along.
+	scheduled := startBusWith(bus.SyncConfig{Schedule: "@every 1s", Timeout: 2 * time.Second})
+	e2 := enrollBus(t, om.Store, scheduled.Store, "scheduled bus", om.URL)
+	newCrew(32).write(t, scheduled.Store)
+	if !waitPending(t, scheduled.Store, 30*time.Second) {
+		t.Fatal("the schedule did not sync")
+	}
+	assertConverged(t, scheduled.Store, om.Store, e2.BusID)
+}
