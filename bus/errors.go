@@ -9,10 +9,12 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"unicode"
 
 	"github.com/gofiber/fiber/v2"
 
 	"infobus/schema"
+	infosync "infobus/sync"
 )
 
 // apiError is the JSON body of every refusal: a machine code, a sentence in
@@ -60,7 +62,7 @@ func decodeJSON(body []byte, v any) error {
 	case errors.As(err, &syntax), errors.Is(err, io.ErrUnexpectedEOF):
 		return &badRequest{"body is not valid JSON: " + err.Error(), "de inhoud is geen geldige JSON"}
 	case errors.As(err, &typ):
-		field := typ.Field
+		field := wirePath(typ.Field)
 		if field == "" {
 			return &badRequest{"body must be a JSON object", "de inhoud moet een JSON-object zijn"}
 		}
@@ -70,6 +72,20 @@ func decodeJSON(body []byte, v any) error {
 		return fieldError(field, "is not a field of this record", "is geen veld van dit record")
 	}
 	return &badRequest{"body could not be read: " + err.Error(), "de inhoud kon niet worden gelezen"}
+}
+
+// wirePath turns the path encoding/json reports into the wire path: it
+// names embedded structs by their Go type ("Visit.rating"), which no client
+// knows; wire names are all snake_case, so capitalized parts are Go's.
+func wirePath(field string) string {
+	parts := strings.Split(field, ".")
+	out := parts[:0]
+	for _, p := range parts {
+		if p != "" && !unicode.IsUpper(rune(p[0])) {
+			out = append(out, p)
+		}
+	}
+	return strings.Join(out, ".")
 }
 
 func jsonKind(goKind string) string {
@@ -139,6 +155,14 @@ func (s *Server) errorResponse(c *fiber.Ctx, err error) (int, apiError) {
 		return fiber.StatusUnauthorized, apiError{Error: "pairing_code_unknown",
 			Message:   "the bus does not know this pairing code; check it or make a new one",
 			MessageNL: "de bus kent deze koppelcode niet; controleer hem of maak een nieuwe"}
+	case errors.Is(err, infosync.ErrNotEnrolled):
+		return fiber.StatusConflict, apiError{Error: "not_enrolled",
+			Message:   "this bus is not connected to an office yet; enroll it with `infobus bus enroll`",
+			MessageNL: "deze bus is nog niet met een kantoor verbonden; koppel hem met `infobus bus enroll`"}
+	case errors.As(err, new(*SyncError)):
+		return fiber.StatusBadGateway, apiError{Error: "sync_failed",
+			Message:   "the office could not be reached or refused the sync; the bus keeps the visits and tries again (" + err.Error() + ")",
+			MessageNL: "het kantoor was niet bereikbaar of weigerde; de bus bewaart de bezoeken en probeert het opnieuw"}
 	case errors.Is(err, ErrClosed):
 		return fiber.StatusServiceUnavailable, apiError{Error: "unavailable",
 			Message: "the bus is shutting down; try again in a moment", MessageNL: "de bus wordt afgesloten; probeer het zo opnieuw"}

@@ -15,6 +15,8 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/recover"
+
+	"infobus/pwa"
 )
 
 // Defaults for Config.
@@ -34,6 +36,12 @@ type Config struct {
 	PublicURL string // the URL tablets reach the bus on; derived from Addr when empty
 	BodyLimit int    // bytes
 	Version   string // shown on /healthz
+	// TLSCert and TLSKey are a certificate chain and key (PEM files) to serve
+	// instead of the local CA's; both or neither.
+	TLSCert, TLSKey string
+	// TLS is the HTTPS material once the caller has opened it (OpenTLS); /setup
+	// shows its CA. Nil while the server speaks plain HTTP.
+	TLS *TLS
 }
 
 // Validate fills defaults and checks settings that depend on each other.
@@ -56,6 +64,9 @@ func (c *Config) Validate() error {
 			return fmt.Errorf("--public-url %q: must be an http or https URL", c.PublicURL)
 		}
 	}
+	if err := c.validateTLS(); err != nil {
+		return err
+	}
 	if c.BodyLimit < 1<<10 {
 		return fmt.Errorf("body limit %d: must be at least 1024 bytes", c.BodyLimit)
 	}
@@ -70,11 +81,23 @@ type Server struct {
 	app     *fiber.App
 	devices deviceCache
 	syncer  *Syncer // nil until SetSyncer
+	// appFiles is the tablet app, ready to serve.
+	appFiles map[string]*appFile
 }
+
+// theApp loads the embedded tablet app once per process.
+var theApp = sync.OnceValues(func() (map[string]*appFile, error) {
+	return loadApp(pwa.FS, pwa.Version())
+})
 
 // NewServer wires the crew API onto store. cfg must have passed Validate.
 func NewServer(cfg Config, store *Store, log *slog.Logger) *Server {
-	s := &Server{cfg: cfg, store: store, log: log}
+	files, err := theApp()
+	if err != nil {
+		// The app is compiled in; a test of this package catches a broken one.
+		panic("bus: embedded app: " + err.Error())
+	}
+	s := &Server{cfg: cfg, store: store, log: log, appFiles: files}
 	s.devices.store = store
 	s.app = fiber.New(fiber.Config{
 		AppName:               "infobus bus",
@@ -133,6 +156,9 @@ func (s *Server) routes() {
 	api.Get("/visits", s.requireDevice, s.handleVisitList)
 	api.Get("/sync/status", s.requireDevice, s.handleSyncStatus)
 	api.Post("/sync", s.requireDevice, s.handleSyncNow)
+
+	s.app.Route("/setup", s.setupRoutes)
+	s.app.Get("/*", s.handleApp)
 
 	s.app.Use(func(c *fiber.Ctx) error { return fiber.ErrNotFound })
 }

@@ -200,28 +200,38 @@ func (l cronLogger) Error(err error, msg string, kv ...any) {
 // SetSyncer lets POST /api/sync run the bus's syncer.
 func (s *Server) SetSyncer(y *Syncer) { s.syncer = y }
 
+// SyncError is a sync the crew asked for that did not finish: the office
+// could not be reached or refused. The visits stay on the bus.
+type SyncError struct{ Err error }
+
+func (e *SyncError) Error() string { return "sync with the office failed: " + e.Err.Error() }
+func (e *SyncError) Unwrap() error { return e.Err }
+
 // syncNowAnswer is the answer to POST /api/sync: what the run moved and
-// where sync stands after it. A failed run is not a failed request: OK
-// and the status's last_error say how it went.
+// where sync stands after it.
 type syncNowAnswer struct {
 	OK     bool            `json:"ok"`
-	Error  string          `json:"error,omitempty"`
 	Report infosync.Report `json:"report"`
 	Status SyncStatus      `json:"status"`
 }
 
+// handleSyncNow runs one sync. It answers 200 when it finished, and
+// through the error handler 409 for a bus without an office and 502 when
+// the office could not be reached or refused.
 func (s *Server) handleSyncNow(c *fiber.Ctx) error {
 	if s.syncer == nil {
 		return fiber.NewError(fiber.StatusServiceUnavailable, "sync is not running on this bus")
 	}
-	rep, syncErr := s.syncer.SyncNow(c.UserContext())
+	rep, err := s.syncer.SyncNow(c.UserContext())
+	if errors.Is(err, infosync.ErrNotEnrolled) {
+		return err
+	}
+	if err != nil {
+		return &SyncError{Err: err}
+	}
 	st, err := s.store.SyncStatus(c.UserContext())
 	if err != nil {
 		return err
 	}
-	ans := syncNowAnswer{OK: syncErr == nil, Report: rep, Status: st}
-	if syncErr != nil {
-		ans.Error = syncErr.Error()
-	}
-	return c.JSON(ans)
+	return c.JSON(syncNowAnswer{OK: true, Report: rep, Status: st})
 }

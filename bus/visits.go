@@ -68,14 +68,17 @@ func (s *Server) handleVisitGet(c *fiber.Ctx) error {
 
 type visitList struct {
 	Visits []VisitView `json:"visits"`
-	Seq    int64       `json:"seq"`  // the change counter when the list was read: the next since
-	More   bool        `json:"more"` // more visits matched than limit
+	// Seq is the since for the next request: everything up to it is in
+	// this answer or in earlier ones.
+	Seq  int64 `json:"seq"`
+	More bool  `json:"more"` // more visits matched than limit
 }
 
 func (s *Server) handleVisitList(c *fiber.Ctx) error {
 	f := VisitFilter{Limit: DefaultListLimit}
 	var err error
 	if raw := c.Query("since"); raw != "" {
+		f.Changes = true
 		if f.Since, err = strconv.ParseInt(raw, 10, 64); err != nil || f.Since < 0 {
 			return fieldError("since", "must be a whole number, 0 or more", "moet een heel getal zijn, 0 of meer")
 		}
@@ -105,6 +108,10 @@ func (s *Server) handleVisitList(c *fiber.Ctx) error {
 	}
 	if visits == nil {
 		visits = []VisitView{}
+	}
+	if f.Changes && more {
+		// Oldest first: the next page starts after the last one here.
+		seq = visits[len(visits)-1].Seq
 	}
 	return c.JSON(visitList{Visits: visits, Seq: seq, More: more})
 }

@@ -73,8 +73,8 @@ RETURNING created_seq`
 	queryVisits          = `
 SELECT body, seq, crew_seq, received_at FROM visits
 WHERE seq > ?1 AND (?2 = '' OR wijk = ?2) AND (?3 = '' OR search LIKE ?3 ESCAPE '\')
-  AND (?1 > 0 OR deleted = 0)
-ORDER BY seq DESC LIMIT ?4`
+  AND (?5 OR deleted = 0)
+ORDER BY CASE WHEN ?5 THEN seq ELSE -seq END LIMIT ?4`
 	queryAckedSeq        = `SELECT acked_seq FROM sync_state WHERE id = 1`
 	queryFollowUpsStatus = `SELECT followup_id, status, resolution, status_rev, status_at FROM followup_status WHERE visit_id IN (%s)`
 )
@@ -167,20 +167,24 @@ func (s *Store) FindVisitByID(ctx context.Context, id string) (*VisitView, error
 
 // VisitFilter selects visits for the crew's list.
 type VisitFilter struct {
-	Since int64  // only visits changed after this seq; 0 for all (without deleted ones)
-	Wijk  string // CBS wijk code, or "" for all
-	Query string // free text in name, KvK, address, stop, crew, notes
-	Limit int
+	// Changes asks for every change after Since, deleted visits included,
+	// oldest change first, so that a tablet can page through them by seq.
+	// Without it the list is the current visits, newest change first.
+	Changes bool
+	Since   int64
+	Wijk    string // CBS wijk code, or "" for all
+	Query   string // free text in name, KvK, address, stop, crew, notes
+	Limit   int
 }
 
-// FindVisits returns the visits that match f, newest change first, and
-// whether more matched than f.Limit.
+// FindVisits returns the visits that match f and whether more matched than
+// f.Limit.
 func (s *Store) FindVisits(ctx context.Context, f VisitFilter) ([]VisitView, bool, error) {
 	like := ""
 	if q := strings.ToLower(strings.TrimSpace(f.Query)); q != "" {
 		like = "%" + strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(q) + "%"
 	}
-	views, err := s.scanVisits(ctx, queryVisits, f.Since, f.Wijk, like, f.Limit+1)
+	views, err := s.scanVisits(ctx, queryVisits, f.Since, f.Wijk, like, f.Limit+1, f.Changes)
 	if err != nil {
 		return nil, false, err
 	}

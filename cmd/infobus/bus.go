@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -10,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -59,6 +61,14 @@ func (m *BusMain) Run(ctx context.Context) error {
 		return &usageError{fmt.Sprintf("--addr %s: %v", m.Config.Addr, err)}
 	}
 	m.Store, m.ln = store, ln
+	if m.Config.ServesTLS() {
+		if err := m.startTLS(ctx); err != nil {
+			ln.Close()
+			store.Close()
+			m.Store, m.ln = nil, nil
+			return err
+		}
+	}
 	m.server = bus.NewServer(m.Config, store, m.Log)
 	m.URL = bus.PublicURL(m.Config, ln.Addr())
 	if err := m.server.RecordPublicURL(ctx, m.URL); err != nil {
@@ -72,8 +82,42 @@ func (m *BusMain) Run(ctx context.Context) error {
 		return err
 	}
 	m.served = make(chan error, 1)
-	go func() { m.served <- m.server.Serve(ln) }()
+	go func() { m.served <- m.server.Serve(m.ln) }()
 	m.Log.Info("bus listening", "url", m.URL, "data", m.Config.DataDir, "version", m.Config.Version)
+	return nil
+}
+
+// startTLS opens the HTTPS material, settles the public URL and wraps the
+// listener. Off loopback, tablets need HTTPS for the app's service worker.
+func (m *BusMain) startTLS(ctx context.Context) error {
+	recorded, err := m.Store.RecordedPublicURL(ctx)
+	if err != nil {
+		return err
+	}
+	t, err := bus.OpenTLS(bus.TLSOptions{
+		Dir:         filepath.Join(m.Config.DataDir, "tls"),
+		CertFile:    m.Config.TLSCert,
+		KeyFile:     m.Config.TLSKey,
+		Listen:      m.ln.Addr(),
+		PublicURL:   m.Config.PublicURL,
+		RecordedURL: recorded,
+		Log:         m.Log,
+	})
+	if err != nil {
+		return &usageError{err.Error()}
+	}
+	m.Config.PublicURL, m.Config.TLS = t.PublicURL(), t
+	m.ln = tls.NewListener(m.ln, t.Config())
+	if t.PublicURLDerived() {
+		m.Log.Info("public URL derived; tablets' data belongs to it, so it is kept across restarts; pin another with --public-url",
+			"url", t.PublicURL())
+	}
+	if t.Provided() {
+		m.Log.Info("serving the provided certificate", "file", m.Config.TLSCert)
+	} else {
+		m.Log.Info("tablets install the bus's CA once: open the setup page on this laptop and scan its QR",
+			"setup", strings.TrimSuffix(t.PublicURL(), "/")+"/setup", "ca", t.CAName(), "sha256", t.CAFingerprint())
+	}
 	return nil
 }
 
@@ -117,7 +161,9 @@ func busFlags(name string, stderr io.Writer, cfg *bus.Config, syncCfg *bus.SyncC
 	fs.StringVar(&syncCfg.Schedule, "sync-schedule", bus.DefaultSyncSchedule, "when to sync with the office: a cron spec such as @every 1m or */5 * * * *")
 	fs.StringVar(&cfg.Addr, "addr", bus.DefaultAddr, "address to listen on")
 	fs.StringVar(&cfg.DataDir, "data", bus.DefaultDataDir, "directory for the bus database")
-	fs.StringVar(&cfg.PublicURL, "public-url", "", "URL tablets reach the bus on (default: from --addr)")
+	fs.StringVar(&cfg.PublicURL, "public-url", "", "URL tablets reach the bus on (default: from --addr; off loopback the first LAN address, then kept)")
+	fs.StringVar(&cfg.TLSCert, "tls-cert", "", "certificate chain (PEM) to serve instead of the bus's own CA; needs --tls-key")
+	fs.StringVar(&cfg.TLSKey, "tls-key", "", "private key (PEM) of --tls-cert")
 	fs.Var(level, "log-level", "debug, info, warn or error")
 	return fs
 }

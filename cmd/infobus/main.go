@@ -31,8 +31,9 @@ const usage = `infobus — the information bus's servers and tools
 
 Usage:
   infobus demo [--bus-addr A] [--office-addr A] [--data DIR]   everything on loopback, for a first look
-  infobus bus [--addr A] [--data DIR] [--public-url URL] [--sync-schedule SPEC]
-                                                              the van's server; syncs with the office
+  infobus bus [--addr A] [--data DIR] [--public-url URL]       the van's server; HTTPS off loopback
+              [--tls-cert FILE --tls-key FILE]                 (own CA, see /setup; or a provided certificate)
+              [--sync-schedule SPEC]                           when to sync with the office (default @every 1m)
   infobus bus pair [--data DIR] [--url URL] [--json]           a one-time code to pair a tablet
   infobus bus enroll STRING [--data DIR] [--force]             connect the bus to an office
   infobus sync [--data DIR] [--json]                           sync a bus with its office now

@@ -31,7 +31,7 @@ func TestSyncBacklogMeasure(t *testing.T) {
 	}
 	visits := envInt("INFOBUS_SYNC_BENCH_VISITS", 100_000)
 	slow := envInt("INFOBUS_SYNC_BENCH_SLOW", 10_000)
-	bin := buildInfobus(t, t.TempDir())
+	bin := binary
 
 	// One backlog, made once and copied for each run.
 	start := time.Now()

@@ -18,17 +18,6 @@ import (
 	infosync "infobus/sync"
 )
 
-// buildInfobus builds the real binary into dir, for tests that kill it.
-func buildInfobus(tb testing.TB, dir string) string {
-	tb.Helper()
-	bin := dir + "/infobus"
-	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
-	if err != nil {
-		tb.Fatalf("go build: %v\n%s", err, out)
-	}
-	return bin
-}
-
 // writeVisits has the crew save n visits at once, the way several tablets do.
 func writeVisits(tb testing.TB, b *bus.Store, c *crew, n int) {
 	tb.Helper()
@@ -48,7 +37,7 @@ func writeVisits(tb testing.TB, b *bus.Store, c *crew, n int) {
 // batch, with SIGKILL at random moments, and restarts them: nothing may be
 // lost and nothing land twice.
 func TestSyncSurvivesCrashes(t *testing.T) {
-	bin := buildInfobus(t, t.TempDir())
+	bin := binary // built once by TestMain
 	t.Run("bus killed mid-sync", func(t *testing.T) { testBusKilled(t, bin) })
 	t.Run("office killed mid-batch", func(t *testing.T) { testOfficeKilled(t, bin) })
 }

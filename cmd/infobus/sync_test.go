@@ -634,11 +634,21 @@ func TestSyncerSchedulesAndProbes(t *testing.T) {
 	// can bring the visit across.
 	m := startBusWith(bus.SyncConfig{Schedule: "@every 1h", Timeout: 2 * time.Second,
 		BackoffBase: time.Hour, BackoffMax: time.Hour, ProbeInterval: 100 * time.Millisecond})
+	token := pairTablet(t, m)
+	crewSync := func(wantStatus int, wantCode string) {
+		t.Helper()
+		status, body := crewDo(t, m.URL, http.MethodPost, "/api/sync", token, nil)
+		if status != wantStatus || !strings.Contains(string(body), `"error":"`+wantCode+`"`) || !strings.Contains(string(body), "message_nl") {
+			t.Errorf("POST /api/sync: got %d %s, want %d %s with messages", status, body, wantStatus, wantCode)
+		}
+	}
+	crewSync(http.StatusConflict, "not_enrolled")
 	if err := m.Store.Enroll(ctx, e, false); err != nil {
 		t.Fatal(err)
 	}
 	c := newCrew(31)
 	c.write(t, m.Store)
+	crewSync(http.StatusBadGateway, "sync_failed")
 	if _, err := m.Syncer.SyncNow(ctx); err == nil || !infosync.Offline(err) {
 		t.Fatalf("sync with the office down: got %v, want an offline error", err)
 	}

@@ -1,0 +1,115 @@
+package bus
+
+import (
+	"bytes"
+	"compress/gzip"
+	"crypto/sha256"
+	"encoding/hex"
+	"io/fs"
+	"mime"
+	"path"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+
+	"infobus/pwa"
+)
+
+// appFile is one file of the tablet app, ready to serve: compressed once at
+// start, since the app is small and fixed for the life of the binary.
+type appFile struct {
+	body         []byte
+	gzipped      []byte // nil when gzip would not make it smaller
+	contentType  string
+	etag         string
+	cacheControl string
+}
+
+// appCSP allows the app nothing from elsewhere: it has no inline script or
+// style and talks only to the bus that served it.
+const appCSP = "default-src 'self'; img-src 'self' data: blob:; connect-src 'self'; " +
+	"base-uri 'none'; form-action 'self'; frame-ancestors 'none'; object-src 'none'"
+
+// loadApp reads every file of the app, under its own name and under the
+// versioned prefix the page asks for.
+func loadApp(app fs.FS, version string) (map[string]*appFile, error) {
+	files := map[string]*appFile{}
+	err := fs.WalkDir(app, ".", func(name string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		body, err := fs.ReadFile(app, name)
+		if err != nil {
+			return err
+		}
+		sum := sha256.Sum256(body)
+		f := &appFile{
+			body:         body,
+			contentType:  contentType(name),
+			etag:         `"` + hex.EncodeToString(sum[:8]) + `"`,
+			cacheControl: "no-cache",
+		}
+		var gz bytes.Buffer
+		w, _ := gzip.NewWriterLevel(&gz, gzip.BestCompression)
+		w.Write(body)
+		w.Close()
+		if gz.Len() < len(body) {
+			f.gzipped = gz.Bytes()
+		}
+		files[name] = f
+		versioned := *f
+		versioned.cacheControl = "public, max-age=31536000, immutable"
+		files[pwa.VersionPrefix+version+"/"+name] = &versioned
+		return nil
+	})
+	return files, err
+}
+
+func contentType(name string) string {
+	switch path.Ext(name) {
+	case ".webmanifest":
+		return "application/manifest+json"
+	case ".js":
+		return "text/javascript; charset=utf-8"
+	}
+	if t := mime.TypeByExtension(path.Ext(name)); t != "" {
+		return t
+	}
+	return "application/octet-stream"
+}
+
+// handleApp serves the tablet app. index.html, sw.js and the manifest keep
+// stable names and are revalidated on every load (no-cache with an ETag), so
+// a new binary reaches the tablets; everything the page loads sits under a
+// versioned path and is cached for good.
+func (s *Server) handleApp(c *fiber.Ctx) error {
+	name := strings.TrimPrefix(c.Path(), "/")
+	if name == "" {
+		name = "index.html"
+	}
+	f, ok := s.appFiles[name]
+	if !ok {
+		return fiber.ErrNotFound
+	}
+	c.Set(fiber.HeaderContentType, f.contentType)
+	c.Set(fiber.HeaderCacheControl, f.cacheControl)
+	c.Set(fiber.HeaderETag, f.etag)
+	c.Set(fiber.HeaderVary, fiber.HeaderAcceptEncoding)
+	c.Set(fiber.HeaderXContentTypeOptions, "nosniff")
+	c.Set(fiber.HeaderReferrerPolicy, "no-referrer")
+	if name == "index.html" {
+		c.Set(fiber.HeaderContentSecurityPolicy, appCSP)
+	}
+	if name == "sw.js" {
+		// The worker may control the whole origin, not just its folder.
+		c.Set("Service-Worker-Allowed", "/")
+	}
+	if c.Get(fiber.HeaderIfNoneMatch) == f.etag {
+		return c.SendStatus(fiber.StatusNotModified)
+	}
+	if f.gzipped != nil && strings.Contains(c.Get(fiber.HeaderAcceptEncoding), "gzip") {
+		c.Set(fiber.HeaderContentEncoding, "gzip")
+		return c.Send(f.gzipped)
+	}
+	return c.Send(f.body)
+}

@@ -1,0 +1,78 @@
+// The bus's crew API: one fetch wrapper that adds the device token, reads
+// the JSON answer, and tells the app when the bus is reachable and when it
+// no longer knows this device (401), which sends the crew back to pairing.
+
+const TIMEOUT_MS = 15000;
+
+/** Events: 'reachable' (detail: boolean), 'unauthorized' (detail: error body). */
+export const events = new EventTarget();
+
+let token = '';
+let reachable = null;
+
+/** Sets the device token sent with every authenticated call ('' for none). */
+export function setToken(t) {
+  token = t || '';
+}
+
+/** Reports whether the last call reached the bus (null: no call yet). */
+export const isReachable = () => reachable;
+
+function setReachable(r) {
+  if (r !== reachable) {
+    reachable = r;
+    events.dispatchEvent(new CustomEvent('reachable', { detail: r }));
+  }
+}
+
+/** The bus could not be reached, or did not answer in time. */
+export class NetworkError extends Error {}
+
+/**
+ * Calls the bus and resolves with {status, body} (body: parsed JSON or
+ * null) for every HTTP answer; rejects with NetworkError when there is none.
+ * With auth, the device token goes along and a 401 is announced.
+ */
+export async function request(method, path, { body, auth = true, timeout = TIMEOUT_MS } = {}) {
+  const headers = { Accept: 'application/json' };
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  if (auth && token) headers.Authorization = `Bearer ${token}`;
+  const ctrl = new AbortController();
+  const timer = setTimeout(() => ctrl.abort(), timeout);
+  let res;
+  let text = '';
+  try {
+    res = await fetch(path, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+      cache: 'no-store',
+      credentials: 'same-origin',
+      signal: ctrl.signal,
+    });
+    text = await res.text();
+  } catch (err) {
+    setReachable(false);
+    throw new NetworkError(err && err.message ? err.message : String(err));
+  } finally {
+    clearTimeout(timer);
+  }
+  setReachable(true);
+  let data = null;
+  try {
+    data = text ? JSON.parse(text) : null;
+  } catch {
+    data = null; // a proxy's HTML error page, say
+  }
+  if (res.status === 401 && auth) {
+    events.dispatchEvent(new CustomEvent('unauthorized', { detail: data }));
+  }
+  return { status: res.status, body: data };
+}
+
+export const pair = (code) => request('POST', '/api/pair', { body: { pairing_code: code }, auth: false });
+export const reference = () => request('GET', '/api/reference', { auth: false });
+export const putVisit = (visit) => request('PUT', `/api/visits/${encodeURIComponent(visit.id)}`, { body: visit });
+export const listVisits = (since, limit) => request('GET', `/api/visits?since=${since}&limit=${limit}`);
+export const syncStatus = () => request('GET', '/api/sync/status');
+export const syncNow = () => request('POST', '/api/sync', { timeout: 60000 });

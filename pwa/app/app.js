@@ -1,0 +1,297 @@
+// Bootstrap and routing. Screens: pairing (until this tablet has a device
+// token), the visits list (#/), the visit form (#/new, #/visit/{id}) and
+// settings (#/settings). The service worker keeps the app usable offline;
+// a new version waits until the crew choose to reload.
+
+import * as db from './db.js';
+import * as api from './api.js';
+import * as outbox from './outbox.js';
+import * as sync from './sync.js';
+import * as pair from './pair.js';
+import * as form from './form.js';
+import * as list from './list.js';
+import * as statusbar from './statusbar.js';
+import { t, setLang, lang } from './i18n.js';
+
+const $ = (id) => document.getElementById(id);
+// This module is served from /v/{version}/app.js.
+const VERSION = new URL(import.meta.url).pathname.split('/').at(-2);
+
+let device = null;
+let settings = {};
+let reference = null;
+let screen = '';
+let route = '';
+let leaving = false; // the crew chose to reload: records are safe in IndexedDB
+
+const screens = ['pair', 'list', 'form', 'settings'];
+
+function show(name) {
+  screen = name;
+  for (const s of screens) $(`screen-${s}`).hidden = s !== name;
+  $('status-bar').hidden = name === 'pair';
+  document.body.dataset.screen = name;
+  for (const [id, r] of [['nav-list', 'list'], ['nav-settings', 'settings']]) {
+    if (r === name) $(id).setAttribute('aria-current', 'page');
+    else $(id).removeAttribute('aria-current');
+  }
+}
+
+function focusTitle() {
+  const h = document.querySelector(`#screen-${screen} h1`);
+  if (h) h.focus({ preventScroll: false });
+  document.title = `${h ? h.textContent : ''} – ${t('app.title')}`;
+}
+
+function toast(key) {
+  const el = $('toast');
+  el.textContent = t(key);
+  el.dataset.show = '1';
+  clearTimeout(toast.timer);
+  toast.timer = setTimeout(() => {
+    el.dataset.show = '';
+    el.textContent = '';
+  }, 3000);
+}
+
+async function navigate() {
+  if (location.hash.startsWith('#pair=')) {
+    const code = pair.takeCodeFromURL();
+    show('pair');
+    await pair.show({ code, auto: !device, noticeKey: device ? 'pair.already' : null });
+    focusTitle();
+    return;
+  }
+  if (!device) {
+    show('pair');
+    await pair.show();
+    focusTitle();
+    return;
+  }
+  const hash = location.hash || '#/';
+  // Leaving a form with changes asks first; a "no" puts the address back.
+  if (screen === 'form' && form.isDirty() && hash !== route && !confirm(t('form.dirty'))) {
+    history.replaceState(history.state, '', route);
+    return;
+  }
+  route = hash;
+  let m;
+  if (hash === '#/new') {
+    await form.open(null);
+    show('form');
+  } else if ((m = /^#\/visit\/([0-9a-f-]{36})$/.exec(hash))) {
+    if (!(await form.open(m[1]))) {
+      toast('form.notfound');
+      location.replace('#/');
+      return;
+    }
+    show('form');
+  } else if (hash === '#/settings') {
+    await renderSettings();
+    show('settings');
+  } else {
+    await list.render();
+    show('list');
+  }
+  focusTitle();
+}
+
+async function paired(d) {
+  device = d;
+  api.setToken(d.device_token);
+  outbox.start();
+  sync.start();
+  askPersistence();
+  toast('pair.done');
+  // Visits carry the crew and the stop: ask for them before the first one.
+  const next = settings.crew ? '#/' : '#/settings';
+  if (location.hash === next) await navigate();
+  else location.hash = next;
+}
+
+async function unpaired(noticeKey) {
+  // Only the credentials go: visits and their queue stay on the tablet.
+  device = null;
+  api.setToken('');
+  outbox.stop();
+  sync.stop();
+  await db.del('device');
+  show('pair');
+  await pair.show({ noticeKey });
+  focusTitle();
+}
+
+async function loadReference() {
+  reference = (await db.get('reference')) || null;
+  try {
+    const res = await api.reference();
+    if (res.status === 200 && res.body && Array.isArray(res.body.wijken)) {
+      reference = res.body;
+      await db.set('reference', reference);
+      form.render();
+      if (screen === 'list') list.render();
+    }
+  } catch (err) {
+    if (!(err instanceof api.NetworkError)) throw err;
+  }
+}
+
+async function askPersistence() {
+  if (navigator.storage && navigator.storage.persist) {
+    try {
+      await navigator.storage.persist();
+    } catch {
+      // not offered here; the settings screen says so
+    }
+  }
+}
+
+async function renderSettings() {
+  $('settings-crew').value = settings.crew || '';
+  $('settings-stop').value = settings.stop || '';
+  $('settings-device-id').textContent = device ? device.device_id : '–';
+  $('settings-version').textContent = VERSION;
+  let persisted = false;
+  if (navigator.storage && navigator.storage.persisted) persisted = await navigator.storage.persisted().catch(() => false);
+  $('settings-storage').textContent = t(persisted ? 'settings.storage.persistent' : 'settings.storage.best');
+}
+
+// The switch names the other language, in that language.
+function applyLang(l) {
+  setLang(l);
+  $('lang-switch').lang = lang() === 'nl' ? 'en' : 'nl';
+}
+
+function renderCrew() {
+  const parts = [settings.crew, settings.stop].filter(Boolean);
+  $('crew-info').textContent = parts.length ? parts.join(' · ') : t('crew.unset');
+}
+
+function wire() {
+  $('lang-switch').addEventListener('click', async () => {
+    settings = await db.updateSettings({ lang: lang() === 'nl' ? 'en' : 'nl' });
+    applyLang(settings.lang);
+    renderCrew();
+    pair.render();
+    form.render();
+    statusbar.render();
+    if (screen === 'list') list.render();
+    if (screen === 'settings') renderSettings();
+    const h = document.querySelector(`#screen-${screen} h1`);
+    document.title = `${h ? h.textContent : ''} – ${t('app.title')}`;
+  });
+  $('settings-form').addEventListener('submit', async (e) => {
+    e.preventDefault();
+    settings = await db.updateSettings({ crew: $('settings-crew').value.trim(), stop: $('settings-stop').value.trim() });
+    renderCrew();
+    toast('settings.saved');
+  });
+  $('unpair').addEventListener('click', async () => {
+    const n = statusbar.unsent();
+    if (!confirm(n ? t('settings.unpair.queued', { n }) : t('settings.unpair.confirm'))) return;
+    await unpaired(null);
+  });
+  api.events.addEventListener('unauthorized', () => {
+    if (device) unpaired('pair.revoked');
+  });
+  const changed = () => {
+    statusbar.update();
+    if (screen === 'list') list.render();
+  };
+  outbox.events.addEventListener('change', changed);
+  sync.events.addEventListener('change', changed);
+  outbox.events.addEventListener('flushed', (e) => {
+    if (e.detail.sent) sync.refresh().catch(() => {});
+  });
+  window.addEventListener('online', () => {
+    if (device) {
+      outbox.kick();
+      sync.refresh().catch(() => {});
+    }
+  });
+  document.addEventListener('visibilitychange', () => {
+    if (document.visibilityState === 'visible' && device) outbox.kick();
+  });
+  window.addEventListener('hashchange', navigate);
+  window.addEventListener('beforeunload', (e) => {
+    const formDirty = screen === 'form' && form.isDirty();
+    if (formDirty || (!leaving && statusbar.unsent() > 0)) {
+      e.preventDefault();
+      e.returnValue = t('leave.unsent');
+    }
+  });
+}
+
+/**
+ * Registers the service worker. A new version installs in the background
+ * and waits; the banner lets the crew take it when it suits them.
+ */
+async function registerWorker() {
+  if (!('serviceWorker' in navigator)) return;
+  let reg;
+  try {
+    reg = await navigator.serviceWorker.register(new URL('sw.js', document.baseURI), { scope: './', updateViaCache: 'none' });
+  } catch (err) {
+    console.warn('infobus: no service worker', err);
+    return;
+  }
+  const offer = () => {
+    if (reg.waiting && navigator.serviceWorker.controller) $('update-banner').hidden = false;
+  };
+  offer();
+  reg.addEventListener('updatefound', () => {
+    const w = reg.installing;
+    if (w) w.addEventListener('statechange', () => w.state === 'installed' && offer());
+  });
+  let asked = false;
+  $('update-reload').addEventListener('click', () => {
+    if (!reg.waiting) return location.reload();
+    asked = true;
+    leaving = true;
+    reg.waiting.postMessage({ type: 'SKIP_WAITING' });
+  });
+  navigator.serviceWorker.addEventListener('controllerchange', () => {
+    if (asked) location.reload();
+  });
+  // Look for a new version now and then while the app stays open.
+  setInterval(() => reg.update().catch(() => {}), 30 * 60 * 1000);
+}
+
+async function main() {
+  settings = (await db.get('settings')) || {};
+  applyLang(settings.lang || 'nl');
+  renderCrew();
+  wire();
+  pair.init(paired);
+  list.init(() => reference);
+  form.init({
+    reference: () => reference,
+    settings: () => settings,
+    device: () => device,
+    saved: async (rec) => {
+      settings = await db.updateSettings({ lastWijk: rec.visit.wijk });
+      toast('form.saved');
+      outbox.kick();
+      await statusbar.update();
+      location.hash = '#/';
+    },
+  });
+  await statusbar.init();
+  device = (await db.get('device')) || null;
+  const ref = loadReference();
+  if (!(await db.get('reference'))) await ref; // the form needs the lists once
+  if (device) {
+    api.setToken(device.device_token);
+    outbox.start();
+    sync.start();
+    askPersistence();
+  }
+  await navigate();
+  registerWorker();
+  document.documentElement.dataset.ready = 'true';
+}
+
+main().catch((err) => {
+  console.error('infobus: start failed', err);
+  document.documentElement.dataset.ready = 'error';
+});

@@ -1,0 +1,519 @@
+// The visit form: new or edit, Dutch first, every bad field shown at once.
+// Field ids are the wire paths with dots and brackets turned into dashes
+// (business.address.postcode → business-address-postcode, followups[0].kind
+// → followups-0-kind), so that an error path from the server finds its field.
+
+import * as db from './db.js';
+import { t, pick, message } from './i18n.js';
+import { uuidv7 } from './uuid.js';
+import { rfc3339, toInputValue, fromInputValue, parse } from './clock.js';
+import { normalize, validate, fromServer, formatPostcode, normalizePostcode, validPostcode, charCount, MAX, KINDS, CONSENT_TEXT_VERSION } from './validate.js';
+
+const $ = (id) => document.getElementById(id);
+const FU_FIELDS = ['kind', 'description', 'department', 'due_date', 'code'];
+
+let ctx = null; // {reference(), settings(), device(), saved(rec)}
+let current = null; // the record being edited (wire fields), or a new one
+let aside = null; // the bus's reason when the visit was set aside
+let state = ''; // where a stored visit is: tablet|bus|office|handled|set_aside
+let office = {}; // office status by follow-up id
+let consentAt = '';
+let visitedInput = '';
+let errors = {}; // {path: {nl, en}} shown now
+let dirty = false;
+let builtFor = null; // the reference the selects were built from
+
+/** Reports whether the form holds changes that are not saved. */
+export const isDirty = () => dirty;
+
+/** Wires the form; c gives the reference lists, settings and device, and hears of saves. */
+export function init(c) {
+  ctx = c;
+  const form = $('visit-form');
+  form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    save();
+  });
+  form.addEventListener('input', () => (dirty = true));
+  form.addEventListener('change', () => (dirty = true));
+  $('consent-given').addEventListener('change', () => setConsent($('consent-given').checked));
+  $('notes').addEventListener('input', countNotes);
+  $('rating-clear').addEventListener('click', () => {
+    for (const r of document.querySelectorAll('input[name="rating"]')) r.checked = false;
+    dirty = true;
+  });
+  $('followup-add').addEventListener('click', () => {
+    const li = addFollowUp({ id: uuidv7(), kind: '', description: '', department: '', due_date: '', code: '' });
+    renumber();
+    dirty = true;
+    li.querySelector('select').focus();
+  });
+  $('business-address-postcode').addEventListener('blur', (e) => {
+    const v = normalizePostcode(e.target.value);
+    if (validPostcode(v)) e.target.value = formatPostcode(v);
+  });
+  $('form-errors').addEventListener('click', (e) => {
+    const a = e.target.closest('a[data-focus]');
+    if (!a) return;
+    e.preventDefault(); // the hash is the router's
+    const el = $(a.dataset.focus);
+    if (el) focusField(el);
+  });
+}
+
+function focusField(el) {
+  const target = el.matches('fieldset') ? el.querySelector('input, select, textarea, button') || el : el;
+  target.focus();
+  el.scrollIntoView({ block: 'center' });
+}
+
+/** Opens the form for a new visit (id null) or a stored one; resolves false when not found. */
+export async function open(id) {
+  ensureBuilt();
+  errors = {};
+  aside = null;
+  office = {};
+  state = '';
+  let rec = null;
+  if (id) {
+    rec = await db.getVisit(id);
+    if (!rec) return false;
+  }
+  const settings = ctx.settings();
+  if (rec) {
+    current = rec.visit;
+    aside = rec.aside;
+    office = rec.office || {};
+    state = rec.state;
+  } else {
+    current = {
+      id: uuidv7(),
+      rev: 0,
+      visited_at: '',
+      business: { name: '', kvk: '', address: { street: '', number: '', postcode: '', city: '' } },
+      wijk: settings.lastWijk || '',
+      sector: '',
+      topics: [],
+      notes: '',
+      language: '',
+      consent: { given: false, text_version: '', at: '' },
+      contact: null,
+      panel_opt_in: false,
+      rating: null,
+      followups: [],
+      created_at: '',
+    };
+  }
+  fill(current, rec);
+  if (aside && aside.fields) errors = fromServer(aside);
+  render();
+  dirty = false;
+  return true;
+}
+
+function fill(v, rec) {
+  const b = v.business;
+  $('business-name').value = b.name;
+  $('business-kvk').value = b.kvk;
+  $('business-address-street').value = b.address.street;
+  $('business-address-number').value = b.address.number;
+  $('business-address-postcode').value = formatPostcode(b.address.postcode);
+  $('business-address-city').value = b.address.city;
+  setSelect($('wijk'), v.wijk);
+  setSelect($('sector'), v.sector);
+  setSelect($('language'), v.language);
+  for (const box of $('topic-chips').querySelectorAll('input')) box.checked = v.topics.includes(box.value);
+  $('notes').value = v.notes;
+  const visited = parse(v.visited_at) || new Date();
+  visitedInput = toInputValue(visited);
+  $('visited_at').value = visitedInput;
+  $('consent-given').checked = v.consent.given;
+  consentAt = v.consent.at;
+  $('contact-fields').hidden = !v.consent.given;
+  const c = v.contact || {};
+  $('contact-name').value = c.name || '';
+  $('contact-phone').value = c.phone || '';
+  $('contact-email').value = c.email || '';
+  $('panel_opt_in').checked = v.panel_opt_in;
+  for (const r of document.querySelectorAll('input[name="rating"]')) r.checked = Number(r.value) === v.rating;
+  $('followup-list').replaceChildren();
+  for (const f of v.followups) addFollowUp(f);
+  renumber();
+  countNotes();
+  $('form-title').dataset.i18n = rec ? 'form.edit' : 'form.new';
+}
+
+// A select keeps a value it does not offer (a code the lists dropped) as
+// an extra option, so that opening a record never changes it silently.
+function setSelect(sel, value) {
+  sel.value = value || '';
+  if ((value || '') !== sel.value) {
+    const o = new Option(value, value);
+    sel.add(o);
+    sel.value = value;
+  }
+}
+
+function setConsent(given) {
+  $('contact-fields').hidden = !given;
+  if (given) {
+    if (!consentAt) consentAt = rfc3339();
+  } else {
+    // Contact details without consent are refused: unticking removes them.
+    for (const id of ['contact-name', 'contact-phone', 'contact-email']) $(id).value = '';
+    $('panel_opt_in').checked = false;
+    consentAt = '';
+  }
+}
+
+function countNotes() {
+  const n = charCount($('notes').value);
+  const el = $('notes-count');
+  el.textContent = t('notes.count', { n, max: MAX.notes });
+  el.classList.toggle('over', n > MAX.notes);
+}
+
+/** Builds the selects, chips and rating buttons from the reference lists. */
+function ensureBuilt() {
+  const ref = ctx.reference();
+  if (!ref || ref === builtFor) return;
+  builtFor = ref;
+  const wijk = $('wijk');
+  wijk.replaceChildren(new Option('', ''));
+  wijk.options[0].dataset.i18n = 'choose';
+  const groups = new Map();
+  for (const w of ref.wijken || []) {
+    if (!groups.has(w.stadsdeel)) groups.set(w.stadsdeel, []);
+    groups.get(w.stadsdeel).push(w);
+  }
+  for (const name of [...groups.keys()].sort((a, b) => a.localeCompare(b, 'nl'))) {
+    const g = document.createElement('optgroup');
+    g.label = name;
+    for (const w of groups.get(name).sort((a, b) => a.name.localeCompare(b.name, 'nl'))) g.append(new Option(w.name, w.code));
+    wijk.append(g);
+  }
+  termSelect($('sector'), ref.sectors, 'none');
+  termSelect($('language'), ref.languages, 'none');
+  const chips = $('topic-chips');
+  chips.replaceChildren();
+  for (const term of ref.topics || []) {
+    const div = document.createElement('div');
+    div.className = 'chip';
+    const box = document.createElement('input');
+    box.type = 'checkbox';
+    box.id = `topic-${term.code}`;
+    box.value = term.code;
+    const label = document.createElement('label');
+    label.htmlFor = box.id;
+    label.term = term;
+    div.append(box, label);
+    chips.append(div);
+  }
+  const buttons = $('rating-buttons');
+  buttons.replaceChildren();
+  for (let i = 1; i <= 10; i++) {
+    const div = document.createElement('div');
+    div.className = 'rating-button';
+    const r = document.createElement('input');
+    r.type = 'radio';
+    r.name = 'rating';
+    r.id = `rating-${i}`;
+    r.value = String(i);
+    const label = document.createElement('label');
+    label.htmlFor = r.id;
+    label.textContent = String(i);
+    div.append(r, label);
+    buttons.append(div);
+  }
+}
+
+function termSelect(sel, terms, emptyKey) {
+  sel.replaceChildren(new Option('', ''));
+  sel.options[0].dataset.i18n = emptyKey;
+  for (const term of terms || []) {
+    const o = new Option('', term.code);
+    o.term = term;
+    sel.append(o);
+  }
+}
+
+function addFollowUp(f) {
+  const li = $('followup-template').content.firstElementChild.cloneNode(true);
+  li.dataset.fuId = f.id;
+  const kind = li.querySelector('.fu-kind');
+  kind.append(new Option('', ''));
+  kind.options[0].dataset.i18n = 'choose';
+  for (const k of KINDS) {
+    const o = new Option('', k);
+    o.dataset.i18n = `kind.${k}`;
+    kind.append(o);
+  }
+  termSelect(li.querySelector('.fu-department'), (ctx.reference() || {}).departments, 'none');
+  setSelect(kind, f.kind);
+  setSelect(li.querySelector('.fu-department'), f.department);
+  li.querySelector('.fu-description').value = f.description;
+  li.querySelector('.fu-due_date').value = f.due_date;
+  li.querySelector('.fu-code').value = f.code;
+  const st = office[f.id];
+  const badge = li.querySelector('.fu-status');
+  if (st) {
+    badge.hidden = false;
+    badge.dataset.status = st.status;
+  }
+  li.querySelector('.fu-remove').addEventListener('click', () => {
+    const list = $('followup-list');
+    const next = li.nextElementSibling || li.previousElementSibling;
+    li.remove();
+    // Error paths are by position: after a removal they point elsewhere.
+    errors = {};
+    renumber();
+    dirty = true;
+    (next ? next.querySelector('.fu-remove') : $('followup-add')).focus();
+    list.dispatchEvent(new Event('change', { bubbles: true }));
+  });
+  $('followup-list').append(li);
+  return li;
+}
+
+// Gives each follow-up row the ids of its wire paths, in order.
+function renumber() {
+  const rows = [...$('followup-list').children];
+  rows.forEach((li, i) => {
+    const base = `followups-${i}`;
+    li.querySelector('fieldset').id = base;
+    for (const k of FU_FIELDS) {
+      const el = li.querySelector(`.fu-${k}`);
+      el.id = `${base}-${k}`;
+      li.querySelector(`.fu-${k}-label`).htmlFor = el.id;
+    }
+    const hint = li.querySelector('.fu-code-hint');
+    hint.id = `${base}-code-hint`;
+    li.querySelector('.fu-code').setAttribute('aria-describedby', hint.id);
+    li.querySelector('.fu-remove').id = `${base}-remove`;
+  });
+  $('followups-none').hidden = rows.length > 0;
+  $('followup-add').disabled = rows.length >= MAX.followups;
+  render();
+}
+
+/** Rewords everything generated in the language in use. */
+export function render() {
+  ensureBuilt();
+  const form = $('screen-form');
+  for (const el of form.querySelectorAll('option, label')) {
+    if (el.term) el.textContent = pick(el.term);
+    else if (el.dataset.i18n) el.textContent = t(el.dataset.i18n);
+  }
+  $('form-title').textContent = t($('form-title').dataset.i18n || 'form.new');
+  [...$('followup-list').children].forEach((li, i) => {
+    li.querySelector('.fu-legend').textContent = t('followups.item', { n: i + 1 });
+    li.querySelector('.fu-remove').textContent = t('followups.remove', { n: i + 1 });
+    const badge = li.querySelector('.fu-status');
+    if (!badge.hidden) badge.textContent = t('followup.status', { status: t(`fstatus.${badge.dataset.status}`) });
+  });
+  $('followup-add').title = $('followup-add').disabled ? t('followups.max', { max: MAX.followups }) : '';
+  countNotes();
+  renderNotice();
+  renderErrors();
+}
+
+function renderNotice() {
+  const n = $('form-notice');
+  if (!ctx.reference()) {
+    n.hidden = false;
+    n.textContent = t('form.noref');
+    return;
+  }
+  if (aside) {
+    n.hidden = false;
+    n.dataset.kind = 'error';
+    n.textContent = `${t('form.setaside', { message: message(aside) })}\n${t('form.setaside.fix')}`;
+    return;
+  }
+  delete n.dataset.kind;
+  n.hidden = !state;
+  n.textContent = state ? t('form.state', { state: t(`state.${state}`) }) : '';
+}
+
+// The element that shows the error of a wire path: its field, or the
+// nearest group that holds it (topics[1] → topics, consent.at → consent),
+// or the visible group around a field that is hidden.
+function targetOf(path) {
+  let id = path.replace(/\[(\d+)\]/g, '-$1').replaceAll('.', '-');
+  for (;;) {
+    let el = $(id);
+    if (el && $('visit-form').contains(el)) {
+      const hidden = el.closest('#visit-form [hidden]');
+      return hidden ? hidden.closest('fieldset') || el : el;
+    }
+    const cut = id.lastIndexOf('-');
+    if (cut < 0) return null;
+    id = id.slice(0, cut);
+  }
+}
+
+function labelOf(el) {
+  if (el.matches('fieldset')) {
+    const legend = el.querySelector('legend');
+    return (legend ? legend.textContent : el.id).replace(/\s*\(.*\)\s*$/, '').trim();
+  }
+  const label = document.querySelector(`label[for="${CSS.escape(el.id)}"]`);
+  let text = label ? label.textContent.replace(/\s*\(.*\)\s*$/, '').trim() : el.id;
+  const group = el.closest('fieldset.followup-group');
+  if (group) text = `${group.querySelector('legend').textContent}: ${text}`;
+  return text;
+}
+
+function renderErrors() {
+  const form = $('visit-form');
+  for (const p of form.querySelectorAll('.field-error')) p.remove();
+  for (const el of form.querySelectorAll('[data-base-describedby]')) {
+    const base = el.dataset.baseDescribedby;
+    if (base) el.setAttribute('aria-describedby', base);
+    else el.removeAttribute('aria-describedby');
+    delete el.dataset.baseDescribedby;
+    el.removeAttribute('aria-invalid');
+    el.classList.remove('invalid');
+  }
+  const summary = $('form-errors');
+  summary.replaceChildren();
+  const paths = Object.keys(errors);
+  if (!paths.length) return;
+
+  const items = [];
+  const shown = new Map(); // target → its error paragraph
+  for (const path of paths) {
+    const msg = pick(errors[path]);
+    const el = targetOf(path);
+    items.push({ el, path, msg });
+    if (!el) continue;
+    let p = shown.get(el);
+    if (!p) {
+      p = document.createElement('p');
+      p.className = 'field-error';
+      p.id = `${el.id}-error`;
+      shown.set(el, p);
+      if (el.matches('fieldset')) {
+        const after = el.querySelector(':scope > .hint') || el.querySelector(':scope > legend');
+        after.after(p);
+      } else {
+        (el.closest('.check') || el).before(p);
+      }
+      el.dataset.baseDescribedby = el.getAttribute('aria-describedby') || '';
+      el.setAttribute('aria-describedby', `${p.id} ${el.dataset.baseDescribedby}`.trim());
+      el.classList.add('invalid');
+      if (!el.matches('fieldset')) el.setAttribute('aria-invalid', 'true');
+    }
+    p.textContent = p.textContent ? `${p.textContent} ${msg}` : msg;
+  }
+  // In the order the fields stand on the screen.
+  items.sort((a, b) => {
+    if (!a.el || !b.el) return a.el ? 1 : b.el ? -1 : 0;
+    return a.el.compareDocumentPosition(b.el) & Node.DOCUMENT_POSITION_FOLLOWING ? -1 : 1;
+  });
+  const h = document.createElement('p');
+  h.className = 'error-summary-title';
+  h.textContent = t('form.errors', { n: items.length });
+  const ul = document.createElement('ul');
+  for (const { el, path, msg } of items) {
+    const li = document.createElement('li');
+    if (el) {
+      const a = document.createElement('a');
+      a.href = `#${el.id}`;
+      a.dataset.focus = el.id;
+      a.textContent = `${labelOf(el)}: ${msg}`;
+      li.append(a);
+    } else {
+      li.textContent = `${path}: ${msg}`;
+    }
+    ul.append(li);
+  }
+  summary.append(h, ul);
+}
+
+/** Reads the form into a visit record (not yet normalized). */
+function collect() {
+  const given = $('consent-given').checked;
+  const checked = document.querySelector('input[name="rating"]:checked');
+  const settings = ctx.settings();
+  const isNew = !current.rev;
+  const visitedValue = $('visited_at').value;
+  let visitedAt = current.visited_at;
+  if (isNew || visitedValue !== visitedInput) {
+    const d = fromInputValue(visitedValue);
+    visitedAt = d ? rfc3339(d) : '';
+  }
+  return {
+    id: current.id,
+    bus_id: '',
+    // Who and where stay as they were when the visit was first saved.
+    device_id: isNew ? (ctx.device() || {}).device_id || '' : current.device_id,
+    crew: isNew ? settings.crew || '' : current.crew,
+    stop: isNew ? settings.stop || '' : current.stop,
+    visited_at: visitedAt,
+    business: {
+      name: $('business-name').value,
+      kvk: $('business-kvk').value,
+      address: {
+        street: $('business-address-street').value,
+        number: $('business-address-number').value,
+        postcode: $('business-address-postcode').value,
+        city: $('business-address-city').value,
+      },
+    },
+    wijk: $('wijk').value,
+    sector: $('sector').value,
+    topics: [...$('topic-chips').querySelectorAll('input:checked')].map((b) => b.value),
+    notes: $('notes').value,
+    language: $('language').value,
+    consent: {
+      given,
+      // The text the entrepreneur agreed to stays the one recorded then.
+      text_version: given ? (current.consent.given && current.consent.text_version) || CONSENT_TEXT_VERSION : '',
+      at: given ? consentAt || rfc3339() : '',
+    },
+    contact: given ? { name: $('contact-name').value, phone: $('contact-phone').value, email: $('contact-email').value } : null,
+    panel_opt_in: given && $('panel_opt_in').checked,
+    rating: checked ? Number(checked.value) : null,
+    followups: [...$('followup-list').children].map((li) => ({
+      id: li.dataset.fuId,
+      kind: li.querySelector('.fu-kind').value,
+      description: li.querySelector('.fu-description').value,
+      department: li.querySelector('.fu-department').value,
+      due_date: li.querySelector('.fu-due_date').value,
+      code: li.querySelector('.fu-code').value,
+    })),
+    // A visit set aside as stale must pass the bus's rev to be taken.
+    rev: Math.max(current.rev || 0, (aside && aside.current_rev) || 0) + 1,
+    created_at: current.created_at || '',
+    updated_at: '',
+    deleted: false,
+  };
+}
+
+async function save() {
+  const ref = ctx.reference();
+  if (!ref) {
+    renderNotice();
+    return;
+  }
+  const v = normalize(collect());
+  const now = rfc3339();
+  if (!v.created_at) v.created_at = now;
+  v.updated_at = now;
+  errors = validate(v, ref);
+  if (Object.keys(errors).length) {
+    renderErrors();
+    $('form-errors').focus();
+    return;
+  }
+  const button = $('save');
+  button.disabled = true;
+  try {
+    const rec = await db.saveVisit(db.crewRecord(v));
+    dirty = false;
+    await ctx.saved(rec);
+  } finally {
+    button.disabled = false;
+  }
+}

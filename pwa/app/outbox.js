@@ -1,0 +1,125 @@
+// The outbox: visits saved on the tablet whose current rev the bus has not
+// stored yet. flush() replays them one by one with PUT /api/visits/{id};
+// it runs at once after a save, when the browser comes online, and on a
+// timer that backs off exponentially with jitter while the bus is away.
+
+import * as db from './db.js';
+import * as api from './api.js';
+
+const BACKOFF_BASE_MS = 2000;
+const BACKOFF_CAP_MS = 5 * 60 * 1000;
+
+/** Events: 'change' after any visit changed state, 'flushed' (detail: {sent, failed}). */
+export const events = new EventTarget();
+
+let running = null;
+let again = false;
+let timer = 0;
+let backoff = 0;
+let enabled = false;
+
+/** Starts replaying (after pairing); stop() pauses it (while unpaired). */
+export function start() {
+  enabled = true;
+  kick();
+}
+
+export function stop() {
+  enabled = false;
+  clearTimeout(timer);
+}
+
+/** Flushes now, without waiting for the backoff timer. */
+export function kick() {
+  clearTimeout(timer);
+  timer = 0;
+  return flush();
+}
+
+/**
+ * Replays the queue; resolves with {sent, failed} where failed says the
+ * bus could not take the queue now ('network', 'server', 'unauthorized').
+ * Calls while one runs make it run once more afterwards.
+ */
+export function flush() {
+  if (!enabled) return Promise.resolve({ sent: 0, failed: 'unpaired' });
+  if (running) {
+    again = true;
+    return running;
+  }
+  running = (async () => {
+    let total = 0;
+    let result;
+    try {
+      do {
+        again = false;
+        result = await replay();
+        total += result.sent;
+      } while (again && !result.failed);
+    } finally {
+      running = null;
+    }
+    if (result.failed === 'network' || result.failed === 'server') retryLater();
+    else if (!result.failed) backoff = 0;
+    const outcome = { sent: total, failed: result.failed };
+    events.dispatchEvent(new CustomEvent('flushed', { detail: outcome }));
+    return outcome;
+  })();
+  return running;
+}
+
+function retryLater() {
+  backoff = Math.min(BACKOFF_CAP_MS, backoff ? backoff * 2 : BACKOFF_BASE_MS);
+  // Half fixed, half random: tablets that lost the bus together do not
+  // all come back in the same second.
+  const wait = backoff / 2 + Math.random() * (backoff / 2);
+  clearTimeout(timer);
+  timer = setTimeout(() => {
+    timer = 0;
+    flush();
+  }, wait);
+}
+
+const changed = () => events.dispatchEvent(new Event('change'));
+
+async function replay() {
+  let sent = 0;
+  for (const entry of await db.outbox()) {
+    if (!enabled) return { sent, failed: 'unpaired' };
+    const rec = await db.getVisit(entry.id);
+    if (!rec) continue;
+    const visit = db.crewRecord(rec.visit);
+    let res;
+    try {
+      res = await api.putVisit(visit);
+    } catch (err) {
+      if (err instanceof api.NetworkError) return { sent, failed: 'network' };
+      throw err;
+    }
+    const { status, body } = res;
+    if (status === 200 || status === 201) {
+      if (await db.markSent(visit.id, visit.rev, body)) sent++;
+      changed();
+    } else if (status === 401) {
+      return { sent, failed: 'unauthorized' }; // api.js sends the crew to pairing
+    } else if (status === 408 || status === 429 || status >= 500) {
+      return { sent, failed: 'server' };
+    } else {
+      // 400 invalid, 409 conflict or stale, 413 too large, or another
+      // refusal that sending again cannot change: set aside with the
+      // reason, fixable by the crew, and go on with the rest.
+      const b = body || {};
+      await db.setAside(visit.id, visit.rev, {
+        status,
+        error: b.error || `http_${status}`,
+        message: b.message || `HTTP ${status}`,
+        message_nl: b.message_nl || b.message || `HTTP ${status}`,
+        fields: b.fields || null,
+        fields_nl: b.fields_nl || null,
+        current_rev: b.current_rev || 0,
+      });
+      changed();
+    }
+  }
+  return { sent, failed: '' };
+}
