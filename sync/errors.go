@@ -3,7 +3,10 @@ package sync
 import (
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"net/http"
+	"net/url"
 )
 
 // Refusals of the receiver. ErrorResponse turns each into its status and
@@ -94,6 +97,11 @@ func Offline(err error) bool {
 		}
 		return false
 	}
-	var ve *VersionError
-	return err != nil && !errors.As(err, &ve) && !errors.Is(err, ErrNotEnrolled)
+	// The HTTP client reports every failure to connect, send or receive,
+	// timeouts included, as a *url.Error; a cut answer is an unexpected EOF.
+	var (
+		ue *url.Error
+		ne net.Error
+	)
+	return errors.As(err, &ue) || errors.As(err, &ne) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF)
 }

@@ -2,6 +2,11 @@ package sync
 
 import (
 	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 )
@@ -48,6 +53,31 @@ func TestCheckRecord(t *testing.T) {
 			}
 			if tt.raw != `"hello"` && in.Refused.ID != id {
 				t.Errorf("got id %q, want %s salvaged", in.Refused.ID, id)
+			}
+		})
+	}
+}
+
+func TestOffline(t *testing.T) {
+	tests := []struct {
+		name string
+		err  error
+		want bool
+	}{
+		{"refused connection", &url.Error{Op: "Post", URL: "http://office", Err: errors.New("connection refused")}, true},
+		{"answer cut short", fmt.Errorf("read answer: %w", io.ErrUnexpectedEOF), true},
+		{"proxy cannot reach the office", &RefusedError{Status: http.StatusBadGateway}, true},
+		{"office busy", &RefusedError{Status: http.StatusServiceUnavailable}, true},
+		{"wrong token", &RefusedError{Status: http.StatusUnauthorized}, false},
+		{"office error", &RefusedError{Status: http.StatusInternalServerError}, false},
+		{"other version", &VersionError{Got: "2"}, false},
+		{"not enrolled", ErrNotEnrolled, false},
+		{"local database", errors.New("record acknowledgement: disk full"), false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := Offline(tt.err); got != tt.want {
+				t.Errorf("Offline(%v) = %v, want %v", tt.err, got, tt.want)
 			}
 		})
 	}
