@@ -197,7 +197,7 @@ func TestSyncThroughFaults(t *testing.T) {
 	e := enrollBus(t, o.Store, b, "bus", proxy.URL)
 	// A short timeout so that stalls cost little; a slow machine only adds
 	// failures, which the protocol must survive anyway.
-	client := syncClient(b, 300*time.Millisecond, 4)
+	client := syncClient(b, 200*time.Millisecond, 4)
 	c := newCrew(1)
 	rng := rand.New(rand.NewPCG(7, 7))
 	proxy.setRate(0.5)
