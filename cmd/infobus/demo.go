@@ -71,7 +71,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
        a new one: go run ./cmd/infobus bus pair --data %s)
   Bus health:                %s/healthz
   Crew API:                  %s/api/visits (needs the device token the app gets)
-  Office:                    %s (health: %s/healthz)
+  Office health:             %s/healthz (the office's sync API; staff pages come later)
 
 The bus is enrolled with the office and syncs every 15 seconds (%d sample
 visits added this time); watch it with
@@ -79,7 +79,7 @@ visits added this time); watch it with
 
 Stop with Ctrl+C.
 `, *dataDir, pairingURL(busMain.URL, pc.Code), pc.Code, busMain.Config.DataDir, busMain.URL, busMain.URL,
-		officeMain.URL, officeMain.URL, added, officeMain.Config.DataDir)
+		officeMain.URL, added, officeMain.Config.DataDir)
 	// Sync at once, then play office staff once: close one follow-up so
 	// that the next sync shows the crew a handled visit.
 	go demoFirstSync(ctx, busMain.Syncer, busMain.Store, officeMain.Store, log)
