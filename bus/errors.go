@@ -14,6 +14,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"infobus/schema"
+	infosync "infobus/sync"
 )
 
 // apiError is the JSON body of every refusal: a machine code, a sentence in
@@ -154,6 +155,14 @@ func (s *Server) errorResponse(c *fiber.Ctx, err error) (int, apiError) {
 		return fiber.StatusUnauthorized, apiError{Error: "pairing_code_unknown",
 			Message:   "the bus does not know this pairing code; check it or make a new one",
 			MessageNL: "de bus kent deze koppelcode niet; controleer hem of maak een nieuwe"}
+	case errors.Is(err, infosync.ErrNotEnrolled):
+		return fiber.StatusConflict, apiError{Error: "not_enrolled",
+			Message:   "this bus is not connected to an office yet; enroll it with `infobus bus enroll`",
+			MessageNL: "deze bus is nog niet met een kantoor verbonden; koppel hem met `infobus bus enroll`"}
+	case errors.As(err, new(*SyncError)):
+		return fiber.StatusBadGateway, apiError{Error: "sync_failed",
+			Message:   "the office could not be reached or refused the sync; the bus keeps the visits and tries again (" + err.Error() + ")",
+			MessageNL: "het kantoor was niet bereikbaar of weigerde; de bus bewaart de bezoeken en probeert het opnieuw"}
 	case errors.Is(err, ErrClosed):
 		return fiber.StatusServiceUnavailable, apiError{Error: "unavailable",
 			Message: "the bus is shutting down; try again in a moment", MessageNL: "de bus wordt afgesloten; probeer het zo opnieuw"}

@@ -24,6 +24,12 @@ const (
 	DefaultAddr      = "127.0.0.1:8080"
 	DefaultDataDir   = "infobus-data/bus"
 	DefaultBodyLimit = 128 << 10 // the largest valid visit is about 64 KiB
+	// connBodyLimit is where the connection itself gives up on a body.
+	// fasthttp answers a body past its limit and closes the connection
+	// while the client is still sending, which a browser reports as a
+	// network error, not a 413, and a tablet would retry for ever. So the
+	// connection reads well past BodyLimit and the handler refuses cleanly.
+	connBodyLimit = 4 << 20
 )
 
 // Setting keys the server keeps in its database.
@@ -80,6 +86,7 @@ type Server struct {
 	log     *slog.Logger
 	app     *fiber.App
 	devices deviceCache
+	syncer  *Syncer // nil until SetSyncer
 	// appFiles is the tablet app, ready to serve.
 	appFiles map[string]*appFile
 }
@@ -101,7 +108,7 @@ func NewServer(cfg Config, store *Store, log *slog.Logger) *Server {
 	s.app = fiber.New(fiber.Config{
 		AppName:               "infobus bus",
 		DisableStartupMessage: true,
-		BodyLimit:             cfg.BodyLimit,
+		BodyLimit:             max(cfg.BodyLimit, connBodyLimit),
 		ReadTimeout:           30 * time.Second,
 		WriteTimeout:          30 * time.Second,
 		IdleTimeout:           2 * time.Minute,
@@ -147,18 +154,28 @@ func (s *Server) routes() {
 
 	s.app.Get("/healthz", s.handleHealth)
 
-	api := s.app.Group("/api")
+	api := s.app.Group("/api", s.limitBody)
 	api.Get("/reference", s.handleReference)
 	api.Post("/pair", s.handlePair)
 	api.Put("/visits/:id", s.requireDevice, s.handleVisitPut)
 	api.Get("/visits/:id", s.requireDevice, s.handleVisitGet)
 	api.Get("/visits", s.requireDevice, s.handleVisitList)
 	api.Get("/sync/status", s.requireDevice, s.handleSyncStatus)
+	api.Post("/sync", s.requireDevice, s.handleSyncNow)
 
 	s.app.Route("/setup", s.setupRoutes)
 	s.app.Get("/*", s.handleApp)
 
 	s.app.Use(func(c *fiber.Ctx) error { return fiber.ErrNotFound })
+}
+
+// limitBody refuses a request body over the configured limit, after the
+// connection has read it, so the client gets its 413.
+func (s *Server) limitBody(c *fiber.Ctx) error {
+	if len(c.Body()) > s.cfg.BodyLimit {
+		return fiber.ErrRequestEntityTooLarge
+	}
+	return c.Next()
 }
 
 func (s *Server) handleHealth(c *fiber.Ctx) error {

@@ -26,6 +26,8 @@ type VisitView struct {
 	schema.Visit
 	Seq   int64  `json:"seq"`
 	State string `json:"state"`
+	// SetAside says why the office refused this rev, when it did.
+	SetAside *SetAsideInfo `json:"set_aside,omitempty"`
 }
 
 // RevError says why a PUT was refused for its rev, and which rev the bus has.
@@ -244,6 +246,9 @@ func (s *Store) scanVisits(ctx context.Context, query string, args ...any) ([]Vi
 	}
 	for i := range views {
 		views[i].State = visitState(&views[i].Visit, crewSeq[i] <= acked)
+	}
+	if err := addSetAside(ctx, tx, views); err != nil {
+		return nil, err
 	}
 	return views, nil
 }

@@ -26,9 +26,12 @@ const shutdownGrace = 10 * time.Second
 // BusMain runs a bus server. End-to-end tests use it as the binary does.
 type BusMain struct {
 	Config bus.Config
+	Sync   bus.SyncConfig
 	Log    *slog.Logger
+	Now    func() time.Time // the bus's clock; nil means time.Now
 
 	Store  *bus.Store
+	Syncer *bus.Syncer
 	server *bus.Server
 	ln     net.Listener
 	served chan error
@@ -42,10 +45,13 @@ func (m *BusMain) Run(ctx context.Context) error {
 	if err := m.Config.Validate(); err != nil {
 		return &usageError{err.Error()}
 	}
+	if err := m.Sync.Validate(); err != nil {
+		return &usageError{err.Error()}
+	}
 	if err := checkDataDir(m.Config.DataDir); err != nil {
 		return err
 	}
-	store, err := bus.OpenStore(ctx, m.Config.DataDir, m.Log, nil)
+	store, err := bus.OpenStore(ctx, m.Config.DataDir, m.Log, m.Now)
 	if err != nil {
 		return &usageError{fmt.Sprintf("data dir %s: %v", m.Config.DataDir, err)}
 	}
@@ -66,6 +72,12 @@ func (m *BusMain) Run(ctx context.Context) error {
 	m.server = bus.NewServer(m.Config, store, m.Log)
 	m.URL = bus.PublicURL(m.Config, ln.Addr())
 	if err := m.server.RecordPublicURL(ctx, m.URL); err != nil {
+		m.Close()
+		return err
+	}
+	m.Syncer = bus.NewSyncer(store, m.Sync, m.Log)
+	m.server.SetSyncer(m.Syncer)
+	if err := m.Syncer.Start(); err != nil {
 		m.Close()
 		return err
 	}
@@ -115,6 +127,9 @@ func (m *BusMain) Done() <-chan error { return m.served }
 // Close lets requests in flight finish, then closes the database cleanly.
 func (m *BusMain) Close() error {
 	var errs []error
+	if m.Syncer != nil {
+		m.Syncer.Stop()
+	}
 	if m.server != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
 		errs = append(errs, m.server.Shutdown(ctx))
@@ -141,8 +156,9 @@ func checkDataDir(dir string) error {
 	return os.Remove(name)
 }
 
-func busFlags(name string, stderr io.Writer, cfg *bus.Config, level *logLevel) *flag.FlagSet {
+func busFlags(name string, stderr io.Writer, cfg *bus.Config, syncCfg *bus.SyncConfig, level *logLevel) *flag.FlagSet {
 	fs := newFlagSet(name, stderr)
+	fs.StringVar(&syncCfg.Schedule, "sync-schedule", bus.DefaultSyncSchedule, "when to sync with the office: a cron spec such as @every 1m or */5 * * * *")
 	fs.StringVar(&cfg.Addr, "addr", bus.DefaultAddr, "address to listen on")
 	fs.StringVar(&cfg.DataDir, "data", bus.DefaultDataDir, "directory for the bus database")
 	fs.StringVar(&cfg.PublicURL, "public-url", "", "URL tablets reach the bus on (default: from --addr; off loopback the first LAN address, then kept)")
@@ -155,7 +171,7 @@ func busFlags(name string, stderr io.Writer, cfg *bus.Config, level *logLevel) *
 func runBus(ctx context.Context, args []string, stderr io.Writer) error {
 	m := BusMain{Config: bus.Config{Version: version}}
 	level := &logLevel{slog.LevelInfo}
-	if err := parseFlags(busFlags("bus", stderr, &m.Config, level), args); err != nil {
+	if err := parseFlags(busFlags("bus", stderr, &m.Config, &m.Sync, level), args); err != nil {
 		return err
 	}
 	m.Log = newLogger(stderr, level.Level)

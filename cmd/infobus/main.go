@@ -33,7 +33,13 @@ Usage:
   infobus demo [--bus-addr A] [--office-addr A] [--data DIR]   everything on loopback, for a first look
   infobus bus [--addr A] [--data DIR] [--public-url URL]       the van's server; HTTPS off loopback
               [--tls-cert FILE --tls-key FILE]                 (own CA, see /setup; or a provided certificate)
+              [--sync-schedule SPEC]                           when to sync with the office (default @every 1m)
   infobus bus pair [--data DIR] [--url URL] [--json]           a one-time code to pair a tablet
+  infobus bus enroll STRING [--data DIR] [--force]             connect the bus to an office
+  infobus sync [--data DIR] [--json]                           sync a bus with its office now
+  infobus office [--addr A] [--data DIR] [--public-url URL]    the central office's server
+  infobus office add-bus NAME [--data DIR] [--url URL]         enroll a bus; prints its enrollment string
+  infobus office list-buses [--data DIR] [--json]              the enrolled buses
   infobus version                                             print the version
 
 Every flag can also be set in the environment: --data is INFOBUS_DATA,
@@ -65,7 +71,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		if len(args) > 1 && args[1] == "pair" {
 			return runPair(ctx, args[2:], stdout, stderr)
 		}
+		if len(args) > 1 && args[1] == "enroll" {
+			return runEnroll(ctx, args[2:], stdout, stderr)
+		}
 		return runBus(ctx, args[1:], stderr)
+	case "office":
+		return runOffice(ctx, args[1:], stdout, stderr)
+	case "sync":
+		return runSync(ctx, args[1:], stdout, stderr)
 	case "demo":
 		return runDemo(ctx, args[1:], stdout, stderr)
 	case "version", "--version", "-version":

@@ -1,0 +1,235 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"strings"
+	"text/tabwriter"
+
+	"infobus/office"
+)
+
+// OfficeMain runs an office server. End-to-end tests use it as the binary
+// does.
+type OfficeMain struct {
+	Config office.Config
+	Log    *slog.Logger
+
+	Store  *office.Store
+	server *office.Server
+	ln     net.Listener
+	served chan error
+	// URL is where the server answers, known once Run has returned.
+	URL string
+}
+
+// Run opens the store and starts serving; it returns once the server
+// listens. Stop it with Close.
+func (m *OfficeMain) Run(ctx context.Context) error {
+	if err := m.Config.Validate(); err != nil {
+		return &usageError{err.Error()}
+	}
+	if err := checkDataDir(m.Config.DataDir); err != nil {
+		return err
+	}
+	store, err := office.OpenStore(ctx, m.Config.DataDir, m.Log, nil)
+	if err != nil {
+		return usagef("data dir %s: %v", m.Config.DataDir, err)
+	}
+	ln, err := net.Listen("tcp", m.Config.Addr)
+	if err != nil {
+		store.Close()
+		return usagef("--addr %s: %v", m.Config.Addr, err)
+	}
+	m.Store, m.ln = store, ln
+	m.server = office.NewServer(m.Config, store, m.Log)
+	m.URL = office.PublicURL(m.Config, ln.Addr())
+	if err := m.server.RecordPublicURL(ctx, m.URL); err != nil {
+		m.Close()
+		return err
+	}
+	m.served = make(chan error, 1)
+	go func() { m.served <- m.server.Serve(ln) }()
+	m.Log.Info("office listening", "url", m.URL, "data", m.Config.DataDir, "version", m.Config.Version)
+	return nil
+}
+
+// Done is closed when the server stops on its own; it yields the reason.
+func (m *OfficeMain) Done() <-chan error { return m.served }
+
+// Close lets requests in flight finish, then closes the database.
+func (m *OfficeMain) Close() error {
+	var errs []error
+	if m.server != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+		errs = append(errs, m.server.Shutdown(ctx))
+		cancel()
+	}
+	if m.Store != nil {
+		errs = append(errs, m.Store.Close())
+	}
+	return errors.Join(errs...)
+}
+
+func runOffice(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 {
+		switch args[0] {
+		case "add-bus":
+			return runAddBus(ctx, args[1:], stdout, stderr)
+		case "list-buses":
+			return runListBuses(ctx, args[1:], stdout, stderr)
+		}
+	}
+	m := OfficeMain{Config: office.Config{Version: version}}
+	level := &logLevel{slog.LevelInfo}
+	fs := newFlagSet("office", stderr)
+	fs.StringVar(&m.Config.Addr, "addr", office.DefaultAddr, "address to listen on")
+	fs.StringVar(&m.Config.DataDir, "data", office.DefaultDataDir, "directory for the office database")
+	fs.StringVar(&m.Config.PublicURL, "public-url", "", "URL buses and entrepreneurs reach the office on (default: from --addr)")
+	fs.Var(level, "log-level", "debug, info, warn or error")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	m.Log = newLogger(stderr, level.Level)
+	if err := m.Run(ctx); err != nil {
+		return err
+	}
+	var served error
+	select {
+	case <-ctx.Done():
+		m.Log.Info("shutting down")
+	case served = <-m.Done():
+	}
+	return errors.Join(served, m.Close())
+}
+
+func runAddBus(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("office add-bus", stderr)
+	dataDir := fs.String("data", office.DefaultDataDir, "the office's data directory")
+	base := fs.String("url", "", "URL the bus reaches the office on (default: the one the running office recorded)")
+	name, err := parseFlagsWithArg(fs, args, "NAME")
+	if err != nil {
+		return err
+	}
+	store, err := openOfficeStore(ctx, *dataDir, stderr)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	if *base == "" {
+		*base, err = store.Setting(ctx, office.SettingPublicURL)
+		if errors.Is(err, office.ErrNotFound) {
+			*base, err = "http://"+office.DefaultAddr, nil
+		}
+		if err != nil {
+			return err
+		}
+	}
+	e, err := store.AddBus(ctx, name, strings.TrimSuffix(*base, "/"))
+	if errors.Is(err, office.ErrConflict) {
+		return usagef("a bus called %q is already enrolled; pick another name (see `infobus office list-buses`)", name)
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stderr, "Bus %q enrolled with id %s. On the bus laptop, run:\n\n  infobus bus enroll <the line below>\n\n"+
+		"The line holds the bus's secret token: pass it on as you would a password. The office keeps only its hash.\n\n", name, e.BusID)
+	fmt.Fprintln(stdout, e.String())
+	return nil
+}
+
+func runListBuses(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("office list-buses", stderr)
+	dataDir := fs.String("data", office.DefaultDataDir, "the office's data directory")
+	asJSON := fs.Bool("json", false, "print the list as JSON")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	store, err := openOfficeStore(ctx, *dataDir, stderr)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	buses, err := store.Buses(ctx)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		if buses == nil {
+			buses = []office.Bus{}
+		}
+		return json.NewEncoder(stdout).Encode(buses)
+	}
+	if len(buses) == 0 {
+		fmt.Fprintln(stdout, "No buses enrolled yet; add one with `infobus office add-bus NAME`.")
+		return nil
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "NAME\tID\tENROLLED\tLAST PUSH\tVISITS\tSET ASIDE")
+	for _, b := range buses {
+		last := b.LastPushAt
+		if last == "" {
+			last = "never"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%d\n", b.Name, b.ID, b.EnrolledAt, last, b.Visits, b.SetAside)
+	}
+	return tw.Flush()
+}
+
+func openOfficeStore(ctx context.Context, dataDir string, stderr io.Writer) (*office.Store, error) {
+	if err := checkDataDir(dataDir); err != nil {
+		return nil, err
+	}
+	store, err := office.OpenStore(ctx, dataDir, newLogger(stderr, slog.LevelWarn), nil)
+	if err != nil {
+		return nil, usagef("data dir %s: %v", dataDir, err)
+	}
+	return store, nil
+}
+
+// parseFlagsWithArg parses a verb that takes one argument besides flags,
+// before or after them, such as `add-bus NAME --data DIR`.
+func parseFlagsWithArg(fs *flag.FlagSet, args []string, what string) (string, error) {
+	var (
+		arg  string
+		rest []string
+	)
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "--" {
+			rest = append(rest, args[i+1:]...)
+			break
+		}
+		if !strings.HasPrefix(a, "-") || a == "-" {
+			if arg != "" {
+				return "", usagef("%s: one %s only, got %q and %q", fs.Name(), what, arg, a)
+			}
+			arg = a
+			continue
+		}
+		rest = append(rest, a)
+		name, _, hasValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		if f := fs.Lookup(name); f != nil && !hasValue && !isBoolFlag(f) && i+1 < len(args) {
+			i++
+			rest = append(rest, args[i])
+		}
+	}
+	if err := parseFlags(fs, rest); err != nil {
+		return "", err
+	}
+	if arg == "" {
+		return "", usagef("%s: %s is required", fs.Name(), what)
+	}
+	return arg, nil
+}
+
+func isBoolFlag(f *flag.Flag) bool {
+	b, ok := f.Value.(interface{ IsBoolFlag() bool })
+	return ok && b.IsBoolFlag()
+}

@@ -1,0 +1,210 @@
+// Package office is the central office's server: it receives the buses'
+// records through the sync protocol and keeps them, with the office's own
+// work on them, in its SQLite database. The staff dashboard, the public
+// follow-up page and the reports come in later issues.
+package office
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/recover"
+
+	"infobus/schema"
+	infosync "infobus/sync"
+)
+
+// Defaults for Config.
+const (
+	DefaultAddr    = "127.0.0.1:8090"
+	DefaultDataDir = "infobus-data/office"
+)
+
+// SettingPublicURL is where the office records the URL buses reach it on,
+// so that `infobus office add-bus` prints enrollment strings that work.
+const SettingPublicURL = "public_url"
+
+// Config holds the office server's settings.
+type Config struct {
+	Addr      string // listen address
+	DataDir   string // holds office.db
+	PublicURL string // the URL buses and entrepreneurs reach the office on; derived from Addr when empty
+	Version   string // shown on /healthz
+}
+
+// Validate fills defaults and checks settings that depend on each other.
+func (c *Config) Validate() error {
+	if c.Addr == "" {
+		c.Addr = DefaultAddr
+	}
+	if c.DataDir == "" {
+		c.DataDir = DefaultDataDir
+	}
+	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
+		return fmt.Errorf("--addr %q: must be host:port, like %s", c.Addr, DefaultAddr)
+	}
+	if c.PublicURL != "" {
+		u, err := url.Parse(c.PublicURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return fmt.Errorf("--public-url %q: must be an http or https URL", c.PublicURL)
+		}
+	}
+	return nil
+}
+
+// Server is the office's HTTP server.
+type Server struct {
+	cfg      Config
+	store    *Store
+	log      *slog.Logger
+	app      *fiber.App
+	receiver *infosync.Receiver
+}
+
+// NewServer wires the office's routes onto store. cfg must have passed
+// Validate.
+func NewServer(cfg Config, store *Store, log *slog.Logger) *Server {
+	s := &Server{cfg: cfg, store: store, log: log, receiver: &infosync.Receiver{Store: store}}
+	s.app = fiber.New(fiber.Config{
+		AppName:               "infobus office",
+		DisableStartupMessage: true,
+		BodyLimit:             infosync.MaxPushCompressed,
+		ReadTimeout:           2 * time.Minute, // a batch over a weak 4G link
+		WriteTimeout:          time.Minute,
+		IdleTimeout:           2 * time.Minute,
+		ErrorHandler:          s.handleError,
+	})
+	s.routes()
+	return s
+}
+
+// App returns the Fiber app, for tests that call app.Test.
+func (s *Server) App() *fiber.App { return s.app }
+
+// Serve answers requests on ln until Shutdown.
+func (s *Server) Serve(ln net.Listener) error { return s.app.Listener(ln) }
+
+// Shutdown stops taking connections and waits for requests in flight.
+func (s *Server) Shutdown(ctx context.Context) error { return s.app.ShutdownWithContext(ctx) }
+
+// PublicURL is the URL the office gives buses: the configured one, or one
+// made from the address it listens on.
+func PublicURL(cfg Config, ln net.Addr) string {
+	if cfg.PublicURL != "" {
+		return cfg.PublicURL
+	}
+	return "http://" + ln.String()
+}
+
+func (s *Server) routes() {
+	s.app.Use(s.logRequest)
+	s.app.Use(recover.New())
+
+	s.app.Get(infosync.HealthzPath, s.handleHealth)
+
+	s.app.Post(infosync.PushPath, s.handlePush)
+	s.app.Get(infosync.PullPath, s.handlePull)
+
+	s.app.Use(func(c *fiber.Ctx) error { return fiber.ErrNotFound })
+}
+
+func (s *Server) handleHealth(c *fiber.Ctx) error {
+	return c.JSON(fiber.Map{"status": "ok", "version": s.cfg.Version})
+}
+
+func (s *Server) handlePush(c *fiber.Ctx) error {
+	resp, err := s.receiver.Push(c.UserContext(), infosync.PushInput{
+		Authorization:   c.Get(fiber.HeaderAuthorization),
+		Version:         c.Get(infosync.VersionHeader),
+		ContentEncoding: c.Get(fiber.HeaderContentEncoding),
+		// The raw body: Fiber's c.Body() would inflate gzip without a bound.
+		Body: c.Request().Body(),
+	})
+	if err != nil {
+		return err
+	}
+	if len(resp.SetAside) > 0 {
+		s.log.Info("sync records set aside", "set_aside", len(resp.SetAside), "landed", resp.Landed)
+	}
+	return c.JSON(resp)
+}
+
+func (s *Server) handlePull(c *fiber.Ctx) error {
+	resp, err := s.receiver.Pull(c.UserContext(), infosync.PullInput{
+		Authorization: c.Get(fiber.HeaderAuthorization),
+		Version:       c.Get(infosync.VersionHeader),
+		Since:         c.Query("since"),
+	})
+	if err != nil {
+		return err
+	}
+	return c.JSON(resp)
+}
+
+// logRequest stamps every answer with the protocol version and logs it at a
+// level matching its outcome.
+func (s *Server) logRequest(c *fiber.Ctx) error {
+	start := time.Now()
+	err := c.Next()
+	if err != nil {
+		if herr := s.app.ErrorHandler(c, err); herr != nil {
+			return herr
+		}
+	}
+	c.Set(infosync.VersionHeader, strconv.Itoa(infosync.Version))
+	status := c.Response().StatusCode()
+	level := slog.LevelDebug
+	if status >= 400 {
+		level = slog.LevelInfo
+	}
+	ctx := c.UserContext()
+	if s.log.Enabled(ctx, level) {
+		s.log.Log(ctx, level, "request", "method", c.Method(), "path", c.Path(), "status", status, "duration", time.Since(start))
+	}
+	return nil
+}
+
+// handleError is the one place that turns errors into status codes: the
+// sync protocol's refusals through infosync.ErrorResponse, the office's own
+// here, and everything else as an internal error that only the log
+// explains.
+func (s *Server) handleError(c *fiber.Ctx, err error) error {
+	// Also reached for a body over the limit, before any middleware ran.
+	c.Set(infosync.VersionHeader, strconv.Itoa(infosync.Version))
+	if status, body, ok := infosync.ErrorResponse(err); ok {
+		return c.Status(status).JSON(body)
+	}
+	var (
+		ve *schema.ValidationError
+		fe *fiber.Error
+	)
+	switch {
+	case errors.As(err, &ve):
+		return c.Status(fiber.StatusBadRequest).JSON(fiber.Map{"error": "validation", "message": ve.Error(), "fields": ve.English()})
+	case errors.Is(err, ErrNotFound):
+		return c.Status(fiber.StatusNotFound).JSON(infosync.ErrorBody{Error: "not_found", Message: "no such record"})
+	case errors.As(err, &fe) && fe.Code == fiber.StatusRequestEntityTooLarge:
+		return c.Status(fe.Code).JSON(infosync.ErrorBody{Error: "too_large",
+			Message: fmt.Sprintf("the request body is larger than %d bytes; send at most %d records per batch", infosync.MaxPushCompressed, infosync.MaxPushRecords)})
+	case errors.As(err, &fe) && fe.Code == fiber.StatusNotFound:
+		return c.Status(fe.Code).JSON(infosync.ErrorBody{Error: "not_found", Message: "no such route"})
+	case errors.As(err, &fe) && fe.Code == fiber.StatusMethodNotAllowed:
+		return c.Status(fe.Code).JSON(infosync.ErrorBody{Error: "method_not_allowed", Message: "this route does not take that method"})
+	case errors.As(err, &fe):
+		return c.Status(fe.Code).JSON(infosync.ErrorBody{Error: "error", Message: fe.Message})
+	}
+	s.log.Error("internal error", "method", c.Method(), "path", c.Path(), "err", err)
+	return c.Status(fiber.StatusInternalServerError).JSON(infosync.ErrorBody{Error: "internal", Message: "internal error"})
+}
+
+// RecordPublicURL stores the URL the office is reached on.
+func (s *Server) RecordPublicURL(ctx context.Context, u string) error {
+	return s.store.PutSetting(ctx, SettingPublicURL, u)
+}

@@ -1,0 +1,364 @@
+package office
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"infobus/schema"
+	infosync "infobus/sync"
+)
+
+const (
+	// The upsert lets the primary key decide between insert and update; the
+	// WHERE makes an equal or older rev, or another bus's visit, a no-op
+	// that changes no row, which putVisit then classifies.
+	queryVisitUpsert = `
+INSERT INTO visits (id, bus_id, rev, crew_hash, body, wijk, visited_at, deleted, first_received_at, received_at)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)
+ON CONFLICT (id) DO UPDATE SET
+    rev = excluded.rev, crew_hash = excluded.crew_hash, body = excluded.body, wijk = excluded.wijk,
+    visited_at = excluded.visited_at, deleted = excluded.deleted, received_at = excluded.received_at
+WHERE excluded.rev > visits.rev AND excluded.bus_id = visits.bus_id`
+	queryVisitStored = `SELECT bus_id, rev, crew_hash FROM visits WHERE id = ?`
+	// A follow-up id belongs to one visit for good: the WHERE turns an id
+	// another visit owns into no change.
+	queryFollowUpUpsert = `
+INSERT INTO followups (id, visit_id, bus_id, kind, department, due_date, code)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+ON CONFLICT (id) DO UPDATE SET
+    kind = excluded.kind, department = excluded.department, due_date = excluded.due_date, code = excluded.code
+WHERE followups.visit_id = excluded.visit_id`
+	querySetAsideInsert = `
+INSERT INTO set_aside (bus_id, visit_id, rev, reason, message, fields, body, received_at)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+ON CONFLICT (bus_id, visit_id, rev) DO UPDATE SET
+    reason = excluded.reason, message = excluded.message, fields = excluded.fields,
+    body = excluded.body, received_at = excluded.received_at`
+	queryBusPushed = `
+UPDATE buses SET acked_seq = max(acked_seq, ?2), last_push_at = ?3, pushed_total = pushed_total + ?4
+WHERE id = ?1`
+	queryStatusChanges = `
+SELECT id, visit_id, status, resolution, status_rev, status_at, pull_seq FROM followups
+WHERE bus_id = ?1 AND pull_seq > ?2 ORDER BY pull_seq LIMIT ?3`
+	queryFollowUpForStatus = `SELECT bus_id, status_rev FROM followups WHERE id = ?`
+	queryBusNextPullSeq    = `UPDATE buses SET pull_seq = pull_seq + 1 WHERE id = ? RETURNING pull_seq`
+	queryFollowUpSetStatus = `
+UPDATE followups SET status = ?2, resolution = ?3, status_rev = ?4, status_at = ?5, pull_seq = ?6
+WHERE id = ?1`
+	queryVisitRevs   = `SELECT id, rev FROM visits WHERE bus_id = ?`
+	queryVisitByID   = `SELECT bus_id, body, received_at FROM visits WHERE id = ?`
+	queryFollowUpsOf = `SELECT id, status, resolution, status_rev, status_at FROM followups WHERE visit_id = ?`
+	querySetAsideFor = `SELECT visit_id, rev, reason, message, fields FROM set_aside WHERE bus_id = ? ORDER BY received_at, visit_id, rev`
+)
+
+// errRefused carries a set-aside decision out of putVisit. late says the
+// record had already written something, which must be undone.
+type errRefused struct {
+	sa   infosync.SetAside
+	late bool
+}
+
+func (e *errRefused) Error() string { return e.sa.Message }
+
+// errLateRefusal sends a batch from the fast path to the careful one.
+var errLateRefusal = errors.New("a record was refused after it wrote")
+
+// CommitPush stores a checked batch from busID in one transaction: good
+// records by (id, rev), refused ones in quarantine, and the bus's cursor.
+// It sets Refused on records the database turns down.
+func (s *Store) CommitPush(ctx context.Context, busID string, batch *infosync.Batch) error {
+	now := timestamp(s.now())
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		// Almost every batch is all good: it runs in one savepoint. A record
+		// refused after it wrote (a follow-up id another visit owns) sends
+		// the batch round again with a savepoint per record, which costs a
+		// third more statements.
+		var refused map[int]*infosync.SetAside
+		err := inSavepoint(ctx, tx, func() (err error) {
+			refused, err = putAll(ctx, tx, busID, batch, now, false)
+			return err
+		})
+		if errors.Is(err, errLateRefusal) {
+			refused, err = putAll(ctx, tx, busID, batch, now, true)
+		}
+		if err != nil {
+			return err
+		}
+		landed := 0
+		for i := range batch.Records {
+			rec := &batch.Records[i]
+			if sa, ok := refused[i]; ok {
+				rec.Refused = sa
+			}
+			if rec.Refused == nil {
+				landed++
+				continue
+			}
+			if err := quarantine(ctx, tx, busID, rec, now); err != nil {
+				return err
+			}
+		}
+		_, err = tx.ExecContext(ctx, queryBusPushed, busID, batch.ThroughSeq, now, landed)
+		return err
+	})
+}
+
+// putAll upserts the good records of a batch and returns the ones the
+// database refused, by index. Without perRecord it returns errLateRefusal
+// as soon as a refusal needs a write undone.
+func putAll(ctx context.Context, tx *sql.Tx, busID string, batch *infosync.Batch, now string, perRecord bool) (map[int]*infosync.SetAside, error) {
+	refused := map[int]*infosync.SetAside{}
+	for i := range batch.Records {
+		rec := &batch.Records[i]
+		if rec.Refused != nil {
+			continue
+		}
+		var err error
+		if perRecord {
+			err = inSavepoint(ctx, tx, func() error { return putVisit(ctx, tx, busID, rec, now) })
+		} else {
+			err = putVisit(ctx, tx, busID, rec, now)
+		}
+		var r *errRefused
+		switch {
+		case errors.As(err, &r) && r.late && !perRecord:
+			return nil, errLateRefusal
+		case errors.As(err, &r):
+			refused[i] = &r.sa
+		case err != nil:
+			return nil, fmt.Errorf("record %d: %w", rec.Index, err)
+		}
+	}
+	return refused, nil
+}
+
+// putVisit upserts one checked visit and its follow-ups. A record the
+// office cannot take comes back as *errRefused; an older rev or an
+// identical replay is taken and changes nothing.
+func putVisit(ctx context.Context, tx *sql.Tx, busID string, rec *infosync.Incoming, now string) error {
+	v := rec.Visit
+	// Exec and RowsAffected rather than RETURNING: a thousand rows a batch,
+	// and a query costs the driver twice what an exec does.
+	changed, err := execChanged(ctx, tx, queryVisitUpsert,
+		v.ID, busID, v.Rev, rec.Hash[:], string(rec.Body), v.Wijk, v.VisitedAt, v.Deleted, now)
+	if err != nil {
+		return err
+	}
+	if !changed {
+		var (
+			storedBus  string
+			storedRev  int64
+			storedHash []byte
+		)
+		if err := tx.QueryRowContext(ctx, queryVisitStored, v.ID).Scan(&storedBus, &storedRev, &storedHash); err != nil {
+			return err
+		}
+		switch {
+		case storedBus != busID:
+			return &errRefused{sa: infosync.SetAside{Index: rec.Index, ID: v.ID, Rev: v.Rev, Reason: infosync.ReasonForeignID,
+				Message: "another bus already sent a visit with this id; save the visit again as a new visit",
+				Fields:  map[string]schema.Problem{"id": {EN: "is used by a visit from another bus", NL: "wordt al gebruikt door een bezoek van een andere bus"}}}}
+		case storedRev == v.Rev && !bytes.Equal(storedHash, rec.Hash[:]):
+			return &errRefused{sa: infosync.SetAside{Index: rec.Index, ID: v.ID, Rev: v.Rev, Reason: infosync.ReasonConflict,
+				Message: fmt.Sprintf("the office already has revision %d of this visit with other content; save it again as a new revision", storedRev),
+				Fields:  map[string]schema.Problem{"rev": {EN: "is taken by other content at the office", NL: "is op kantoor al gebruikt voor andere inhoud"}}}}
+		}
+		// An identical replay, or a rev the office already has a newer one
+		// of: nothing to do, and the bus may move on.
+		return nil
+	}
+	for i, f := range v.FollowUps {
+		changed, err := execChanged(ctx, tx, queryFollowUpUpsert, f.ID, v.ID, busID, f.Kind, f.Department, f.DueDate, f.Code)
+		if err != nil {
+			return err
+		}
+		if !changed {
+			return &errRefused{late: true, sa: infosync.SetAside{Index: rec.Index, ID: v.ID, Rev: v.Rev, Reason: infosync.ReasonForeignID,
+				Message: "a follow-up id of this visit belongs to another visit at the office",
+				Fields: map[string]schema.Problem{fmt.Sprintf("followups[%d].id", i): {
+					EN: "is used by a follow-up of another visit", NL: "wordt al gebruikt door een vervolgactie van een ander bezoek"}}}}
+		}
+	}
+	return nil
+}
+
+// execChanged runs a statement and reports whether it changed a row.
+func execChanged(ctx context.Context, tx *sql.Tx, query string, args ...any) (bool, error) {
+	res, err := tx.ExecContext(ctx, query, args...)
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n > 0, err
+}
+
+func quarantine(ctx context.Context, tx *sql.Tx, busID string, rec *infosync.Incoming, now string) error {
+	fields, err := json.Marshal(rec.Refused.Fields)
+	if err != nil {
+		return err
+	}
+	if rec.Refused.Fields == nil {
+		fields = []byte("{}")
+	}
+	_, err = tx.ExecContext(ctx, querySetAsideInsert, busID, rec.Refused.ID, rec.Refused.Rev,
+		rec.Refused.Reason, rec.Refused.Message, string(fields), string(rec.Raw), now)
+	return err
+}
+
+// StatusChanges returns up to limit follow-up status changes for busID's
+// visits after the bus's pull counter since, oldest first.
+func (s *Store) StatusChanges(ctx context.Context, busID string, since int64, limit int) ([]infosync.StatusChange, error) {
+	rows, err := s.db.Read.QueryContext(ctx, queryStatusChanges, busID, since, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []infosync.StatusChange
+	for rows.Next() {
+		var c infosync.StatusChange
+		if err := rows.Scan(&c.FollowUpID, &c.VisitID, &c.Status, &c.Resolution, &c.StatusRev, &c.StatusAt, &c.Seq); err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// SetFollowUpStatus records the office's work on a follow-up: a new
+// status and resolution at the next status_rev, queued for its bus's next
+// pull. It returns ErrNotFound for an unknown follow-up and a
+// *schema.ValidationError for a bad status or resolution.
+func (s *Store) SetFollowUpStatus(ctx context.Context, followUpID, status, resolution string) (schema.FollowUpStatus, error) {
+	var st schema.FollowUpStatus
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		var busID string
+		var rev int64
+		err := tx.QueryRowContext(ctx, queryFollowUpForStatus, followUpID).Scan(&busID, &rev)
+		if errors.Is(err, sql.ErrNoRows) {
+			return ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		st = schema.FollowUpStatus{Status: status, Resolution: resolution, StatusRev: rev + 1, StatusAt: timestamp(s.now())}
+		if err := st.Validate(); err != nil {
+			return err
+		}
+		var pullSeq int64
+		if err := tx.QueryRowContext(ctx, queryBusNextPullSeq, busID).Scan(&pullSeq); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, queryFollowUpSetStatus, followUpID, st.Status, st.Resolution, st.StatusRev, st.StatusAt, pullSeq)
+		return err
+	})
+	return st, err
+}
+
+// VisitRevs returns the rev of every visit the office holds from busID,
+// by id: what a reconciliation compares with the bus.
+func (s *Store) VisitRevs(ctx context.Context, busID string) (map[string]int64, error) {
+	rows, err := s.db.Read.QueryContext(ctx, queryVisitRevs, busID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]int64{}
+	for rows.Next() {
+		var (
+			id  string
+			rev int64
+		)
+		if err := rows.Scan(&id, &rev); err != nil {
+			return nil, err
+		}
+		out[id] = rev
+	}
+	return out, rows.Err()
+}
+
+// FindVisitByID returns a visit as the office holds it, with the office's
+// follow-up status, or ErrNotFound.
+func (s *Store) FindVisitByID(ctx context.Context, id string) (*schema.Visit, error) {
+	tx, err := s.db.Read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	var (
+		v    schema.Visit
+		bus  string
+		body []byte
+		at   string
+	)
+	err = tx.QueryRowContext(ctx, queryVisitByID, id).Scan(&bus, &body, &at)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal(body, &v); err != nil {
+		return nil, fmt.Errorf("visit %s: %w", id, err)
+	}
+	v.BusID, v.ReceivedAt = bus, at
+	rows, err := tx.QueryContext(ctx, queryFollowUpsOf, id)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	status := map[string]schema.FollowUpStatus{}
+	for rows.Next() {
+		var (
+			fid string
+			st  schema.FollowUpStatus
+		)
+		if err := rows.Scan(&fid, &st.Status, &st.Resolution, &st.StatusRev, &st.StatusAt); err != nil {
+			return nil, err
+		}
+		status[fid] = st
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	for i := range v.FollowUps {
+		v.FollowUps[i].FollowUpStatus = status[v.FollowUps[i].ID]
+	}
+	return &v, nil
+}
+
+// SetAsideRecord is a record the office quarantined.
+type SetAsideRecord struct {
+	VisitID string
+	Rev     int64
+	Reason  string
+	Message string
+	Fields  map[string]schema.Problem
+}
+
+// SetAsideFor lists what the office quarantined from busID, oldest first.
+func (s *Store) SetAsideFor(ctx context.Context, busID string) ([]SetAsideRecord, error) {
+	rows, err := s.db.Read.QueryContext(ctx, querySetAsideFor, busID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []SetAsideRecord
+	for rows.Next() {
+		var (
+			r      SetAsideRecord
+			fields []byte
+		)
+		if err := rows.Scan(&r.VisitID, &r.Rev, &r.Reason, &r.Message, &fields); err != nil {
+			return nil, err
+		}
+		if err := json.Unmarshal(fields, &r.Fields); err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}

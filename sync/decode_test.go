@@ -1,0 +1,192 @@
+package sync
+
+import (
+	"bytes"
+	"compress/gzip"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+)
+
+func gz(tb testing.TB, b []byte) []byte {
+	tb.Helper()
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	zw.Write(b)
+	zw.Close()
+	return buf.Bytes()
+}
+
+func pushJSON(n int, record string) []byte {
+	recs := make([]string, n)
+	for i := range recs {
+		recs[i] = record
+	}
+	return []byte(fmt.Sprintf(`{"bus_id":"b1","through_seq":%d,"records":[%s]}`, n, strings.Join(recs, ",")))
+}
+
+func TestDecodePush(t *testing.T) {
+	good := pushJSON(2, `{"id":"x","rev":1}`)
+	// A gzip bomb: a few KiB on the wire, far past the bound inflated.
+	bomb := gz(t, append([]byte(`{"bus_id":"b1","through_seq":1,"records":["`), bytes.Repeat([]byte("a"), 64<<20)...))
+	tests := []struct {
+		name     string
+		body     []byte
+		encoding string
+		records  int
+		want     error // nil, ErrTooLarge or *MalformedError (any)
+	}{
+		{name: "gzip", body: gz(t, good), encoding: "gzip", records: 2},
+		{name: "plain", body: good, records: 2},
+		{name: "empty batch", body: []byte(`{"bus_id":"b1","through_seq":0,"records":[]}`), records: 0},
+		{name: "bad records are still a batch", body: pushJSON(3, `"not a visit"`), records: 3},
+		{name: "most records", body: gz(t, pushJSON(MaxPushRecords, `{}`)), encoding: "gzip", records: MaxPushRecords},
+		{name: "one record too many", body: gz(t, pushJSON(MaxPushRecords+1, `{}`)), encoding: "gzip", want: ErrTooLarge},
+		{name: "gzip bomb", body: bomb, encoding: "gzip", want: ErrTooLarge},
+		{name: "too large on the wire", body: make([]byte, MaxPushCompressed+1), encoding: "gzip", want: ErrTooLarge},
+		{name: "not gzip", body: good, encoding: "gzip", want: &MalformedError{}},
+		{name: "truncated gzip", body: gz(t, good)[:20], encoding: "gzip", want: &MalformedError{}},
+		{name: "unknown encoding", body: good, encoding: "br", want: &MalformedError{}},
+		{name: "empty", body: nil, want: &MalformedError{}},
+		{name: "not JSON", body: []byte("hello"), want: &MalformedError{}},
+		{name: "two objects", body: append(append([]byte{}, good...), good...), want: &MalformedError{}},
+		{name: "unknown field", body: []byte(`{"bus_id":"b1","through_seq":1,"records":[],"bsn":"1"}`), want: &MalformedError{}},
+		{name: "no bus id", body: []byte(`{"through_seq":1,"records":[]}`), want: &MalformedError{}},
+		{name: "no records", body: []byte(`{"bus_id":"b1","through_seq":1}`), want: &MalformedError{}},
+		{name: "negative seq", body: []byte(`{"bus_id":"b1","through_seq":-1,"records":[]}`), want: &MalformedError{}},
+		{name: "wrong type", body: []byte(`{"bus_id":"b1","through_seq":"1","records":[]}`), want: &MalformedError{}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req, err := DecodePush(tt.body, tt.encoding)
+			var me *MalformedError
+			switch want := tt.want.(type) {
+			case nil:
+				if err != nil {
+					t.Fatalf("got error %v, want none", err)
+				}
+				if len(req.Records) != tt.records {
+					t.Errorf("got %d records, want %d", len(req.Records), tt.records)
+				}
+			case *MalformedError:
+				if !errors.As(err, &me) {
+					t.Errorf("got %v, want a malformed request", err)
+				}
+			default:
+				if !errors.Is(err, want) {
+					t.Errorf("got %v, want %v", err, want)
+				}
+			}
+			if err != nil {
+				if status, body, ok := ErrorResponse(err); !ok || status < 400 || body.Message == "" {
+					t.Errorf("ErrorResponse(%v) = %d %+v %v, want a 4xx with a message", err, status, body, ok)
+				}
+			}
+		})
+	}
+}
+
+func TestEncodePushRoundTrip(t *testing.T) {
+	req := &PushRequest{BusID: `bus "1"`, ThroughSeq: 42, Records: []json.RawMessage{
+		json.RawMessage(`{"id":"a","notes":"één\n\"twee\""}`), json.RawMessage(`{"id":"b"}`)}}
+	var buf bytes.Buffer
+	if err := EncodePush(&buf, req, DefaultGzipLevel); err != nil {
+		t.Fatal(err)
+	}
+	got, err := DecodePush(buf.Bytes(), "gzip")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.BusID != req.BusID || got.ThroughSeq != req.ThroughSeq || len(got.Records) != 2 {
+		t.Fatalf("got %+v, want %+v", got, req)
+	}
+	for i := range req.Records {
+		if !bytes.Equal(got.Records[i], req.Records[i]) {
+			t.Errorf("record %d: got %s, want %s", i, got.Records[i], req.Records[i])
+		}
+	}
+}
+
+// FuzzDecodePush feeds the push decoder arbitrary bodies, plain and as
+// gzip: it must never panic, never return more than the bounds allow, and
+// every refusal must map to a 4xx.
+func FuzzDecodePush(f *testing.F) {
+	f.Add([]byte(`{"bus_id":"b1","through_seq":3,"records":[{"id":"x","rev":1}]}`), false)
+	f.Add([]byte(`{"bus_id":"b1","through_seq":0,"records":[]}`), true)
+	f.Add([]byte(`{"bus_id":"b1","through_seq":1,"records":[null,1,"s",[]]}`), true)
+	f.Add([]byte(`{"bus_id":"","records":null}`), false)
+	f.Add([]byte(`{"bus_id":"b1","through_seq":1e30,"records":[]}`), false)
+	f.Add([]byte(`[`), true)
+	f.Add([]byte{0x1f, 0x8b, 0x08, 0x00}, false)
+	f.Fuzz(func(t *testing.T, body []byte, compress bool) {
+		enc := ""
+		if compress {
+			body, enc = gz(t, body), "gzip"
+		}
+		req, err := DecodePush(body, enc)
+		if err != nil {
+			if req != nil {
+				t.Fatalf("got a request and an error %v", err)
+			}
+			if status, _, ok := ErrorResponse(err); !ok || status < 400 || status >= 500 {
+				t.Fatalf("error %v maps to %d %v, want a 4xx", err, status, ok)
+			}
+			return
+		}
+		if len(req.Records) > MaxPushRecords || req.BusID == "" || req.ThroughSeq < 0 {
+			t.Fatalf("accepted %+v", req)
+		}
+		for i, r := range req.Records {
+			if !json.Valid(r) {
+				t.Fatalf("record %d is not JSON: %q", i, r)
+			}
+			// Every record must survive the per-record check without panic.
+			CheckRecord(i, r, req.BusID)
+		}
+	})
+}
+
+func TestParseEnrollment(t *testing.T) {
+	e := Enrollment{OfficeURL: "https://office.example.nl", BusID: "0190f5a0-0000-7000-8000-000000000001",
+		BusToken: strings.Repeat("t", 43), CodeKey: bytes.Repeat([]byte{7}, CodeKeySize)}
+	s := e.String()
+	tests := []struct {
+		name, in string
+		ok       bool
+	}{
+		{"as printed", s, true},
+		{"wrapped by a mail client", s[:30] + "\n  " + s[30:] + " ", true},
+		{"not one", "hello", false},
+		{"cut short", s[:len(s)-10], false},
+		{"damaged", s[:len(enrollPrefix)] + "!!!" + s[len(enrollPrefix)+3:], false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := ParseEnrollment(tt.in)
+			if (err == nil) != tt.ok {
+				t.Fatalf("got error %v, want ok=%v", err, tt.ok)
+			}
+			if tt.ok && (got.OfficeURL != e.OfficeURL || got.BusID != e.BusID || got.BusToken != e.BusToken || !bytes.Equal(got.CodeKey, e.CodeKey)) {
+				t.Errorf("got %+v, want %+v", got, e)
+			}
+		})
+	}
+}
+
+func TestBackoff(t *testing.T) {
+	b := Backoff{Base: time.Second, Max: 10 * time.Second}
+	for i := 1; i <= 8; i++ {
+		d := b.Failure()
+		ideal := min(time.Second<<(i-1), 10*time.Second)
+		if d < ideal/2 || d > min(ideal*3/2, b.Max) {
+			t.Errorf("failure %d: got wait %s, want between %s and %s", i, d, ideal/2, min(ideal*3/2, b.Max))
+		}
+	}
+	b.Reset()
+	if d := b.Failure(); d > 1500*time.Millisecond {
+		t.Errorf("after reset: got wait %s, want at most 1.5s", d)
+	}
+}

@@ -1,0 +1,104 @@
+// Package sync is the protocol between a bus and the office: the wire types
+// both ends share, the office's receiver logic, and the bus's client that
+// pushes visits and pulls follow-up status back.
+//
+// It imports schema and the standard library only. The office wires the
+// receiver into its HTTP server; the bus runs the client on a schedule.
+// Files that also need the standard library's sync import this package as
+// infosync.
+package sync
+
+import (
+	"encoding/json"
+
+	"infobus/schema"
+)
+
+// Version is the sync protocol version this binary speaks. Both ends refuse
+// a request or answer of another version rather than guess at its meaning.
+const Version = 1
+
+// VersionHeader carries Version on every request and answer.
+const VersionHeader = "Infobus-Sync-Version"
+
+// Routes of the office's receiver.
+const (
+	PushPath    = "/sync/v1/push"
+	PullPath    = "/sync/v1/pull"
+	HealthzPath = "/healthz"
+)
+
+// Bounds on one push. A bus sends at most MaxPushRecords records and
+// MaxPushBytes of JSON before compression; the office refuses more with 413.
+// MaxPushCompressed bounds the gzip body on the wire: gzip never grows JSON
+// by more than a few bytes per 32 KiB block, so this is MaxPushBytes plus
+// a margin.
+const (
+	MaxPushRecords    = 1000
+	MaxPushBytes      = 4 << 20
+	MaxPushCompressed = MaxPushBytes + 64<<10
+	// MaxPullPage bounds one pull answer.
+	MaxPullPage = 1000
+)
+
+// PushRequest is the body of POST /sync/v1/push. Records are the visits'
+// crew-owned wire JSON, sent as the bus stored them; ThroughSeq is the
+// bus's crew_seq of the last record, which the office echoes as AckedSeq
+// once the batch is committed.
+type PushRequest struct {
+	BusID      string            `json:"bus_id"`
+	ThroughSeq int64             `json:"through_seq"`
+	Records    []json.RawMessage `json:"records"`
+}
+
+// PushResponse answers a committed push. Every record of the batch either
+// landed (or was already there) or is listed in SetAside; either way the
+// bus moves its cursor to AckedSeq.
+type PushResponse struct {
+	AckedSeq int64      `json:"acked_seq"`
+	Landed   int        `json:"landed"`
+	SetAside []SetAside `json:"set_aside"`
+}
+
+// Reasons a record is set aside.
+const (
+	ReasonValidation = "validation" // fails schema validation at the office
+	ReasonConflict   = "conflict"   // same id and rev as the office's copy, other content
+	ReasonForeignID  = "foreign_id" // the id is another bus's visit, or a follow-up id another visit's
+	ReasonMalformed  = "malformed"  // not a visit record at all
+)
+
+// SetAside is a record the office refused. Index is its place in the batch,
+// so that the bus can match it even when its id could not be read.
+type SetAside struct {
+	Index   int                       `json:"index"`
+	ID      string                    `json:"id"`
+	Rev     int64                     `json:"rev"`
+	Reason  string                    `json:"reason"`
+	Message string                    `json:"message"`
+	Fields  map[string]schema.Problem `json:"fields,omitempty"`
+}
+
+// StatusChange is the office-owned status of one follow-up, as pulled.
+type StatusChange struct {
+	FollowUpID string `json:"followup_id"`
+	VisitID    string `json:"visit_id"`
+	schema.FollowUpStatus
+	Seq int64 `json:"seq"` // the bus's pull counter at this change
+}
+
+// PullResponse is the answer to GET /sync/v1/pull?since=N: the office-owned
+// changes for the asking bus's visits after N, oldest first, and the
+// cursor to ask from next. More says another page is waiting.
+type PullResponse struct {
+	Statuses []StatusChange    `json:"statuses"`
+	Feedback []schema.Feedback `json:"feedback,omitempty"` // reserved: entrepreneurs' feedback comes in a later version
+	Next     int64             `json:"next"`
+	More     bool              `json:"more"`
+}
+
+// ErrorBody is the JSON of every refusal, from either end.
+type ErrorBody struct {
+	Error   string `json:"error"`
+	Message string `json:"message"`
+}

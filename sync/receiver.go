@@ -1,0 +1,256 @@
+package sync
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"runtime"
+	"strconv"
+	"strings"
+	gosync "sync"
+
+	"infobus/schema"
+)
+
+// ReceiverStore is what the receiver needs from the office's database.
+type ReceiverStore interface {
+	// BusByToken returns the id of the bus a token belongs to, or
+	// ErrUnauthorized.
+	BusByToken(ctx context.Context, token string) (string, error)
+	// CommitPush stores a checked batch in one transaction: every record
+	// without Refused is upserted by (id, rev), every refused one is
+	// quarantined, and the bus's acked cursor moves to batch.ThroughSeq.
+	// A record the database refuses (a conflicting rev, an id another bus
+	// or visit owns) gets Refused set and is quarantined too.
+	CommitPush(ctx context.Context, busID string, batch *Batch) error
+	// StatusChanges returns up to limit office-owned changes for busID's
+	// visits with a pull seq above since, oldest first.
+	StatusChanges(ctx context.Context, busID string, since int64, limit int) ([]StatusChange, error)
+}
+
+// Batch is a push after the receiver has read and checked each record.
+type Batch struct {
+	ThroughSeq int64
+	Records    []Incoming
+}
+
+// Incoming is one record of a push. Visit is normalized and valid, with
+// BusID set from the token, unless Refused says why not; Body is its
+// crew-owned JSON and Hash that JSON's sha256, for telling an identical
+// replay from a conflict.
+type Incoming struct {
+	Index   int
+	Raw     json.RawMessage
+	Visit   *schema.Visit
+	Body    []byte
+	Hash    [32]byte
+	Refused *SetAside
+}
+
+// Receiver is the office end of the protocol. The office's HTTP handlers
+// hand it what they read from the request and answer with what it returns;
+// its errors map to statuses through ErrorResponse.
+type Receiver struct {
+	Store ReceiverStore
+}
+
+// CheckVersion returns a *VersionError unless h names this protocol version.
+func CheckVersion(h string) error {
+	if strings.TrimSpace(h) != strconv.Itoa(Version) {
+		return &VersionError{Got: h}
+	}
+	return nil
+}
+
+// BearerToken takes the token out of an Authorization header, or returns
+// ErrUnauthorized.
+func BearerToken(auth string) (string, error) {
+	token, ok := strings.CutPrefix(auth, "Bearer ")
+	if !ok || strings.TrimSpace(token) == "" {
+		return "", ErrUnauthorized
+	}
+	return strings.TrimSpace(token), nil
+}
+
+// PushInput is what the receiver reads from a push request.
+type PushInput struct {
+	Authorization   string
+	Version         string
+	ContentEncoding string
+	Body            []byte
+}
+
+// Push authenticates, decodes and checks a batch, commits it, and returns
+// the answer for the bus. It returns a *VersionError, ErrUnauthorized, a
+// *TooLargeError or a *MalformedError when it refuses the whole request;
+// a bad record is never a reason for that, it is set aside.
+func (r *Receiver) Push(ctx context.Context, in PushInput) (*PushResponse, error) {
+	if err := CheckVersion(in.Version); err != nil {
+		return nil, err
+	}
+	token, err := BearerToken(in.Authorization)
+	if err != nil {
+		return nil, err
+	}
+	// Authenticate before decompressing: a stranger gets no work done.
+	busID, err := r.Store.BusByToken(ctx, token)
+	if err != nil {
+		return nil, err
+	}
+	req, err := DecodePush(in.Body, in.ContentEncoding)
+	if err != nil {
+		return nil, err
+	}
+	if req.BusID != busID {
+		return nil, malformed("bus_id %q is not the bus this token belongs to", req.BusID)
+	}
+	batch := &Batch{ThroughSeq: req.ThroughSeq, Records: checkRecords(req.Records, busID)}
+	if err := r.Store.CommitPush(ctx, busID, batch); err != nil {
+		return nil, err
+	}
+	resp := &PushResponse{AckedSeq: req.ThroughSeq, SetAside: []SetAside{}}
+	for _, rec := range batch.Records {
+		if rec.Refused != nil {
+			resp.SetAside = append(resp.SetAside, *rec.Refused)
+		} else {
+			resp.Landed++
+		}
+	}
+	return resp, nil
+}
+
+// checkRecords checks a batch's records on every core: decoding and
+// validating a thousand visits takes longer than storing them.
+func checkRecords(raws []json.RawMessage, busID string) []Incoming {
+	out := make([]Incoming, len(raws))
+	workers := min(runtime.GOMAXPROCS(0), 8, max(len(raws)/64, 1))
+	var wg gosync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			for i := w; i < len(raws); i += workers {
+				out[i] = CheckRecord(i, raws[i], busID)
+			}
+		})
+	}
+	wg.Wait()
+	return out
+}
+
+// CheckRecord reads one pushed record the way the bus's crew API reads a
+// visit: unknown fields refused, normalized, validated by schema. It never
+// fails; a record it cannot take comes back with Refused set.
+func CheckRecord(index int, raw json.RawMessage, busID string) Incoming {
+	in := Incoming{Index: index, Raw: raw}
+	var v schema.Visit
+	if err := json.Unmarshal(raw, &v); err != nil {
+		in.Refused = unreadable(index, raw, err)
+		return in
+	}
+	v.Normalize()
+	if err := v.Validate(); err != nil {
+		if err := strictDecode(raw); err != nil {
+			in.Refused = unreadable(index, raw, err)
+			return in
+		}
+		var ve *schema.ValidationError
+		errors.As(err, &ve)
+		in.Refused = &SetAside{Index: index, ID: v.ID, Rev: v.Rev, Reason: ReasonValidation,
+			Message: err.Error(), Fields: ve.Fields}
+		return in
+	}
+	v.BusID = busID
+	v.ReceivedAt = ""
+	crew := v.CrewOwned()
+	body, err := json.Marshal(&crew)
+	if err != nil {
+		in.Refused = &SetAside{Index: index, ID: v.ID, Rev: v.Rev, Reason: ReasonMalformed, Message: err.Error()}
+		return in
+	}
+	// A bus sends what this marshalling makes, so the two are equal and
+	// the record cannot hold a field a Visit lacks. Anything else is read
+	// again, strictly, to name such a field: there is no place for one.
+	if !bytes.Equal(body, raw) {
+		if err := strictDecode(raw); err != nil {
+			in.Refused = unreadable(index, raw, err)
+			return in
+		}
+	}
+	in.Visit, in.Body, in.Hash = &v, body, sha256.Sum256(body)
+	return in
+}
+
+// strictDecode reads raw as a visit, refusing fields a Visit lacks.
+func strictDecode(raw json.RawMessage) error {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	var v schema.Visit
+	if err := dec.Decode(&v); err != nil {
+		return err
+	}
+	if _, extra := dec.Token(); extra != io.EOF {
+		return errors.New("more than one JSON value")
+	}
+	return nil
+}
+
+// unreadable sets aside a record that is not a visit, with its id and
+// rev if they can be read, so that the bus and the office staff can tell
+// which record it was.
+func unreadable(index int, raw json.RawMessage, err error) *SetAside {
+	var ref struct {
+		ID  string `json:"id"`
+		Rev int64  `json:"rev"`
+	}
+	_ = json.Unmarshal(raw, &ref)
+	return &SetAside{Index: index, ID: ref.ID, Rev: ref.Rev, Reason: ReasonMalformed,
+		Message: fmt.Sprintf("the office could not read this record: %v", err)}
+}
+
+// PullInput is what the receiver reads from a pull request.
+type PullInput struct {
+	Authorization string
+	Version       string
+	Since         string // the query parameter as sent
+}
+
+// Pull returns the office-owned changes for the asking bus after since. It
+// returns a *VersionError, ErrUnauthorized or a *MalformedError.
+func (r *Receiver) Pull(ctx context.Context, in PullInput) (*PullResponse, error) {
+	if err := CheckVersion(in.Version); err != nil {
+		return nil, err
+	}
+	token, err := BearerToken(in.Authorization)
+	if err != nil {
+		return nil, err
+	}
+	busID, err := r.Store.BusByToken(ctx, token)
+	if err != nil {
+		return nil, err
+	}
+	var since int64
+	if in.Since != "" {
+		since, err = strconv.ParseInt(in.Since, 10, 64)
+		if err != nil || since < 0 {
+			return nil, malformed("since must be a whole number, 0 or more")
+		}
+	}
+	changes, err := r.Store.StatusChanges(ctx, busID, since, MaxPullPage+1)
+	if err != nil {
+		return nil, err
+	}
+	resp := &PullResponse{Statuses: changes, Next: since}
+	if len(changes) > MaxPullPage {
+		resp.Statuses, resp.More = changes[:MaxPullPage], true
+	}
+	if resp.Statuses == nil {
+		resp.Statuses = []StatusChange{}
+	}
+	if n := len(resp.Statuses); n > 0 {
+		resp.Next = resp.Statuses[n-1].Seq
+	}
+	return resp, nil
+}
