@@ -177,6 +177,13 @@ func (b *testBus) serve(ln net.Listener) {
 		b.tb.Fatal(err)
 	}
 	b.server = bus.NewServer(cfg, b.store, quietLogger(b.tb))
+	// As the binary wires it, less the schedule: "sync now" answers as a
+	// bus not enrolled with an office does.
+	var sc bus.SyncConfig
+	if err := sc.Validate(); err != nil {
+		b.tb.Fatal(err)
+	}
+	b.server.SetSyncer(bus.NewSyncer(b.store, sc, quietLogger(b.tb)))
 	b.ln = ln
 	b.done = make(chan error, 1)
 	go func() { b.done <- b.server.Serve(ln) }()

@@ -70,7 +70,8 @@ async function syncNow() {
     if (r.offline) message = { key: 'sync.offline' };
     else if (r.ok) message = { key: 'sync.done' };
     else if (r.status === 401) message = null; // pairing takes over
-    else if (r.status === 404 || r.status === 405) message = { key: 'sync.unavailable' }; // a bus without POST /api/sync
+    // A bus binary older than the app this tablet cached has no POST /api/sync.
+    else if (r.status === 404 || r.status === 405) message = { key: 'sync.unavailable' };
     else if (r.body && (r.body.message || r.body.message_nl)) message = { body: r.body };
     else message = { key: 'sync.failed', vars: { status: r.status } };
   } finally {
