@@ -469,6 +469,13 @@ func (p *tab) click(id string) {
 	p.do("click #"+id, chromedp.Click(chromedp.ID(id)))
 }
 
+// clickRow clicks a visit's row in the list, as a person would: the list
+// updates rows in place, so the row found is the row clicked.
+func (p *tab) clickRow(id string) {
+	p.tb.Helper()
+	p.do("click the row of "+id, chromedp.Click(chromedp.CSS(fmt.Sprintf(`[data-visit-id=%q] a`, id))))
+}
+
 // typeInto types text into an empty field, key by key as a person would.
 func (p *tab) typeInto(id, text string) {
 	p.tb.Helper()

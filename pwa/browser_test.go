@@ -226,9 +226,15 @@ func TestBrowserSetAside(t *testing.T) {
 	behind := p.logVisit(visit{name: "Bloemenkiosk Station", wijk: "WK051828", topics: []string{"parkeren"}})
 	p.waitFor("both waiting", rowState(clash)+` === 'tablet' && `+rowState(behind)+` === 'tablet'`)
 
+	// A keyboard user is on the clash's row when the tablet comes back in
+	// range: the rows change state under them, and focus stays put.
+	eval[chromedp.Void](p, fmt.Sprintf(`document.querySelector('[data-visit-id=%q] a').focus()`, clash))
 	p.setOffline(false)
 	p.waitFor("the clash set aside", rowState(clash)+` === 'set_aside'`)
 	p.waitFor("the visit behind it on the bus", rowState(behind)+` === 'bus'`)
+	if got := eval[string](p, focusedRow); got != clash {
+		t.Errorf("focus on row %q after the list changed, want it still on %s", got, clash)
+	}
 	reason := eval[string](p, fmt.Sprintf(`document.querySelector('[data-visit-id=%q] .visit-reason')?.textContent || ''`, clash))
 	if !strings.Contains(reason, "versie 1") || !strings.Contains(reason, "andere inhoud") {
 		t.Errorf("set-aside reason %q, want the bus's message (versie 1 … andere inhoud)", reason)
@@ -247,9 +253,7 @@ func TestBrowserSetAside(t *testing.T) {
 	}
 
 	// The crew open it, see why, and save it again: a new rev the bus takes.
-	// Clicked in the page: the list redraws as the bus's answers come in,
-	// and a node found first and clicked after may be gone by then.
-	eval[chromedp.Void](p, fmt.Sprintf(`document.querySelector('[data-visit-id=%q] a').click()`, clash))
+	p.clickRow(clash)
 	p.screen("form")
 	if notice := eval[string](p, `document.getElementById('form-notice').textContent`); !strings.Contains(notice, "andere inhoud") {
 		t.Errorf("form notice %q, want the bus's reason", notice)
@@ -338,6 +342,9 @@ func TestBrowserPullPages(t *testing.T) {
 	}
 	p.waitFor("the cursor at the bus's last change", appDB+fmt.Sprintf(`.then(db => db.get('cursor')).then(c => c === %d)`, latest))
 }
+
+// focusedRow is the visit id of the list row that holds focus ("" for none).
+const focusedRow = `document.activeElement?.closest('[data-visit-id]')?.dataset.visitId || ''`
 
 // appDB imports the app's own IndexedDB module, as the page loaded it.
 const appDB = `import('/v/' + new URL(document.querySelector('script[type=module]').src).pathname.split('/')[2] + '/db.js')`

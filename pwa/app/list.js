@@ -42,7 +42,11 @@ function haystack(rec, ref) {
   );
 }
 
-/** Redraws the list from IndexedDB. Calls while one runs redraw once more. */
+/**
+ * Redraws the list from IndexedDB. Calls while one runs redraw once more.
+ * Rows are updated in place, keyed by visit id, so that a row the crew
+ * have focused keeps focus while states change under it.
+ */
 export function render() {
   if (rendering) {
     again = true;
@@ -80,44 +84,97 @@ async function draw() {
 
   const time = new Intl.DateTimeFormat(locale(), { hour: '2-digit', minute: '2-digit' });
   const dateTime = new Intl.DateTimeFormat(locale(), { day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit' });
-  const list = $('visit-list');
-  list.replaceChildren(
-    ...shown.map((rec) => {
-      const v = rec.visit;
-      const li = document.createElement('li');
-      li.className = 'visit-row';
-      li.dataset.visitId = v.id;
-      li.dataset.state = rec.state;
-      const a = document.createElement('a');
-      a.href = `#/visit/${v.id}`;
-      a.className = 'visit-link';
-      const name = document.createElement('span');
-      name.className = 'visit-name';
-      name.textContent = v.business.name;
-      const meta = document.createElement('span');
-      meta.className = 'visit-meta';
-      const d = parse(v.visited_at);
-      const wijk = ((ref && ref.wijken) || []).find((w) => w.code === v.wijk);
-      const topics = v.topics
-        .map((c) => pick(((ref && ref.topics) || []).find((x) => x.code === c)) || c)
-        .join(', ');
-      meta.textContent = [d && (localDate(d) === today ? time : dateTime).format(d), wijk ? wijk.name : v.wijk, topics].filter(Boolean).join(' · ');
-      const badge = document.createElement('span');
-      badge.className = 'badge';
-      badge.dataset.state = rec.state;
-      badge.textContent = t(`state.${rec.state}`);
-      a.append(name, badge, meta);
-      if (rec.aside) {
-        const why = document.createElement('span');
-        why.className = 'visit-reason';
-        why.textContent = message(rec.aside);
-        a.append(why);
-      }
-      li.append(a);
-      return li;
-    }),
-  );
+  const rows = shown.map((rec) => {
+    const v = rec.visit;
+    const d = parse(v.visited_at);
+    const wijk = ((ref && ref.wijken) || []).find((w) => w.code === v.wijk);
+    const topics = v.topics.map((c) => pick(((ref && ref.topics) || []).find((x) => x.code === c)) || c).join(', ');
+    return {
+      id: v.id,
+      state: rec.state,
+      name: v.business.name,
+      meta: [d && (localDate(d) === today ? time : dateTime).format(d), wijk ? wijk.name : v.wijk, topics].filter(Boolean).join(' · '),
+      badge: t(`state.${rec.state}`),
+      reason: rec.aside ? message(rec.aside) : '',
+    };
+  });
+  update($('visit-list'), rows);
   const count = $('list-count');
   if (shown.length) count.textContent = t('list.count', { n: shown.length });
   else count.textContent = all.length ? t('list.nomatch') : t('list.empty');
+}
+
+/**
+ * Makes the list show rows, in order, touching only what changed: a row's
+ * element lives as long as its visit is shown, and its link is never
+ * replaced, so focus on it survives every update.
+ */
+function update(list, rows) {
+  const active = document.activeElement;
+  const focused = active && list.contains(active) ? active.closest('[data-visit-id]') : null;
+  const old = new Map([...list.children].map((li) => [li.dataset.visitId, li]));
+  const keep = new Set();
+  let at = list.firstElementChild;
+  for (const row of rows) {
+    let li = old.get(row.id);
+    if (!li) li = makeRow(row.id);
+    fillRow(li, row);
+    keep.add(li);
+    if (li === at) {
+      at = at.nextElementSibling;
+    } else if (li.isConnected && list.moveBefore) {
+      // Into place without leaving the document: focus stays where it is.
+      list.moveBefore(li, at);
+    } else {
+      list.insertBefore(li, at);
+    }
+  }
+  for (const li of [...list.children]) if (!keep.has(li)) li.remove();
+  // Where a move takes the focused row out of the document for a moment
+  // (a browser without moveBefore), focus fell to the body: put it back. A
+  // row that went leaves it on the list's title rather than the body.
+  if (focused && document.activeElement !== active) {
+    if (focused.isConnected) focused.querySelector('a').focus({ preventScroll: true });
+    else $('list-title').focus({ preventScroll: true });
+  }
+}
+
+function makeRow(id) {
+  const li = document.createElement('li');
+  li.className = 'visit-row';
+  li.dataset.visitId = id;
+  const a = document.createElement('a');
+  a.href = `#/visit/${id}`;
+  a.className = 'visit-link';
+  li.append(a);
+  return li;
+}
+
+// What each row shows now, so that an unchanged row is not touched.
+const drawn = new WeakMap();
+
+function fillRow(li, row) {
+  const sig = JSON.stringify(row);
+  if (drawn.get(li) === sig) return;
+  drawn.set(li, sig);
+  li.dataset.state = row.state;
+  const name = document.createElement('span');
+  name.className = 'visit-name';
+  name.textContent = row.name;
+  const badge = document.createElement('span');
+  badge.className = 'badge';
+  badge.dataset.state = row.state;
+  badge.textContent = row.badge;
+  const meta = document.createElement('span');
+  meta.className = 'visit-meta';
+  meta.textContent = row.meta;
+  const parts = [name, badge, meta];
+  if (row.reason) {
+    const why = document.createElement('span');
+    why.className = 'visit-reason';
+    why.textContent = row.reason;
+    parts.push(why);
+  }
+  // The link stays; only what it holds is new.
+  li.firstElementChild.replaceChildren(...parts);
 }
