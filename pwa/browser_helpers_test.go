@@ -2,7 +2,8 @@ package pwa_test
 
 // Helpers for the browser tests: one headless Chromium for the whole test
 // binary, a fresh browser context (its own storage, caches and service
-// workers) per test, and a real bus on a loopback listener per test.
+// workers) per test, and a real bus on a loopback listener per test, with a
+// real office beside it where a test needs one.
 
 import (
 	"bytes"
@@ -28,6 +29,9 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"infobus/bus"
+	"infobus/office"
+	"infobus/schema"
+	infosync "infobus/sync"
 )
 
 // waitTimeout bounds every wait on the page. Conditions normally hold within
@@ -283,6 +287,101 @@ func (b *testBus) visits() []bus.VisitView {
 		b.tb.Fatalf("list visits: more=%v err=%v", more, err)
 	}
 	return views
+}
+
+// testOffice is an office server on a real loopback listener.
+type testOffice struct {
+	tb    testing.TB
+	store *office.Store
+	url   string
+}
+
+// startOffice opens an office store in a temp dir and serves it on a free
+// loopback port, as `infobus office` does.
+func startOffice(tb testing.TB) *testOffice {
+	tb.Helper()
+	store, err := office.OpenStore(context.Background(), tb.TempDir(), quietLogger(tb), nil)
+	if err != nil {
+		tb.Fatalf("open office store: %v", err)
+	}
+	tb.Cleanup(func() { store.Close() })
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	cfg := office.Config{Addr: ln.Addr().String(), DataDir: "unused", Version: "test"}
+	if err := cfg.Validate(); err != nil {
+		tb.Fatal(err)
+	}
+	server := office.NewServer(cfg, store, quietLogger(tb))
+	done := make(chan error, 1)
+	go func() { done <- server.Serve(ln) }()
+	tb.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := server.Shutdown(ctx); err != nil {
+			tb.Errorf("shutdown office: %v", err)
+		}
+		ln.Close() // as for the bus: a server not yet serving would not stop
+		<-done
+	})
+	return &testOffice{tb: tb, store: store, url: office.PublicURL(cfg, ln.Addr())}
+}
+
+// addBus enrolls a new bus at the office, as `infobus office add-bus` does.
+func (o *testOffice) addBus(name string) infosync.Enrollment {
+	o.tb.Helper()
+	e, err := o.store.AddBus(context.Background(), name, o.url)
+	if err != nil {
+		o.tb.Fatalf("add bus %s: %v", name, err)
+	}
+	return e
+}
+
+// enroll connects the bus with the office, as `infobus bus enroll` does,
+// so that "sync now" syncs with it.
+func (b *testBus) enroll(e infosync.Enrollment) {
+	b.tb.Helper()
+	if err := b.store.Enroll(context.Background(), e, false); err != nil {
+		b.tb.Fatalf("enroll: %v", err)
+	}
+}
+
+// sendFromBus stores visits on a bus of its own (a store without a server)
+// enrolled by e, and syncs it with the office: what another van, or a
+// second laptop with this van's enrollment, sends the office.
+func sendFromBus(tb testing.TB, e infosync.Enrollment, visits ...map[string]any) {
+	tb.Helper()
+	ctx := context.Background()
+	store, err := bus.OpenStore(ctx, tb.TempDir(), quietLogger(tb), nil)
+	if err != nil {
+		tb.Fatalf("open store: %v", err)
+	}
+	defer store.Close()
+	if err := store.Enroll(ctx, e, false); err != nil {
+		tb.Fatalf("enroll: %v", err)
+	}
+	for _, raw := range visits {
+		j, err := json.Marshal(raw)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		var v schema.Visit
+		if err := json.Unmarshal(j, &v); err != nil {
+			tb.Fatal(err)
+		}
+		v.Normalize()
+		if err := v.Validate(); err != nil {
+			tb.Fatalf("visit %s: %v", v.ID, err)
+		}
+		if _, _, err := store.PutVisit(ctx, &v); err != nil {
+			tb.Fatalf("put visit %s: %v", v.ID, err)
+		}
+	}
+	rep, err := bus.NewSyncClient(store, bus.SyncConfig{Timeout: 10 * time.Second}, quietLogger(tb)).Sync(ctx, nil)
+	if err != nil || rep.Pushed != len(visits) || rep.SetAside != 0 {
+		tb.Fatalf("sync: pushed %d, set aside %d, err %v; want %d pushed, none set aside", rep.Pushed, rep.SetAside, err, len(visits))
+	}
 }
 
 // tab is one page in a browser context of its own: storage, caches and

@@ -270,6 +270,83 @@ func TestBrowserSetAside(t *testing.T) {
 	}
 }
 
+// TestBrowserOfficeSetAside checks that a visit the office refuses shows
+// on the tablet as one the bus refused does: set aside with the office's
+// reason in Dutch, counted, its problems on the form; that saving it again
+// sends a new rev the office takes; and that the rest of the batch lands.
+func TestBrowserOfficeSetAside(t *testing.T) {
+	o := startOffice(t)
+	b := startBus(t)
+	enrollment := o.addBus("Infobus Noord")
+	b.enroll(enrollment)
+	p := newTab(t, b)
+	p.pair()
+
+	clash := p.logVisit(visit{name: "Drogisterij Klaproos", wijk: "WK051828", topics: []string{"vergunningen"}})
+	taken := p.logVisit(visit{name: "Kapsalon Knip", wijk: "WK051807", topics: []string{"subsidies"}})
+	fine := p.logVisit(visit{name: "Bloemenkiosk Station", wijk: "WK051828", topics: []string{"parkeren"}})
+	for _, id := range []string{clash, taken, fine} {
+		p.waitFor("the visit on the bus", rowState(id)+` === 'bus'`)
+	}
+
+	// Before this bus syncs, the office has had rev 1 of the first visit,
+	// with other content, from a second laptop with this bus's enrollment
+	// (a spare, or this one restored from a backup): a conflict neither
+	// tablet nor bus can see. And the second visit's id came in from
+	// another bus (as when a tablet moves between vans): a foreign id.
+	sendFromBus(t, enrollment, apiVisit(clash, "Een Ander Bedrijf"))
+	sendFromBus(t, o.addBus("Infobus Zuid"), apiVisit(taken, "Kapsalon Elders"))
+
+	p.click("sync-now")
+	p.waitFor("both refusals on the tablet", rowState(clash)+` === 'set_aside' && `+rowState(taken)+` === 'set_aside'`)
+	p.waitFor("the rest of the batch at the office", rowState(fine)+` === 'office'`)
+	for id, want := range map[string]string{
+		clash: "Geweigerd door het kantoor: Het kantoor heeft deze versie van het bezoek al",
+		taken: "Geweigerd door het kantoor: Het kantoor heeft al een bezoek met dit nummer van een andere bus",
+	} {
+		if got := eval[string](p, fmt.Sprintf(`document.querySelector('[data-visit-id=%q] .visit-reason')?.textContent || ''`, id)); !strings.HasPrefix(got, want) {
+			t.Errorf("reason on row %s: got %q, want it to start %q", id, got, want)
+		}
+	}
+	p.waitFor("the status bar to count both", `document.getElementById('status-aside').textContent === '2' && !document.getElementById('status-aside-item').hidden`)
+
+	// Opened, it says who refused it and why, and lists the office's
+	// problem as a bus's 400 would be listed.
+	p.clickRow(clash)
+	p.screen("form")
+	if notice := eval[string](p, `document.getElementById('form-notice').textContent`); !strings.HasPrefix(notice, "Apart gezet door het kantoor: Het kantoor heeft deze versie") {
+		t.Errorf("form notice %q, want the office's reason in Dutch", notice)
+	}
+	if got := eval[string](p, `document.querySelector('#form-errors li')?.textContent || ''`); got != "Versie: is op kantoor al gebruikt voor andere inhoud" {
+		t.Errorf("error summary %q, want the office's problem with the revision, in Dutch", got)
+	}
+	p.click("save")
+	p.screen("list")
+	p.waitFor("the new rev on the bus", rowState(clash)+` === 'bus'`)
+	p.waitFor("one left set aside", `document.getElementById('status-aside').textContent === '1'`)
+	if v, err := b.store.FindVisitByID(context.Background(), clash); err != nil || v.Rev != 2 || v.SetAside != nil {
+		t.Fatalf("bus's copy: %+v %v; want rev 2, no longer set aside", v, err)
+	}
+
+	p.click("sync-now")
+	p.waitFor("the fixed visit at the office", rowState(clash)+` === 'office'`)
+	got, err := o.store.FindVisitByID(context.Background(), clash)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Rev != 2 || got.Business.Name != "Drogisterij Klaproos" || got.BusID != enrollment.BusID {
+		t.Errorf("office has rev %d %q from bus %s; want rev 2 with the tablet's content from %s", got.Rev, got.Business.Name, got.BusID, enrollment.BusID)
+	}
+	// The foreign id stays set aside: saving it again cannot change whose
+	// visit the office holds, and its sentence says so.
+	if state := eval[string](p, rowState(taken)); state != "set_aside" {
+		t.Errorf("the foreign visit shows %q, want set_aside still", state)
+	}
+	if reason := eval[string](p, fmt.Sprintf(`document.querySelector('[data-visit-id=%q] .visit-reason')?.textContent || ''`, fine)); reason != "" {
+		t.Errorf("the visit the office took shows a reason: %q", reason)
+	}
+}
+
 // apiVisit is a valid visit as another tablet would send it, rev 1.
 func apiVisit(id, name string) map[string]any {
 	return map[string]any{

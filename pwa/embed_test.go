@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"testing/fstest"
+
+	infosync "infobus/sync"
 )
 
 func mustRead(t *testing.T, name string) string {
@@ -186,6 +188,16 @@ func TestCatalogue(t *testing.T) {
 	}
 	for _, s := range []string{"open", "in_progress", "done", "cancelled"} {
 		used["fstatus."+s] = "form.js"
+	}
+	// Every reason the office sets a record aside for has its own sentence.
+	for _, s := range []string{infosync.ReasonValidation, infosync.ReasonConflict, infosync.ReasonForeignID, infosync.ReasonMalformed} {
+		used["aside."+s] = "i18n.js"
+	}
+	for _, s := range []string{"foreign_followup", "other"} {
+		used["aside."+s] = "i18n.js"
+	}
+	for _, s := range []string{"id", "rev"} {
+		used["path."+s] = "form.js"
 	}
 	for k, file := range used {
 		if !keys[k] {

@@ -4,7 +4,9 @@
 //
 // Stores:
 //   kv      settings and state by key: device, settings, reference, cursor, syncStatus
-//   visits  {id, visit (the wire record), aside, busState, seq, office}
+//   visits  {id, visit (the wire record), aside, officeAside, busState, seq, office}
+//           aside: the bus refused the current rev (its answer); officeAside:
+//           the office refused it (the bus's view's set_aside)
 //   outbox  {id, rev, queued_at}: visits whose current rev the bus has not stored yet
 
 const NAME = 'infobus';
@@ -94,9 +96,46 @@ export const updateSettings = (fields) =>
     return next;
   });
 
-/** Where a stored visit is, for the list's badge: tablet|bus|office|handled|set_aside. */
+/**
+ * Why the current rev of a stored visit is set aside, in one shape for the
+ * list and the form whoever refused it, or null: {by: 'bus'|'office',
+ * reason, message, message_nl, fields, fields_nl, current_rev}. reason is
+ * the bus's error code or the office's reason code (sync/protocol.go);
+ * fields and fields_nl map wire paths to sentences, as in a bus's 400.
+ */
+function refusalOf(rec, queued) {
+  if (rec.aside) return { by: 'bus', reason: rec.aside.error, ...rec.aside };
+  // A rev saved since, waiting or sent, makes the office's refusal moot.
+  if (queued || rec.busState !== 'set_aside') return null;
+  // A view merged before the tablet kept the office's reason still says
+  // set_aside: counted and fixable alike, with a general sentence.
+  const sa = rec.officeAside || {};
+  const fields = {};
+  const fieldsNL = {};
+  for (const [path, p] of Object.entries(sa.fields || {})) {
+    fields[path] = (p && (p.en || p.nl)) || '';
+    fieldsNL[path] = (p && (p.nl || p.en)) || '';
+  }
+  return {
+    by: 'office',
+    reason: sa.reason || '',
+    message: sa.message || '',
+    message_nl: '',
+    fields,
+    fields_nl: fieldsNL,
+    current_rev: 0,
+    rev: sa.rev || rec.visit.rev,
+    at: sa.at || '',
+  };
+}
+
+/**
+ * Adds where a stored visit is, for the list's badge
+ * (tablet|bus|office|handled|set_aside), and why it is set aside.
+ */
 function withState(rec, queued) {
-  rec.state = rec.aside ? 'set_aside' : queued ? 'tablet' : rec.busState || 'tablet';
+  rec.refusal = refusalOf(rec, queued);
+  rec.state = rec.refusal ? 'set_aside' : queued ? 'tablet' : rec.busState || 'tablet';
   return rec;
 }
 
@@ -122,7 +161,7 @@ export const allVisits = () =>
 export const saveVisit = (visit) =>
   tx(['visits', 'outbox'], 'readwrite', async (s) => {
     const old = await done(s.visits.get(visit.id));
-    const rec = { ...(old || { busState: '', seq: 0, office: {} }), id: visit.id, visit, aside: null };
+    const rec = { ...(old || { busState: '', seq: 0, office: {} }), id: visit.id, visit, aside: null, officeAside: null };
     await done(s.visits.put(rec));
     await done(s.outbox.put({ id: visit.id, rev: visit.rev, queued_at: Date.now() }));
     return withState(rec, true);
@@ -132,11 +171,23 @@ export const saveVisit = (visit) =>
 export const outbox = () =>
   tx(['outbox'], 'readonly', async (s) => (await done(s.outbox.getAll())).sort((a, b) => a.queued_at - b.queued_at));
 
-/** Counts visits waiting on the tablet and visits set aside. */
+/**
+ * Counts visits waiting on the tablet (tablet), visits set aside by the bus
+ * or the office (aside), and of those the ones the bus does not hold
+ * (unsent: waiting, or refused by the bus).
+ */
 export const counts = () =>
   tx(['visits', 'outbox'], 'readonly', async (s) => {
-    const [queued, recs] = await Promise.all([done(s.outbox.count()), done(s.visits.getAll())]);
-    return { tablet: queued, aside: recs.filter((r) => r.aside).length };
+    const [queued, recs] = await Promise.all([done(s.outbox.getAllKeys()), done(s.visits.getAll())]);
+    const q = new Set(queued);
+    let aside = 0;
+    let busAside = 0;
+    for (const r of recs) {
+      const why = refusalOf(r, q.has(r.id));
+      if (why) aside++;
+      if (why && why.by === 'bus') busAside++;
+    }
+    return { tablet: q.size, aside, unsent: q.size + busAside };
   });
 
 /** Office status of each follow-up in a view from the bus, by follow-up id. */
@@ -159,6 +210,7 @@ export const markSent = (id, rev, view) =>
     rec.busState = (view && view.state) || 'bus';
     rec.seq = (view && view.seq) || rec.seq;
     rec.office = view ? officeOf(view) : rec.office;
+    rec.officeAside = (view && view.set_aside) || null;
     rec.aside = null;
     await done(s.visits.put(rec));
     await done(s.outbox.delete(id));
@@ -182,10 +234,11 @@ export const setAside = (id, rev, reason) =>
 
 /**
  * Merges the bus's views of visits into the stored ones: where each is
- * (bus, office, handled) and its follow-ups' office status. A view with a
- * higher rev (edited on another tablet) replaces the record unless this
- * tablet has its own edit waiting or set aside. Visits this tablet does not
- * hold are not copied in: personal data stays where it was typed.
+ * (bus, office, handled, or set aside by the office with its reason) and
+ * its follow-ups' office status. A view with a higher rev (edited on
+ * another tablet) replaces the record unless this tablet has its own edit
+ * waiting or refused by the bus. Visits this tablet does not hold are not
+ * copied in: personal data stays where it was typed.
  */
 export const mergeViews = (views) =>
   tx(['visits', 'outbox'], 'readwrite', async (s) => {
@@ -196,7 +249,12 @@ export const mergeViews = (views) =>
       const queued = !!(await done(s.outbox.get(view.id)));
       const own = !queued && !rec.aside;
       if (own && view.rev > rec.visit.rev) rec.visit = crewRecord(view);
-      if (view.rev === rec.visit.rev) rec.busState = view.state || rec.busState;
+      if (view.rev === rec.visit.rev) {
+        rec.busState = view.state || rec.busState;
+        // The office's refusal of this rev, as the bus keeps it: shown and
+        // counted like a bus's refusal, and gone once a new rev lands.
+        rec.officeAside = view.set_aside || null;
+      }
       rec.seq = Math.max(rec.seq || 0, view.seq || 0);
       rec.office = officeOf(view);
       await done(s.visits.put(rec));

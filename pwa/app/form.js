@@ -4,7 +4,7 @@
 // → followups-0-kind), so that an error path from the server finds its field.
 
 import * as db from './db.js';
-import { t, pick, message } from './i18n.js';
+import { t, pick, reason } from './i18n.js';
 import { uuidv7 } from './uuid.js';
 import { rfc3339, toInputValue, fromInputValue, parse } from './clock.js';
 import { normalize, validate, fromServer, formatPostcode, normalizePostcode, validPostcode, charCount, MAX, KINDS, CONSENT_TEXT_VERSION } from './validate.js';
@@ -14,7 +14,7 @@ const FU_FIELDS = ['kind', 'description', 'department', 'due_date', 'code'];
 
 let ctx = null; // {reference(), settings(), device(), saved(rec)}
 let current = null; // the record being edited (wire fields), or a new one
-let aside = null; // the bus's reason when the visit was set aside
+let aside = null; // why the bus or the office set the visit aside (db.js refusalOf)
 let state = ''; // where a stored visit is: tablet|bus|office|handled|set_aside
 let office = {}; // office status by follow-up id
 let consentAt = '';
@@ -82,7 +82,7 @@ export async function open(id) {
   const settings = ctx.settings();
   if (rec) {
     current = rec.visit;
-    aside = rec.aside;
+    aside = rec.refusal;
     office = rec.office || {};
     state = rec.state;
   } else {
@@ -327,7 +327,12 @@ function renderNotice() {
   if (aside) {
     n.hidden = false;
     n.dataset.kind = 'error';
-    n.textContent = `${t('form.setaside', { message: message(aside) })}\n${t('form.setaside.fix')}`;
+    // Who refused it, in so many words; the fix is the same, saving again,
+    // and the office's sentence for its reason already says so.
+    n.textContent =
+      aside.by === 'office'
+        ? t('form.setaside.office', { message: reason(aside) })
+        : `${t('form.setaside', { message: reason(aside) })}\n${t('form.setaside.fix')}`;
     return;
   }
   delete n.dataset.kind;
@@ -424,7 +429,10 @@ function renderErrors() {
       a.textContent = `${labelOf(el)}: ${msg}`;
       li.append(a);
     } else {
-      li.textContent = `${path}: ${msg}`;
+      // A path with no field on the form (the office's "id" or "rev").
+      const key = `path.${path}`;
+      const label = t(key);
+      li.textContent = `${label === key ? path : label}: ${msg}`;
     }
     ul.append(li);
   }

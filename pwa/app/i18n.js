@@ -77,6 +77,19 @@ const catalogue = {
   'form.saved': ['Opgeslagen op de tablet.', 'Saved on the tablet.'],
   'form.setaside': ['Apart gezet door de bus: {message}', 'Set aside by the bus: {message}'],
   'form.setaside.fix': ['Pas het bezoek aan en sla het opnieuw op; het gaat dan opnieuw naar de bus.', 'Correct the visit and save it again; it then goes to the bus again.'],
+  'form.setaside.office': ['Apart gezet door het kantoor: {message}', 'Set aside by the office: {message}'],
+  'list.aside.bus': ['Geweigerd door de bus: {message}', 'Refused by the bus: {message}'],
+  'list.aside.office': ['Geweigerd door het kantoor: {message}', 'Refused by the office: {message}'],
+  // Why the office set a visit aside, by the reason codes of sync/protocol.go.
+  // The office's own message is English only.
+  'aside.validation': ['Niet alle velden zijn goed ingevuld. Verbeter de gemarkeerde velden en sla het bezoek opnieuw op.', 'Some fields are not right. Correct the marked fields and save the visit again.'],
+  'aside.conflict': ['Het kantoor heeft deze versie van het bezoek al, met andere inhoud. Controleer het bezoek en sla het opnieuw op.', 'The office already has this revision of the visit, with other content. Check the visit and save it again.'],
+  'aside.foreign_id': ['Het kantoor heeft al een bezoek met dit nummer van een andere bus. Opnieuw opslaan helpt niet; neem contact op met het kantoor.', 'The office already has a visit with this number from another bus. Saving again does not help; contact the office.'],
+  'aside.foreign_followup': ['Een vervolgactie heeft een nummer dat op kantoor al bij een ander bezoek hoort. Verwijder die vervolgactie, voeg haar opnieuw toe en sla het bezoek op.', 'A follow-up has a number that belongs to another visit at the office. Remove that follow-up, add it again and save the visit.'],
+  'aside.malformed': ['Het kantoor kon dit bezoek niet lezen. Sla het opnieuw op; helpt dat niet, neem dan contact op met het kantoor.', 'The office could not read this visit. Save it again; if that does not help, contact the office.'],
+  'aside.other': ['Het kantoor heeft dit bezoek niet aangenomen. Controleer het en sla het opnieuw op.', 'The office did not take this visit. Check it and save it again.'],
+  'path.id': ['Nummer van het bezoek', 'Visit number'],
+  'path.rev': ['Versie', 'Revision'],
   'form.state': ['Status: {state}', 'State: {state}'],
   'form.dirty': ['Je wijzigingen zijn nog niet opgeslagen. Toch weggaan?', 'Your changes are not saved yet. Leave anyway?'],
   'form.business': ['Onderneming', 'Business'],
@@ -192,6 +205,21 @@ export function pick(term) {
 export function message(body) {
   if (!body) return '';
   return (current === 'nl' ? body.message_nl || body.message : body.message || body.message_nl) || '';
+}
+
+/**
+ * Says why a visit is set aside ({by, reason, message, message_nl, fields}
+ * from db.js): the bus's own sentence, or for the office's refusal a
+ * sentence for its reason code.
+ */
+export function reason(why) {
+  if (!why) return '';
+  if (why.by !== 'office') return message(why);
+  let key = `aside.${why.reason}`;
+  if (why.reason === 'foreign_id' && Object.keys(why.fields || {}).some((p) => p.startsWith('followups['))) key = 'aside.foreign_followup';
+  if (key in catalogue) return t(key);
+  // A reason this app does not know yet: the office's words are English.
+  return current === 'en' && why.message ? why.message : t('aside.other');
 }
 
 /** Fills every element under root marked with data-i18n attributes. */

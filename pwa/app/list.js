@@ -3,7 +3,7 @@
 // with where it is now.
 
 import * as db from './db.js';
-import { t, pick, message, locale } from './i18n.js';
+import { t, pick, reason, locale } from './i18n.js';
 import { localDate, parse } from './clock.js';
 import { formatPostcode } from './validate.js';
 
@@ -89,13 +89,14 @@ async function draw() {
     const d = parse(v.visited_at);
     const wijk = ((ref && ref.wijken) || []).find((w) => w.code === v.wijk);
     const topics = v.topics.map((c) => pick(((ref && ref.topics) || []).find((x) => x.code === c)) || c).join(', ');
+    const why = rec.refusal;
     return {
       id: v.id,
       state: rec.state,
       name: v.business.name,
       meta: [d && (localDate(d) === today ? time : dateTime).format(d), wijk ? wijk.name : v.wijk, topics].filter(Boolean).join(' · '),
       badge: t(`state.${rec.state}`),
-      reason: rec.aside ? message(rec.aside) : '',
+      reason: why ? t(why.by === 'office' ? 'list.aside.office' : 'list.aside.bus', { message: reason(why) }) : '',
     };
   });
   update($('visit-list'), rows);

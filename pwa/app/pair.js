@@ -40,8 +40,8 @@ export async function show({ code = '', noticeKey = null, auto = false } = {}) {
   notice = noticeKey;
   problem = null;
   if (code) $('pair-code').value = code;
-  const { tablet, aside } = await db.counts();
-  const waiting = tablet + aside;
+  // Visits the office set aside are on the bus: only the others wait.
+  const waiting = (await db.counts()).unsent;
   const q = $('pair-queued');
   q.hidden = waiting === 0;
   q.textContent = waiting ? t('pair.queued', { n: waiting }) : '';

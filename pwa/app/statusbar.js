@@ -1,6 +1,7 @@
-// The status bar: visits waiting on the tablet, visits on the bus that the
-// office does not have yet, the last successful sync with the office, and
-// the "Sync now" button.
+// The status bar: visits waiting on the tablet, visits set aside (refused
+// by the bus or by the office), visits on the bus that the office does not
+// have yet, the last successful sync with the office, and the "Sync now"
+// button.
 
 import * as db from './db.js';
 import * as api from './api.js';
@@ -10,12 +11,12 @@ import { parse } from './clock.js';
 
 const $ = (id) => document.getElementById(id);
 
-let counts = { tablet: 0, aside: 0 };
+let counts = { tablet: 0, aside: 0, unsent: 0 };
 let status = null; // last GET /api/sync/status answer
 let message = null; // {key, vars} or {body}: the last sync-now outcome
 
-/** Visits not on the bus yet (waiting or set aside), as last counted. */
-export const unsent = () => counts.tablet + counts.aside;
+/** Visits not on the bus yet (waiting, or refused by the bus), as last counted. */
+export const unsent = () => counts.unsent;
 
 /** Wires the sync button and loads the last known status. */
 export async function init() {
