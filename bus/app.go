@@ -42,20 +42,7 @@ func loadApp(app fs.FS, version string) (map[string]*appFile, error) {
 		if err != nil {
 			return err
 		}
-		sum := sha256.Sum256(body)
-		f := &appFile{
-			body:         body,
-			contentType:  contentType(name),
-			etag:         `"` + hex.EncodeToString(sum[:8]) + `"`,
-			cacheControl: "no-cache",
-		}
-		var gz bytes.Buffer
-		w, _ := gzip.NewWriterLevel(&gz, gzip.BestCompression)
-		w.Write(body)
-		w.Close()
-		if gz.Len() < len(body) {
-			f.gzipped = gz.Bytes()
-		}
+		f := newAppFile(name, body)
 		files[name] = f
 		versioned := *f
 		versioned.cacheControl = "public, max-age=31536000, immutable"
@@ -63,6 +50,26 @@ func loadApp(app fs.FS, version string) (map[string]*appFile, error) {
 		return nil
 	})
 	return files, err
+}
+
+// newAppFile prepares a file for sending: revalidated on every use (no-cache
+// with an ETag) and gzipped when that makes it smaller.
+func newAppFile(name string, body []byte) *appFile {
+	sum := sha256.Sum256(body)
+	f := &appFile{
+		body:         body,
+		contentType:  contentType(name),
+		etag:         `"` + hex.EncodeToString(sum[:8]) + `"`,
+		cacheControl: "no-cache",
+	}
+	var gz bytes.Buffer
+	w, _ := gzip.NewWriterLevel(&gz, gzip.BestCompression)
+	w.Write(body)
+	w.Close()
+	if gz.Len() < len(body) {
+		f.gzipped = gz.Bytes()
+	}
+	return f
 }
 
 func contentType(name string) string {
@@ -91,12 +98,6 @@ func (s *Server) handleApp(c *fiber.Ctx) error {
 	if !ok {
 		return fiber.ErrNotFound
 	}
-	c.Set(fiber.HeaderContentType, f.contentType)
-	c.Set(fiber.HeaderCacheControl, f.cacheControl)
-	c.Set(fiber.HeaderETag, f.etag)
-	c.Set(fiber.HeaderVary, fiber.HeaderAcceptEncoding)
-	c.Set(fiber.HeaderXContentTypeOptions, "nosniff")
-	c.Set(fiber.HeaderReferrerPolicy, "no-referrer")
 	if name == "index.html" {
 		c.Set(fiber.HeaderContentSecurityPolicy, appCSP)
 	}
@@ -104,6 +105,18 @@ func (s *Server) handleApp(c *fiber.Ctx) error {
 		// The worker may control the whole origin, not just its folder.
 		c.Set("Service-Worker-Allowed", "/")
 	}
+	return sendAppFile(c, f)
+}
+
+// sendAppFile answers with a prepared file: 304 when the client has it,
+// gzip when the client takes it.
+func sendAppFile(c *fiber.Ctx, f *appFile) error {
+	c.Set(fiber.HeaderContentType, f.contentType)
+	c.Set(fiber.HeaderCacheControl, f.cacheControl)
+	c.Set(fiber.HeaderETag, f.etag)
+	c.Set(fiber.HeaderVary, fiber.HeaderAcceptEncoding)
+	c.Set(fiber.HeaderXContentTypeOptions, "nosniff")
+	c.Set(fiber.HeaderReferrerPolicy, "no-referrer")
 	if c.Get(fiber.HeaderIfNoneMatch) == f.etag {
 		return c.SendStatus(fiber.StatusNotModified)
 	}

@@ -159,6 +159,9 @@ func (s *Server) errorResponse(c *fiber.Ctx, err error) (int, apiError) {
 		return fiber.StatusConflict, apiError{Error: "not_enrolled",
 			Message:   "this bus is not connected to an office yet; enroll it with `infobus bus enroll`",
 			MessageNL: "deze bus is nog niet met een kantoor verbonden; koppel hem met `infobus bus enroll`"}
+	case errors.Is(err, errNoSyncer):
+		return fiber.StatusServiceUnavailable, apiError{Error: "sync_not_running",
+			Message: "sync is not running on this bus", MessageNL: "synchronisatie draait niet op deze bus"}
 	case errors.As(err, new(*SyncError)):
 		return fiber.StatusBadGateway, apiError{Error: "sync_failed",
 			Message:   "the office could not be reached or refused the sync; the bus keeps the visits and tries again (" + err.Error() + ")",

@@ -200,6 +200,9 @@ func (l cronLogger) Error(err error, msg string, kv ...any) {
 // SetSyncer lets POST /api/sync run the bus's syncer.
 func (s *Server) SetSyncer(y *Syncer) { s.syncer = y }
 
+// errNoSyncer: a server wired without a syncer (tests, tools) cannot sync.
+var errNoSyncer = errors.New("sync is not running on this bus")
+
 // SyncError is a sync the crew asked for that did not finish: the office
 // could not be reached or refused. The visits stay on the bus.
 type SyncError struct{ Err error }
@@ -220,7 +223,7 @@ type syncNowAnswer struct {
 // the office could not be reached or refused.
 func (s *Server) handleSyncNow(c *fiber.Ctx) error {
 	if s.syncer == nil {
-		return fiber.NewError(fiber.StatusServiceUnavailable, "sync is not running on this bus")
+		return errNoSyncer
 	}
 	rep, err := s.syncer.SyncNow(c.UserContext())
 	if errors.Is(err, infosync.ErrNotEnrolled) {

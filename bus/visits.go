@@ -1,8 +1,10 @@
 package bus
 
 import (
+	"encoding/json"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -116,8 +118,20 @@ func (s *Server) handleVisitList(c *fiber.Ctx) error {
 	return c.JSON(visitList{Visits: visits, Seq: seq, More: more})
 }
 
+// referenceFile is the reference lists as JSON, made once: they change only
+// with the binary, and every tablet fetches them at start.
+var referenceFile = sync.OnceValues(func() (*appFile, error) {
+	body, err := json.Marshal(schema.Ref)
+	if err != nil {
+		return nil, err
+	}
+	return newAppFile("reference.json", body), nil
+})
+
 func (s *Server) handleReference(c *fiber.Ctx) error {
-	// The lists change only with the binary.
-	c.Set(fiber.HeaderCacheControl, "public, max-age=3600")
-	return c.JSON(schema.Ref)
+	f, err := referenceFile()
+	if err != nil {
+		return err
+	}
+	return sendAppFile(c, f)
 }

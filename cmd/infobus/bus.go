@@ -178,13 +178,7 @@ func runBus(ctx context.Context, args []string, stderr io.Writer) error {
 	if err := m.Run(ctx); err != nil {
 		return err
 	}
-	var served error
-	select {
-	case <-ctx.Done():
-		m.Log.Info("shutting down")
-	case served = <-m.Done():
-	}
-	return errors.Join(served, m.Close())
+	return serveUntilStopped(ctx, &m, m.Log)
 }
 
 func runPair(ctx context.Context, args []string, stdout, stderr io.Writer) error {

@@ -19,7 +19,7 @@ import (
 // its database stays sound. This is what a laptop whose battery dies mid-shift
 // must promise the crew.
 func TestCrashKeepsAcknowledgedVisits(t *testing.T) {
-	rounds := 20
+	rounds := envInt("INFOBUS_SOAK_KILLS", 20) // task soak raises it
 	dir := t.TempDir()
 	acked := map[string]int{} // visit id → highest rev the bus confirmed
 	var mu sync.Mutex

@@ -137,3 +137,21 @@ func (l *logLevel) Set(s string) error { return l.UnmarshalText([]byte(s)) }
 func newLogger(w io.Writer, level slog.Level) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level}))
 }
+
+// runningServer is a server Main: BusMain or OfficeMain.
+type runningServer interface {
+	Done() <-chan error
+	Close() error
+}
+
+// serveUntilStopped waits for a signal (ctx) or for the server to stop on
+// its own, then closes it cleanly.
+func serveUntilStopped(ctx context.Context, m runningServer, log *slog.Logger) error {
+	var served error
+	select {
+	case <-ctx.Done():
+		log.Info("shutting down")
+	case served = <-m.Done():
+	}
+	return errors.Join(served, m.Close())
+}

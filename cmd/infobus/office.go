@@ -100,13 +100,7 @@ func runOffice(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err := m.Run(ctx); err != nil {
 		return err
 	}
-	var served error
-	select {
-	case <-ctx.Done():
-		m.Log.Info("shutting down")
-	case served = <-m.Done():
-	}
-	return errors.Join(served, m.Close())
+	return serveUntilStopped(ctx, &m, m.Log)
 }
 
 func runAddBus(ctx context.Context, args []string, stdout, stderr io.Writer) error {

@@ -202,7 +202,7 @@ func TestSyncThroughFaults(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 7))
 	proxy.setRate(0.5)
 
-	const rounds = 200
+	rounds := envInt("INFOBUS_SOAK_SYNC_ROUNDS", 200) // task soak raises it
 	failures := 0
 	for round := range rounds {
 		for range 1 + rng.IntN(4) {
