@@ -166,3 +166,37 @@ func TestOpenRefusesNewerSchema(t *testing.T) {
 		t.Fatalf("got %v, want ErrSchemaTooNew", err)
 	}
 }
+
+// Reading a long list must not run into SQLite's cap on bound variables
+// (32766): the follow-up status and set-aside lookups pass ids as one list.
+func TestFindVisitsLongList(t *testing.T) {
+	store := mustOpenStore(t, "", nil)
+	defer store.Close()
+	const n = 33000
+	tx, err := store.db.Write.Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	insert, err := tx.Prepare(`INSERT INTO visits (id, rev, seq, crew_seq, created_seq, crew_hash, body, wijk, search, device_id, received_at)
+VALUES (?1, 1, ?2, ?2, ?2, x'00', ?3, 'WK051801', '', 'd', '2026-11-26T14:00:00Z')`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 1; i <= n; i++ {
+		id := fmt.Sprintf("019ac0de-0000-7000-8000-%012d", i)
+		body := fmt.Sprintf(`{"id":%q,"rev":1,"followups":[{"id":"019ac0de-0000-7000-9000-%012d","kind":"visit"}]}`, id, i)
+		if _, err := insert.Exec(id, i, body); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	views, _, err := store.FindVisits(context.Background(), VisitFilter{Limit: n})
+	if err != nil {
+		t.Fatalf("got %v, want %d visits", err, n)
+	}
+	if len(views) != n {
+		t.Fatalf("got %d visits, want %d", len(views), n)
+	}
+}

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 
 	"infobus/schema"
 	infosync "infobus/sync"
@@ -78,7 +77,7 @@ RETURNING visit_id`
 	queryPullCursorTo = `UPDATE sync_state SET pull_cursor = max(pull_cursor, ?1) WHERE id = 1`
 	querySyncSuccess  = `UPDATE sync_state SET last_attempt = ?1, last_success = ?1, last_error = '' WHERE id = 1`
 	querySyncFailure  = `UPDATE sync_state SET last_attempt = ?1, last_error = ?2 WHERE id = 1`
-	querySetAsideOf   = `SELECT visit_id, rev, reason, message, fields, at FROM set_aside WHERE visit_id IN (%s)`
+	querySetAsideOf   = `SELECT visit_id, rev, reason, message, fields, at FROM set_aside WHERE visit_id IN (SELECT value FROM json_each(?))`
 )
 
 // Enrollment returns the office this bus syncs with, or
@@ -277,12 +276,11 @@ func addSetAside(ctx context.Context, tx *sql.Tx, views []VisitView) error {
 	if len(views) == 0 {
 		return nil
 	}
-	ids := make([]any, len(views))
+	ids := make([]string, len(views))
 	for i, v := range views {
 		ids[i] = v.ID
 	}
-	query := fmt.Sprintf(querySetAsideOf, strings.TrimSuffix(strings.Repeat("?,", len(ids)), ","))
-	rows, err := tx.QueryContext(ctx, query, ids...)
+	rows, err := tx.QueryContext(ctx, querySetAsideOf, jsonList(ids))
 	if err != nil {
 		return err
 	}

@@ -76,7 +76,7 @@ WHERE seq > ?1 AND (?2 = '' OR wijk = ?2) AND (?3 = '' OR search LIKE ?3 ESCAPE 
   AND (?5 OR deleted = 0)
 ORDER BY CASE WHEN ?5 THEN seq ELSE -seq END LIMIT ?4`
 	queryAckedSeq        = `SELECT acked_seq FROM sync_state WHERE id = 1`
-	queryFollowUpsStatus = `SELECT followup_id, status, resolution, status_rev, status_at FROM followup_status WHERE visit_id IN (%s)`
+	queryFollowUpsStatus = `SELECT followup_id, status, resolution, status_rev, status_at FROM followup_status WHERE visit_id IN (SELECT value FROM json_each(?))`
 )
 
 // PutVisit stores a visit the crew sent, creating or updating it by (id,
@@ -254,7 +254,7 @@ func (s *Store) scanVisits(ctx context.Context, query string, args ...any) ([]Vi
 }
 
 func addFollowUpStatus(ctx context.Context, tx *sql.Tx, views []VisitView) error {
-	var ids []any
+	var ids []string
 	for _, v := range views {
 		if len(v.FollowUps) > 0 {
 			ids = append(ids, v.ID)
@@ -263,8 +263,7 @@ func addFollowUpStatus(ctx context.Context, tx *sql.Tx, views []VisitView) error
 	if len(ids) == 0 {
 		return nil
 	}
-	query := fmt.Sprintf(queryFollowUpsStatus, strings.TrimSuffix(strings.Repeat("?,", len(ids)), ","))
-	rows, err := tx.QueryContext(ctx, query, ids...)
+	rows, err := tx.QueryContext(ctx, queryFollowUpsStatus, jsonList(ids))
 	if err != nil {
 		return err
 	}
@@ -290,6 +289,14 @@ func addFollowUpStatus(ctx context.Context, tx *sql.Tx, views []VisitView) error
 		}
 	}
 	return nil
+}
+
+// jsonList passes a list of ids as one parameter, for json_each: an IN list
+// of placeholders would hit SQLite's limit on bound variables for a long
+// list.
+func jsonList(ids []string) string {
+	b, _ := json.Marshal(ids) // strings always marshal
+	return string(b)
 }
 
 // visitState tells the crew where a visit is. A visit is handled once the
