@@ -2,6 +2,7 @@ package bus
 
 import (
 	"fmt"
+	"io"
 	"net/http"
 	"slices"
 	"strings"
@@ -55,6 +56,8 @@ func BenchmarkPutVisit(b *testing.B) {
 							failures.Add(1)
 						}
 						if resp != nil {
+							// Read to the end, or the client cannot reuse the connection.
+							io.Copy(io.Discard, resp.Body)
 							resp.Body.Close()
 						}
 						latencies[i] = time.Since(t0)
