@@ -9,20 +9,42 @@ import (
 	"mime"
 	"path"
 	"strings"
+	"sync"
 
 	"github.com/gofiber/fiber/v2"
 
 	"infobus/pwa"
 )
 
-// appFile is one file of the tablet app, ready to serve: compressed once at
-// start, since the app is small and fixed for the life of the binary.
+// appFile is one file of the tablet app, ready to serve. Its gzip form is
+// made on first request and kept: the app is fixed for the life of the
+// binary, and compressing it all at start would triple the start-up time.
 type appFile struct {
 	body         []byte
-	gzipped      []byte // nil when gzip would not make it smaller
 	contentType  string
 	etag         string
 	cacheControl string
+	gz           *lazyGzip // shared by a file's plain and versioned names; nil for images
+}
+
+// lazyGzip is a body's gzip form, made once.
+type lazyGzip struct {
+	once sync.Once
+	body []byte
+	data []byte // nil when gzip does not make the body smaller
+}
+
+func (z *lazyGzip) get() []byte {
+	z.once.Do(func() {
+		var buf bytes.Buffer
+		w, _ := gzip.NewWriterLevel(&buf, gzip.BestCompression)
+		w.Write(z.body)
+		w.Close()
+		if buf.Len() < len(z.body) {
+			z.data = buf.Bytes()
+		}
+	})
+	return z.data
 }
 
 // appCSP allows the app nothing from elsewhere: it has no inline script or
@@ -53,7 +75,8 @@ func loadApp(app fs.FS, version string) (map[string]*appFile, error) {
 }
 
 // newAppFile prepares a file for sending: revalidated on every use (no-cache
-// with an ETag) and gzipped when that makes it smaller.
+// with an ETag) and gzipped when that makes it smaller. Images are
+// compressed already.
 func newAppFile(name string, body []byte) *appFile {
 	sum := sha256.Sum256(body)
 	f := &appFile{
@@ -62,12 +85,8 @@ func newAppFile(name string, body []byte) *appFile {
 		etag:         `"` + hex.EncodeToString(sum[:8]) + `"`,
 		cacheControl: "no-cache",
 	}
-	var gz bytes.Buffer
-	w, _ := gzip.NewWriterLevel(&gz, gzip.BestCompression)
-	w.Write(body)
-	w.Close()
-	if gz.Len() < len(body) {
-		f.gzipped = gz.Bytes()
+	if !strings.HasPrefix(f.contentType, "image/") {
+		f.gz = &lazyGzip{body: body}
 	}
 	return f
 }
@@ -120,9 +139,11 @@ func sendAppFile(c *fiber.Ctx, f *appFile) error {
 	if c.Get(fiber.HeaderIfNoneMatch) == f.etag {
 		return c.SendStatus(fiber.StatusNotModified)
 	}
-	if f.gzipped != nil && strings.Contains(c.Get(fiber.HeaderAcceptEncoding), "gzip") {
-		c.Set(fiber.HeaderContentEncoding, "gzip")
-		return c.Send(f.gzipped)
+	if f.gz != nil && strings.Contains(c.Get(fiber.HeaderAcceptEncoding), "gzip") {
+		if gz := f.gz.get(); gz != nil {
+			c.Set(fiber.HeaderContentEncoding, "gzip")
+			return c.Send(gz)
+		}
 	}
 	return c.Send(f.body)
 }
