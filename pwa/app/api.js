@@ -33,7 +33,7 @@ export class NetworkError extends Error {}
  * null) for every HTTP answer; rejects with NetworkError when there is none.
  * With auth, the device token goes along and a 401 is announced.
  */
-export async function request(method, path, { body, auth = true, timeout = TIMEOUT_MS } = {}) {
+export async function request(method, path, { body, auth = true, timeout = TIMEOUT_MS, cache = 'no-store' } = {}) {
   const headers = { Accept: 'application/json' };
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   if (auth && token) headers.Authorization = `Bearer ${token}`;
@@ -46,7 +46,7 @@ export async function request(method, path, { body, auth = true, timeout = TIMEO
       method,
       headers,
       body: body === undefined ? undefined : JSON.stringify(body),
-      cache: 'no-store',
+      cache,
       credentials: 'same-origin',
       signal: ctrl.signal,
     });
@@ -71,7 +71,8 @@ export async function request(method, path, { body, auth = true, timeout = TIMEO
 }
 
 export const pair = (code) => request('POST', '/api/pair', { body: { pairing_code: code }, auth: false });
-export const reference = () => request('GET', '/api/reference', { auth: false });
+// The lists change only with the bus's binary: revalidate (a 304) rather than refetch.
+export const reference = () => request('GET', '/api/reference', { auth: false, cache: 'no-cache' });
 export const putVisit = (visit) => request('PUT', `/api/visits/${encodeURIComponent(visit.id)}`, { body: visit });
 export const listVisits = (since, limit) => request('GET', `/api/visits?since=${since}&limit=${limit}`);
 export const syncStatus = () => request('GET', '/api/sync/status');
