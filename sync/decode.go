@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"compress/gzip"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -34,32 +33,71 @@ func DecodePush(body []byte, contentEncoding string) (*PushRequest, error) {
 	default:
 		return nil, malformed("Content-Encoding %q: send gzip", contentEncoding)
 	}
-	plain, err := io.ReadAll(io.LimitReader(r, MaxPushBytes+1))
-	if err != nil {
+	// Sized for a typical batch at once: growing a megabyte step by step
+	// copies it several times over.
+	var out bytes.Buffer
+	out.Grow(min(MaxPushBytes+1, 10*len(body)))
+	if _, err := out.ReadFrom(io.LimitReader(r, MaxPushBytes+1)); err != nil {
 		return nil, malformed("the body could not be decompressed: %v", err)
 	}
+	plain := out.Bytes()
 	if len(plain) > MaxPushBytes {
 		return nil, &TooLargeError{fmt.Sprintf("the batch is larger than %d bytes of JSON; send smaller batches", MaxPushBytes)}
 	}
 	return decodePushJSON(plain)
 }
 
+// decodePushJSON reads a push request. encoding/json would scan a batch
+// three times and copy every record to split it into records, which made
+// reading a push a fifth of the office's time per batch, all of it on one
+// core. So json.Valid checks the whole body in one pass, and a walk that
+// may rely on that validity picks out the three fields and the records,
+// which stay slices of plain. Each record is read strictly later, on its
+// own: a bad record is not a bad request.
 func decodePushJSON(plain []byte) (*PushRequest, error) {
-	dec := json.NewDecoder(bytes.NewReader(plain))
-	dec.DisallowUnknownFields()
-	var req PushRequest
-	if err := dec.Decode(&req); err != nil {
-		var typ *json.UnmarshalTypeError
-		switch {
-		case errors.Is(err, io.EOF):
-			return nil, malformed("the body is empty; send {bus_id, records, through_seq}")
-		case errors.As(err, &typ) && typ.Field != "":
-			return nil, malformed("field %s has the wrong type", typ.Field)
-		}
+	if len(bytes.TrimSpace(plain)) == 0 {
+		return nil, malformed("the body is empty; send {bus_id, records, through_seq}")
+	}
+	if !json.Valid(plain) {
+		// The slow path, for its precise message.
+		err := json.Unmarshal(plain, new(any))
 		return nil, malformed("the body is not a push request: %v", err)
 	}
-	if _, err := dec.Token(); err != io.EOF {
-		return nil, malformed("the body must hold a single JSON object")
+	i := skipSpace(plain, 0)
+	if plain[i] != '{' {
+		return nil, malformed("the body must be a JSON object {bus_id, records, through_seq}")
+	}
+	var req PushRequest
+	for i = skipSpace(plain, i+1); plain[i] == '"'; {
+		keyEnd := stringEnd(plain, i)
+		var key string
+		if err := json.Unmarshal(plain[i:keyEnd], &key); err != nil {
+			return nil, malformed("the body is not a push request: %v", err)
+		}
+		i = skipSpace(plain, skipSpace(plain, keyEnd)+1) // past the colon
+		valueEnd := valueEnd(plain, i)
+		value := plain[i:valueEnd]
+		switch key {
+		case "bus_id":
+			if err := json.Unmarshal(value, &req.BusID); err != nil {
+				return nil, malformed("field bus_id has the wrong type")
+			}
+		case "through_seq":
+			if err := json.Unmarshal(value, &req.ThroughSeq); err != nil {
+				return nil, malformed("field through_seq has the wrong type")
+			}
+		case "records":
+			records, ok := splitArray(value)
+			if !ok {
+				return nil, malformed("field records has the wrong type")
+			}
+			req.Records = records
+		default:
+			return nil, malformed("the body is not a push request: unknown field %q", key)
+		}
+		if i = skipSpace(plain, valueEnd); plain[i] == ',' {
+			i = skipSpace(plain, i+1)
+		}
 	}
 	if len(req.Records) > MaxPushRecords {
 		return nil, &TooLargeError{fmt.Sprintf("the batch holds %d records; send at most %d", len(req.Records), MaxPushRecords)}
@@ -72,13 +110,78 @@ func decodePushJSON(plain []byte) (*PushRequest, error) {
 	case req.ThroughSeq < 0:
 		return nil, malformed("through_seq must be 0 or more")
 	}
-	for i, r := range req.Records {
-		// json.RawMessage keeps "null" as a record; it is one, a malformed one.
-		if len(r) == 0 {
-			return nil, malformed("records[%d] is empty", i)
+	return &req, nil
+}
+
+// The walk below reads JSON that json.Valid accepted: it never meets a
+// structure error, so it only needs to find where each value ends.
+
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// stringEnd returns the index just past the string that starts at i.
+func stringEnd(b []byte, i int) int {
+	for j := i + 1; j < len(b); j++ {
+		switch b[j] {
+		case '\\':
+			j++
+		case '"':
+			return j + 1
 		}
 	}
-	return &req, nil
+	return len(b)
+}
+
+// valueEnd returns the index just past the value that starts at i.
+func valueEnd(b []byte, i int) int {
+	switch b[i] {
+	case '"':
+		return stringEnd(b, i)
+	case '{', '[':
+		depth := 0
+		for j := i; j < len(b); j++ {
+			switch b[j] {
+			case '"':
+				j = stringEnd(b, j) - 1
+			case '{', '[':
+				depth++
+			case '}', ']':
+				if depth--; depth == 0 {
+					return j + 1
+				}
+			}
+		}
+		return len(b)
+	}
+	j := i // a number, true, false or null
+	for j < len(b) && b[j] != ',' && b[j] != '}' && b[j] != ']' && b[j] != ' ' && b[j] != '\t' && b[j] != '\n' && b[j] != '\r' {
+		j++
+	}
+	return j
+}
+
+// splitArray returns the elements of a JSON array as slices of it; null is
+// a nil list, anything else not a list.
+func splitArray(b []byte) ([]json.RawMessage, bool) {
+	if string(b) == "null" {
+		return nil, true
+	}
+	if b[0] != '[' {
+		return nil, false
+	}
+	out := []json.RawMessage{}
+	for i := skipSpace(b, 1); b[i] != ']'; {
+		end := valueEnd(b, i)
+		out = append(out, b[i:end:end])
+		if i = skipSpace(b, end); b[i] == ',' {
+			i = skipSpace(b, i+1)
+		}
+	}
+	return out, true
 }
 
 // EncodePush writes req as the gzip body of a push. level is a

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"testing"
 	"time"
@@ -121,12 +122,26 @@ func FuzzDecodePush(f *testing.F) {
 	f.Add([]byte(`{"bus_id":"b1","through_seq":1e30,"records":[]}`), false)
 	f.Add([]byte(`[`), true)
 	f.Add([]byte{0x1f, 0x8b, 0x08, 0x00}, false)
+	for _, body := range trickyPushBodies {
+		f.Add([]byte(body), false)
+	}
 	f.Fuzz(func(t *testing.T, body []byte, compress bool) {
+		plain := body
 		enc := ""
 		if compress {
 			body, enc = gz(t, body), "gzip"
 		}
 		req, err := DecodePush(body, enc)
+		if err == nil {
+			// The hand-written walk must read what encoding/json reads.
+			want, werr := decodeWithEncodingJSON(plain)
+			if werr != nil {
+				t.Fatalf("accepted %q, which encoding/json refuses: %v", plain, werr)
+			}
+			if !samePush(req, want) {
+				t.Fatalf("read %q as %+v, encoding/json as %+v", plain, req, want)
+			}
+		}
 		if err != nil {
 			if req != nil {
 				t.Fatalf("got a request and an error %v", err)
@@ -147,6 +162,73 @@ func FuzzDecodePush(f *testing.F) {
 			CheckRecord(i, r, req.BusID)
 		}
 	})
+}
+
+// trickyPushBodies are valid pushes whose structure a careless walk would
+// misread: brackets, quotes and escapes inside strings, odd spacing, nested
+// values, keys in another order, repeated keys.
+var trickyPushBodies = []string{
+	` { "records" : [ ] , "bus_id" : "b" } `,
+	"{\"bus_id\":\"b\",\"records\":[{\"n\":\"]}\\\"[{,\"},\n\t{\"a\":[1,{\"b\":[]}],\"c\":\"\\\\\"},null,3,true,\"x\"]}",
+	`{"bus_id":"b\u0031","through_seq":7,"records":[[],{}],"through_seq":8}`,
+	`{"records":[{"k":"}"}],"bus_id":"b","records":[{"k":"{"}]}`,
+	`{"bus_id":"b","through_seq":0,"records":[-1.5e3,"\\",{"x":"\"]"}]}`,
+}
+
+func TestDecodePushReadsWhatEncodingJSONReads(t *testing.T) {
+	for _, body := range trickyPushBodies {
+		got, err := DecodePush([]byte(body), "")
+		if err != nil {
+			t.Errorf("%s: got %v, want it read", body, err)
+			continue
+		}
+		want, err := decodeWithEncodingJSON([]byte(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !samePush(got, want) {
+			t.Errorf("%s: got %+v, want %+v", body, got, want)
+		}
+	}
+	for _, body := range []string{
+		`{"bus_id":"b","records":[1,2,]}`,
+		`{"bus_id":"b","records":[1 2]}`,
+		`{"bus_id":"b","records":"[]"}`,
+		`{"bus_id":"b","records":[],"extra":1}`,
+		`{"bus_id":"b","records":[]} {}`,
+		`{"bus_id":1,"records":[]}`,
+		`[{"bus_id":"b","records":[]}]`,
+	} {
+		if _, err := DecodePush([]byte(body), ""); err == nil {
+			t.Errorf("%s: got it read, want it refused", body)
+		}
+	}
+}
+
+// decodeWithEncodingJSON reads a push the slow, sure way.
+func decodeWithEncodingJSON(plain []byte) (*PushRequest, error) {
+	dec := json.NewDecoder(bytes.NewReader(plain))
+	dec.DisallowUnknownFields()
+	var req PushRequest
+	if err := dec.Decode(&req); err != nil {
+		return nil, err
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, errors.New("more than one value")
+	}
+	return &req, nil
+}
+
+func samePush(a, b *PushRequest) bool {
+	if a.BusID != b.BusID || a.ThroughSeq != b.ThroughSeq || len(a.Records) != len(b.Records) || (a.Records == nil) != (b.Records == nil) {
+		return false
+	}
+	for i := range a.Records {
+		if !bytes.Equal(a.Records[i], b.Records[i]) {
+			return false
+		}
+	}
+	return true
 }
 
 func TestParseEnrollment(t *testing.T) {
