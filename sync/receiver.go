@@ -76,6 +76,20 @@ func BearerToken(auth string) (string, error) {
 	return strings.TrimSpace(token), nil
 }
 
+// authenticate checks a request's protocol version and bus token, in that
+// order, and returns the bus it comes from: a *VersionError or
+// ErrUnauthorized otherwise.
+func (r *Receiver) authenticate(ctx context.Context, version, authorization string) (string, error) {
+	if err := CheckVersion(version); err != nil {
+		return "", err
+	}
+	token, err := BearerToken(authorization)
+	if err != nil {
+		return "", err
+	}
+	return r.Store.BusByToken(ctx, token)
+}
+
 // PushInput is what the receiver reads from a push request.
 type PushInput struct {
 	Authorization   string
@@ -89,15 +103,8 @@ type PushInput struct {
 // *TooLargeError or a *MalformedError when it refuses the whole request;
 // a bad record is never a reason for that, it is set aside.
 func (r *Receiver) Push(ctx context.Context, in PushInput) (*PushResponse, error) {
-	if err := CheckVersion(in.Version); err != nil {
-		return nil, err
-	}
-	token, err := BearerToken(in.Authorization)
-	if err != nil {
-		return nil, err
-	}
 	// Authenticate before decompressing: a stranger gets no work done.
-	busID, err := r.Store.BusByToken(ctx, token)
+	busID, err := r.authenticate(ctx, in.Version, in.Authorization)
 	if err != nil {
 		return nil, err
 	}
@@ -220,14 +227,7 @@ type PullInput struct {
 // Pull returns the office-owned changes for the asking bus after since. It
 // returns a *VersionError, ErrUnauthorized or a *MalformedError.
 func (r *Receiver) Pull(ctx context.Context, in PullInput) (*PullResponse, error) {
-	if err := CheckVersion(in.Version); err != nil {
-		return nil, err
-	}
-	token, err := BearerToken(in.Authorization)
-	if err != nil {
-		return nil, err
-	}
-	busID, err := r.Store.BusByToken(ctx, token)
+	busID, err := r.authenticate(ctx, in.Version, in.Authorization)
 	if err != nil {
 		return nil, err
 	}
