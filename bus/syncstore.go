@@ -169,7 +169,7 @@ func (s *Store) Pending(ctx context.Context, after, upto int64, limit, maxBytes 
 // answer to an earlier push, from this process or an `infobus sync`
 // beside it, changes nothing.
 func (s *Store) Acknowledge(ctx context.Context, sent []infosync.OutRecord, resp *infosync.PushResponse) error {
-	now := timestamp(s.now())
+	now := schema.Timestamp(s.now())
 	return s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		var acked int64
 		if err := tx.QueryRowContext(ctx, queryAckedForSync).Scan(&acked); err != nil {
@@ -259,7 +259,7 @@ func (s *Store) ApplyPull(ctx context.Context, resp *infosync.PullResponse) (int
 
 // RecordResult notes how a sync ended: success when err is nil.
 func (s *Store) RecordResult(ctx context.Context, syncErr error) error {
-	now := timestamp(s.now())
+	now := schema.Timestamp(s.now())
 	return s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		var err error
 		if syncErr == nil {
