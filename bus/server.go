@@ -6,10 +6,12 @@ package bus
 import (
 	"context"
 	"crypto/sha256"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/url"
+	"strings"
 	"sync"
 	"time"
 
@@ -77,6 +79,38 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("body limit %d: must be at least 1024 bytes", c.BodyLimit)
 	}
 	return nil
+}
+
+// ServesTLS reports whether the server speaks HTTPS: always off loopback,
+// because tablets need a secure context; on loopback (development, the demo)
+// only when a certificate is provided.
+func (c *Config) ServesTLS() bool {
+	return c.TLSCert != "" || !isLoopbackAddr(c.Addr)
+}
+
+// validateTLS checks the TLS settings; Validate calls it.
+func (c *Config) validateTLS() error {
+	if (c.TLSCert == "") != (c.TLSKey == "") {
+		return errors.New("--tls-cert and --tls-key go together: give both or neither")
+	}
+	if c.PublicURL != "" && c.ServesTLS() && !strings.HasPrefix(strings.ToLower(c.PublicURL), "https://") {
+		return fmt.Errorf("--public-url %q: must be an https URL, because the bus serves HTTPS on %s", c.PublicURL, c.Addr)
+	}
+	return nil
+}
+
+// isLoopbackAddr reports whether a host:port listens on loopback only. An
+// empty host listens everywhere, so it is not loopback.
+func isLoopbackAddr(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if strings.EqualFold(strings.TrimSuffix(host, "."), "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // Server is the bus's HTTP server.

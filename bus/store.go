@@ -218,6 +218,16 @@ func (s *Store) PutSetting(ctx context.Context, key, value string) error {
 	})
 }
 
+// RecordedPublicURL returns the public URL the previous start recorded, or ""
+// if none was.
+func (s *Store) RecordedPublicURL(ctx context.Context) (string, error) {
+	u, err := s.Setting(ctx, settingPublicURL)
+	if errors.Is(err, ErrNotFound) {
+		return "", nil
+	}
+	return u, err
+}
+
 // IntegrityCheck runs SQLite's own consistency check and returns its
 // complaints, if any.
 func (s *Store) IntegrityCheck(ctx context.Context) error {

@@ -311,3 +311,18 @@ func addSetAside(ctx context.Context, tx *sql.Tx, views []VisitView) error {
 	}
 	return nil
 }
+
+const querySyncStatus = `
+SELECT office_url != '', last_attempt, last_success, last_error, pushed_total,
+       (SELECT count(*) FROM visits WHERE crew_seq > sync_state.acked_seq),
+       (SELECT count(*) FROM set_aside a JOIN visits v ON v.id = a.visit_id AND v.rev = a.rev)
+FROM sync_state WHERE id = 1`
+
+// SyncStatus reads where sync stands.
+func (s *Store) SyncStatus(ctx context.Context) (SyncStatus, error) {
+	var st SyncStatus
+	err := s.db.Read.QueryRowContext(ctx, querySyncStatus).Scan(
+		&st.Enrolled, &st.LastAttempt, &st.LastSuccess, &st.LastError, &st.PushedTotal, &st.Pending, &st.SetAside)
+	st.Online = st.LastAttempt != "" && st.LastAttempt == st.LastSuccess
+	return st, err
+}
