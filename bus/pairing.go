@@ -140,8 +140,8 @@ func (s *Store) Pair(ctx context.Context, code string) (Device, error) {
 // DeviceByToken returns the id of the device a token belongs to, or
 // ErrUnauthorized.
 func (s *Store) DeviceByToken(ctx context.Context, token string) (string, error) {
-	id, ok, err := schema.IDByToken(ctx, s.db.Read, queryDeviceByToken, token)
-	if err == nil && !ok {
+	id, err := schema.IDByToken(ctx, s.db.Read, queryDeviceByToken, token)
+	if errors.Is(err, schema.ErrNotFound) {
 		return "", ErrUnauthorized
 	}
 	return id, err

@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -19,6 +18,7 @@ import (
 	"github.com/gofiber/fiber/v2/middleware/recover"
 
 	"infobus/pwa"
+	"infobus/web"
 )
 
 // Defaults for Config.
@@ -63,14 +63,11 @@ func (c *Config) Validate() error {
 	if c.BodyLimit == 0 {
 		c.BodyLimit = DefaultBodyLimit
 	}
-	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
-		return fmt.Errorf("--addr %q: must be host:port, like %s", c.Addr, DefaultAddr)
+	if err := web.CheckAddr(c.Addr, DefaultAddr); err != nil {
+		return err
 	}
-	if c.PublicURL != "" {
-		u, err := url.Parse(c.PublicURL)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return fmt.Errorf("--public-url %q: must be an http or https URL", c.PublicURL)
-		}
+	if err := web.CheckPublicURL(c.PublicURL); err != nil {
+		return err
 	}
 	if err := c.validateTLS(); err != nil {
 		return err
@@ -183,7 +180,7 @@ func (s *Server) RecordPublicURL(ctx context.Context, u string) error {
 const localDevice = "device"
 
 func (s *Server) routes() {
-	s.app.Use(s.logRequest)
+	s.app.Use(web.LogRequests(s.log, s.handleError))
 	s.app.Use(recover.New())
 
 	s.app.Get("/healthz", s.handleHealth)
@@ -214,29 +211,6 @@ func (s *Server) limitBody(c *fiber.Ctx) error {
 
 func (s *Server) handleHealth(c *fiber.Ctx) error {
 	return c.JSON(fiber.Map{"status": "ok", "version": s.cfg.Version})
-}
-
-// logRequest logs each request at a level matching its outcome; successful
-// ones only at debug, so that a busy bus does not spend its time logging.
-func (s *Server) logRequest(c *fiber.Ctx) error {
-	start := time.Now()
-	err := c.Next()
-	if err != nil {
-		// Let the error handler write the response first, so the status is right.
-		if herr := s.app.ErrorHandler(c, err); herr != nil {
-			return herr
-		}
-	}
-	status := c.Response().StatusCode()
-	level := slog.LevelDebug
-	if status >= 400 {
-		level = slog.LevelInfo
-	}
-	ctx := c.UserContext()
-	if s.log.Enabled(ctx, level) {
-		s.log.Log(ctx, level, "request", "method", c.Method(), "path", c.Path(), "status", status, "duration", time.Since(start))
-	}
-	return nil
 }
 
 // deviceCache remembers which device a token belongs to, so that the hot

@@ -6,8 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
-	"path/filepath"
 	"sync"
 	"time"
 
@@ -21,7 +19,7 @@ const DatabaseFile = "bus.db"
 // Domain errors. The Fiber error handler is the one place that turns them
 // into status codes.
 var (
-	ErrNotFound = errors.New("not found")
+	ErrNotFound = schema.ErrNotFound
 	// ErrConflict: same id and rev as a stored visit, other content.
 	ErrConflict = errors.New("conflicting revision")
 	// ErrStale: an older rev than the one stored.
@@ -63,10 +61,7 @@ type writeOp struct {
 // database if needed, and starts the writer. now is the bus's clock; nil
 // means time.Now. A nil log logs nothing.
 func OpenStore(ctx context.Context, dataDir string, log *slog.Logger, now func() time.Time) (*Store, error) {
-	if err := os.MkdirAll(dataDir, 0o700); err != nil {
-		return nil, fmt.Errorf("data dir: %w", err)
-	}
-	db, err := schema.Open(ctx, filepath.Join(dataDir, DatabaseFile), schema.BusDatabase)
+	db, err := schema.OpenDir(ctx, dataDir, DatabaseFile, schema.BusDatabase)
 	if err != nil {
 		return nil, err
 	}
@@ -204,11 +199,7 @@ func nextSeq(ctx context.Context, tx *sql.Tx) (int64, error) {
 
 // Setting returns a stored setting, or ErrNotFound.
 func (s *Store) Setting(ctx context.Context, key string) (string, error) {
-	v, ok, err := schema.Setting(ctx, s.db.Read, key)
-	if err == nil && !ok {
-		return "", ErrNotFound
-	}
-	return v, err
+	return schema.Setting(ctx, s.db.Read, key)
 }
 
 // PutSetting stores a setting.

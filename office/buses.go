@@ -81,8 +81,8 @@ func (s *Store) AddBus(ctx context.Context, name, officeURL string) (infosync.En
 // BusByToken returns the id of the bus a token belongs to, or
 // infosync.ErrUnauthorized.
 func (s *Store) BusByToken(ctx context.Context, token string) (string, error) {
-	id, ok, err := schema.IDByToken(ctx, s.db.Read, queryBusByToken, token)
-	if err == nil && !ok {
+	id, err := schema.IDByToken(ctx, s.db.Read, queryBusByToken, token)
+	if errors.Is(err, schema.ErrNotFound) {
 		return "", infosync.ErrUnauthorized
 	}
 	return id, err

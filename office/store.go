@@ -4,10 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"fmt"
 	"log/slog"
-	"os"
-	"path/filepath"
 	"time"
 
 	"infobus/schema"
@@ -20,7 +17,7 @@ const DatabaseFile = "office.db"
 // Domain errors. The Fiber error handler maps them, together with the sync
 // protocol's, to status codes.
 var (
-	ErrNotFound = errors.New("not found")
+	ErrNotFound = schema.ErrNotFound
 	// ErrConflict: a unique name or id is taken.
 	ErrConflict = errors.New("already exists")
 )
@@ -35,12 +32,9 @@ type Store struct {
 // OpenStore opens the office database in dataDir, creating the dir and the
 // database if needed. now is the office's clock; nil means time.Now.
 func OpenStore(ctx context.Context, dataDir string, log *slog.Logger, now func() time.Time) (*Store, error) {
-	if err := os.MkdirAll(dataDir, 0o700); err != nil {
-		return nil, fmt.Errorf("data dir: %w", err)
-	}
 	// 64 MiB of cache for the writer: a push upserts into the visits and
 	// follow-ups indexes, which outgrow SQLite's default 2 MiB quickly.
-	db, err := schema.Open(ctx, filepath.Join(dataDir, DatabaseFile), schema.OfficeDatabase, schema.WriteCacheKiB(64<<10))
+	db, err := schema.OpenDir(ctx, dataDir, DatabaseFile, schema.OfficeDatabase, schema.WriteCacheKiB(64<<10))
 	if err != nil {
 		return nil, err
 	}
@@ -71,11 +65,7 @@ func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 
 // Setting returns a stored setting, or ErrNotFound.
 func (s *Store) Setting(ctx context.Context, key string) (string, error) {
-	v, ok, err := schema.Setting(ctx, s.db.Read, key)
-	if err == nil && !ok {
-		return "", ErrNotFound
-	}
-	return v, err
+	return schema.Setting(ctx, s.db.Read, key)
 }
 
 // PutSetting stores a setting.

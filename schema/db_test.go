@@ -2,6 +2,7 @@ package schema_test
 
 import (
 	"context"
+	"errors"
 	"path/filepath"
 	"testing"
 
@@ -34,16 +35,16 @@ func TestSetting(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	if v, ok, err := schema.Setting(ctx, db.Read, "k"); err != nil || ok {
-		t.Fatalf("unset: got %q, %v, %v; want not ok", v, ok, err)
+	if v, err := schema.Setting(ctx, db.Read, "k"); !errors.Is(err, schema.ErrNotFound) {
+		t.Fatalf("unset: got %q, %v; want ErrNotFound", v, err)
 	}
 	for _, want := range []string{"one", "two"} {
 		if err := schema.PutSetting(ctx, db.Write, "k", want); err != nil {
 			t.Fatal(err)
 		}
-		v, ok, err := schema.Setting(ctx, db.Read, "k")
-		if err != nil || !ok || v != want {
-			t.Errorf("got %q, %v, %v; want %q", v, ok, err, want)
+		v, err := schema.Setting(ctx, db.Read, "k")
+		if err != nil || v != want {
+			t.Errorf("got %q, %v; want %q", v, err, want)
 		}
 	}
 }

@@ -6,12 +6,27 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"time"
 )
 
 // Store helpers that the bus and the office share. They take the pool or
 // transaction they work on, so each store keeps its own way of writing
 // (the bus's group commit, the office's plain transactions).
+
+// ErrNotFound means the row asked for is not there. The bus and the
+// office answer it as 404; their ErrNotFound is this one.
+var ErrNotFound = errors.New("not found")
+
+// OpenDir opens (see Open) the database file name inside dir, making dir,
+// readable by its owner only, when it is missing.
+func OpenDir(ctx context.Context, dir, name string, db Database, opts ...Option) (*DB, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("data dir: %w", err)
+	}
+	return Open(ctx, filepath.Join(dir, name), db, opts...)
+}
 
 // Execer is what PutSetting needs: a *sql.DB or a *sql.Tx.
 type Execer interface {
@@ -29,13 +44,14 @@ const (
 )
 
 // Setting returns the stored value of key from the settings table both
-// databases have; ok is false when it is not set.
-func Setting(ctx context.Context, db Querier, key string) (value string, ok bool, err error) {
-	err = db.QueryRowContext(ctx, querySettingGet, key).Scan(&value)
+// databases have, or ErrNotFound when it is not set.
+func Setting(ctx context.Context, db Querier, key string) (string, error) {
+	var v string
+	err := db.QueryRowContext(ctx, querySettingGet, key).Scan(&v)
 	if errors.Is(err, sql.ErrNoRows) {
-		return "", false, nil
+		return "", ErrNotFound
 	}
-	return value, err == nil, err
+	return v, err
 }
 
 // PutSetting stores value under key, replacing what was there.
@@ -80,13 +96,14 @@ func HashToken(token string) []byte {
 }
 
 // IDByToken runs query, which selects one id by token_hash, for the hash
-// of token. ok is false when no row has it.
-func IDByToken(ctx context.Context, db Querier, query, token string) (id string, ok bool, err error) {
-	err = db.QueryRowContext(ctx, query, HashToken(token)).Scan(&id)
+// of token. It returns ErrNotFound when no row has it.
+func IDByToken(ctx context.Context, db Querier, query, token string) (string, error) {
+	var id string
+	err := db.QueryRowContext(ctx, query, HashToken(token)).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
-		return "", false, nil
+		return "", ErrNotFound
 	}
-	return id, err == nil, err
+	return id, err
 }
 
 // ScanFollowUpStatus reads rows of (followup id, status, resolution,
