@@ -165,10 +165,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 // PublicURL is the URL the server tells tablets to use: the configured one,
 // or one made from the address it listens on.
 func PublicURL(cfg Config, ln net.Addr) string {
-	if cfg.PublicURL != "" {
-		return cfg.PublicURL
-	}
-	return "http://" + ln.String()
+	return web.PublicURL(cfg.PublicURL, ln)
 }
 
 // RecordPublicURL stores the URL the server is reached on, so that

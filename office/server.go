@@ -94,10 +94,7 @@ func (s *Server) Shutdown(ctx context.Context) error { return s.app.ShutdownWith
 // PublicURL is the URL the office gives buses: the configured one, or one
 // made from the address it listens on.
 func PublicURL(cfg Config, ln net.Addr) string {
-	if cfg.PublicURL != "" {
-		return cfg.PublicURL
-	}
-	return "http://" + ln.String()
+	return web.PublicURL(cfg.PublicURL, ln)
 }
 
 func (s *Server) routes() {

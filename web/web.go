@@ -58,3 +58,12 @@ func CheckPublicURL(raw string) error {
 	}
 	return nil
 }
+
+// PublicURL is the URL a server gives its clients: the configured one, or
+// a plain-HTTP one made from the address it listens on.
+func PublicURL(configured string, ln net.Addr) string {
+	if configured != "" {
+		return configured
+	}
+	return "http://" + ln.String()
+}
