@@ -88,7 +88,7 @@ func (c *checker) err() error {
 	return &ValidationError{Fields: c.fields}
 }
 
-// Rules, one place for their wording.
+// Rules, worded in the catalogue (rules.go).
 var (
 	ruleRequired     = message("required")
 	ruleUUIDv7       = message("uuidv7")
