@@ -17,8 +17,8 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/recover"
 
+	"infobus/internal/web"
 	"infobus/pwa"
-	"infobus/web"
 )
 
 // Defaults for Config.

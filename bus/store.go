@@ -9,8 +9,8 @@ import (
 	"sync"
 	"time"
 
+	_ "infobus/internal/sqlite" // registers schema.DriverName
 	"infobus/schema"
-	_ "infobus/sqlite" // registers schema.DriverName
 )
 
 // DatabaseFile is the name of the bus database inside its data dir.

@@ -10,8 +10,8 @@ import (
 
 	"github.com/google/uuid"
 
+	"infobus/internal/sqlite"
 	"infobus/schema"
-	"infobus/sqlite"
 	infosync "infobus/sync"
 )
 

@@ -16,9 +16,9 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/recover"
 
+	"infobus/internal/web"
 	"infobus/schema"
 	infosync "infobus/sync"
-	"infobus/web"
 )
 
 // Defaults for Config.

@@ -7,8 +7,8 @@ import (
 	"log/slog"
 	"time"
 
+	_ "infobus/internal/sqlite" // registers schema.DriverName
 	"infobus/schema"
-	_ "infobus/sqlite" // registers schema.DriverName
 )
 
 // DatabaseFile is the name of the office database inside its data dir.

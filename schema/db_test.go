@@ -6,8 +6,8 @@ import (
 	"path/filepath"
 	"testing"
 
+	_ "infobus/internal/sqlite"
 	"infobus/schema"
-	_ "infobus/sqlite"
 )
 
 // A pragma given to Open rides in the DSN, so the writer has it from its

@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	_ "infobus/sqlite"
+	_ "infobus/internal/sqlite"
 )
 
 // A bus killed at any moment keeps every visit it answered with a 2xx, and
