@@ -61,7 +61,7 @@ type writeOp struct {
 // database if needed, and starts the writer. now is the bus's clock; nil
 // means time.Now. A nil log logs nothing.
 func OpenStore(ctx context.Context, dataDir string, log *slog.Logger, now func() time.Time) (*Store, error) {
-	db, err := schema.OpenDir(ctx, dataDir, DatabaseFile, schema.BusDatabase)
+	db, err := schema.OpenDir(ctx, dataDir, DatabaseFile, schema.BusDatabase, schema.SecureDelete())
 	if err != nil {
 		return nil, err
 	}

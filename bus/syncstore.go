@@ -39,7 +39,7 @@ WHERE id = 1`
 SELECT (SELECT count(*) FROM visits WHERE crew_seq > s.acked_seq), s.acked_seq, (SELECT seq FROM changes WHERE id = 1)
 FROM sync_state s WHERE s.id = 1`
 	queryPending = `
-SELECT crew_seq, id, rev, body FROM visits
+SELECT crew_seq, id, rev, body, contact_gone = 'forgotten' FROM visits
 WHERE crew_seq > ?1 AND crew_seq <= ?2
 ORDER BY crew_seq LIMIT ?3`
 	querySetAsidePut = `
@@ -56,7 +56,7 @@ DELETE FROM set_aside WHERE rev < (SELECT v.rev FROM visits v WHERE v.id = set_a
 	// see them. Fresh values above the counter never collide with the
 	// UNIQUE seqs already there.
 	queryBumpAcked = `
-UPDATE visits SET seq = (SELECT seq FROM changes WHERE id = 1) + r.n
+UPDATE visits SET seq = (SELECT seq FROM changes WHERE id = 1) + r.n, acked_at = ?3
 FROM (SELECT id, row_number() OVER (ORDER BY crew_seq) AS n FROM visits WHERE crew_seq > ?1 AND crew_seq <= ?2) AS r
 WHERE visits.id = r.id`
 	queryCounterAdd   = `UPDATE changes SET seq = seq + ?1 WHERE id = 1`
@@ -145,7 +145,7 @@ func (s *Store) Pending(ctx context.Context, after, upto int64, limit, maxBytes 
 	for rows.Next() {
 		var r infosync.OutRecord
 		var body []byte
-		if err := rows.Scan(&r.CrewSeq, &r.ID, &r.Rev, &body); err != nil {
+		if err := rows.Scan(&r.CrewSeq, &r.ID, &r.Rev, &body, &r.KeepContact); err != nil {
 			return nil, err
 		}
 		if !json.Valid(body) {
@@ -190,7 +190,7 @@ func (s *Store) Acknowledge(ctx context.Context, sent []infosync.OutRecord, resp
 		}
 		newAcked := max(acked, resp.AckedSeq)
 		if newAcked > acked {
-			res, err := tx.ExecContext(ctx, queryBumpAcked, acked, newAcked)
+			res, err := tx.ExecContext(ctx, queryBumpAcked, acked, newAcked, now)
 			if err != nil {
 				return err
 			}
@@ -250,6 +250,13 @@ func (s *Store) ApplyPull(ctx context.Context, resp *infosync.PullResponse) (int
 				return err
 			}
 			changed++
+		}
+		for _, e := range resp.Erasures {
+			n, err := removeContact(ctx, tx, e.VisitID, contactErased)
+			if err != nil {
+				return err
+			}
+			changed += n
 		}
 		_, err := tx.ExecContext(ctx, queryPullCursorTo, resp.Next)
 		return err

@@ -34,7 +34,7 @@ type Store struct {
 func OpenStore(ctx context.Context, dataDir string, log *slog.Logger, now func() time.Time) (*Store, error) {
 	// 64 MiB of cache for the writer: a push upserts into the visits and
 	// follow-ups indexes, which outgrow SQLite's default 2 MiB quickly.
-	db, err := schema.OpenDir(ctx, dataDir, DatabaseFile, schema.OfficeDatabase, schema.WriteCacheKiB(64<<10))
+	db, err := schema.OpenDir(ctx, dataDir, DatabaseFile, schema.OfficeDatabase, schema.WriteCacheKiB(64<<10), schema.SecureDelete())
 	if err != nil {
 		return nil, err
 	}

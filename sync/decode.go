@@ -92,6 +92,10 @@ func decodePushJSON(plain []byte) (*PushRequest, error) {
 				return nil, malformed("field records has the wrong type")
 			}
 			req.Records = records
+		case "keep_contact":
+			if err := json.Unmarshal(value, &req.KeepContact); err != nil {
+				return nil, malformed("field keep_contact has the wrong type")
+			}
 		default:
 			return nil, malformed("the body is not a push request: unknown field %q", key)
 		}
@@ -205,7 +209,13 @@ func EncodePush(w io.Writer, req *PushRequest, level int) error {
 		}
 		bw.write(r)
 	}
-	bw.write([]byte("]}"))
+	bw.write([]byte("]"))
+	if len(req.KeepContact) > 0 {
+		keep, _ := json.Marshal(req.KeepContact) // strings always marshal
+		bw.write([]byte(`,"keep_contact":`))
+		bw.write(keep)
+	}
+	bw.write([]byte("}"))
 	if bw.err != nil {
 		return bw.err
 	}
