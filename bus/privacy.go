@@ -40,12 +40,47 @@ WHERE contact_gone = '' AND acked_at != '' AND acked_at <= ?1
 	queryContactGone       = `UPDATE visits SET body = ?2, search = ?3, contact_gone = ?4, seq = ?5 WHERE id = ?1`
 )
 
+// sortableTime formats t for acked_at, which SQL compares as text: with
+// every fractional digit, unlike schema.Timestamp (RFC 3339 with trailing
+// zeros trimmed, where "…:05Z" sorts after "…:05.5Z").
+func sortableTime(t time.Time) string {
+	return t.UTC().Format("2006-01-02T15:04:05.000000000Z")
+}
+
 // keepsContactGone says whether a crew write of v leaves the visit's
 // contact_gone as it is: v holds no contact details while consent is still
 // given, so the crew did not erase them, the bus just no longer has them.
 // New details typed in, or consent withdrawn, start over.
 func keepsContactGone(v *schema.Visit) bool {
 	return v.Contact == nil && v.Consent.Given
+}
+
+// validateVisit validates a visit a tablet sent. A visit whose contact
+// details the bus forgot keeps its callback and e-mail follow-ups without
+// them: the office holds the details, and the crew's edit keeps them there.
+func (s *Server) validateVisit(ctx context.Context, v *schema.Visit) error {
+	err := v.Validate()
+	if err == nil || !keepsContactGone(v) {
+		return err
+	}
+	gone, lookupErr := s.store.contactGone(ctx, v.ID)
+	if lookupErr != nil || gone != contactForgotten {
+		return err
+	}
+	return v.ValidateContactElsewhere()
+}
+
+const queryContactGoneOf = `SELECT contact_gone FROM visits WHERE id = ?`
+
+// contactGone says why the bus no longer holds visit id's contact details:
+// "", contactForgotten or contactErased; "" for a visit it does not hold.
+func (s *Store) contactGone(ctx context.Context, id string) (string, error) {
+	var gone string
+	err := s.db.Read.QueryRowContext(ctx, queryContactGoneOf, id).Scan(&gone)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	return gone, err
 }
 
 // ForgetContacts removes the contact details of every visit whose current
@@ -56,7 +91,7 @@ func keepsContactGone(v *schema.Visit) bool {
 // are then gone from the database's files. It returns how many visits it
 // changed; a second run changes nothing.
 func (s *Store) ForgetContacts(ctx context.Context, keep time.Duration) (int, error) {
-	cutoff := schema.Timestamp(s.now().Add(-keep))
+	cutoff := sortableTime(s.now().Add(-keep))
 	n := 0
 	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		n = 0

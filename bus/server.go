@@ -50,7 +50,14 @@ type Config struct {
 	// TLS is the HTTPS material once the caller has opened it (OpenTLS); /setup
 	// shows its CA. Nil while the server speaks plain HTTP.
 	TLS *TLS
+	// KeepPersonal is how long contact details stay on the bus after the
+	// office acknowledged a visit; 0 means DefaultKeepPersonal, and
+	// ForgetAtOnce removes them at the first run after the acknowledgement.
+	KeepPersonal time.Duration
 }
+
+// ForgetAtOnce is the KeepPersonal of `--keep-personal 0s`.
+const ForgetAtOnce = time.Nanosecond
 
 // Validate fills defaults and checks settings that depend on each other.
 func (c *Config) Validate() error {
@@ -62,6 +69,12 @@ func (c *Config) Validate() error {
 	}
 	if c.BodyLimit == 0 {
 		c.BodyLimit = DefaultBodyLimit
+	}
+	if c.KeepPersonal == 0 {
+		c.KeepPersonal = DefaultKeepPersonal
+	}
+	if c.KeepPersonal < 0 {
+		return fmt.Errorf("--keep-personal %s: must be 0s or more", c.KeepPersonal)
 	}
 	if err := web.CheckAddr(c.Addr, DefaultAddr); err != nil {
 		return err

@@ -40,7 +40,7 @@ func (s *Server) handleVisitPut(c *fiber.Ctx) error {
 	// The bus speaks for itself: what a tablet puts in server-owned fields
 	// does not count.
 	v.BusID = ""
-	if err := v.Validate(); err != nil {
+	if err := s.validateVisit(c.UserContext(), v); err != nil {
 		return err
 	}
 	result, seq, err := s.store.PutVisit(c.UserContext(), v)

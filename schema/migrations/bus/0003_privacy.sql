@@ -2,7 +2,8 @@
 -- tablets can be unpaired.
 
 -- acked_at: when the office acknowledged the visit's current crew rev
--- (empty until it has). The grace period before the bus forgets the
+-- (empty until it has), with all nine fractional digits so that text
+-- order is time order. The grace period before the bus forgets the
 -- contact details counts from here.
 ALTER TABLE visits ADD COLUMN acked_at TEXT NOT NULL DEFAULT '';
 -- contact_gone: why the bus no longer holds the visit's contact details.
@@ -13,12 +14,12 @@ ALTER TABLE visits ADD COLUMN contact_gone TEXT NOT NULL DEFAULT ''
     CHECK (contact_gone IN ('', 'forgotten', 'erased'));
 -- Visits the office already has count as acknowledged now: the grace
 -- period starts with this version.
-UPDATE visits SET acked_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
+UPDATE visits SET acked_at = strftime('%Y-%m-%dT%H:%M:%S.000000000Z', 'now')
 WHERE crew_seq <= (SELECT acked_seq FROM sync_state WHERE id = 1);
 
+-- name: what the crew called the tablet when pairing, if anything.
 -- last_seen: the last request the tablet made (to the minute). revoked_at:
 -- when `infobus bus unpair` cut it off; its token no longer works.
--- name: what the crew called the tablet when pairing, if anything.
 ALTER TABLE devices ADD COLUMN name TEXT NOT NULL DEFAULT '';
 ALTER TABLE devices ADD COLUMN last_seen TEXT NOT NULL DEFAULT '';
 ALTER TABLE devices ADD COLUMN revoked_at TEXT NOT NULL DEFAULT '';
