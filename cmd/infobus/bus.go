@@ -34,9 +34,9 @@ type BusMain struct {
 	Store     *bus.Store
 	Syncer    *bus.Syncer
 	Forgetter *bus.Forgetter
-	server *bus.Server
-	ln     net.Listener
-	served chan error
+	server    *bus.Server
+	ln        net.Listener
+	served    chan error
 	// URL is where the server answers, known once Run has returned.
 	URL string
 }
