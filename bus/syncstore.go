@@ -227,7 +227,7 @@ func (s *Store) PullCursor(ctx context.Context) (int64, error) {
 // newer than what the bus had; invalid ones and ones for visits the bus no
 // longer has are skipped.
 func (s *Store) ApplyPull(ctx context.Context, resp *infosync.PullResponse) (int, error) {
-	changed := 0
+	changed, erased := 0, 0
 	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		changed = 0
 		for _, c := range resp.Statuses {
@@ -252,17 +252,27 @@ func (s *Store) ApplyPull(ctx context.Context, resp *infosync.PullResponse) (int
 			}
 			changed++
 		}
+		erased = 0
 		for _, e := range resp.Erasures {
 			n, err := removeContact(ctx, tx, e.VisitID, contactErased)
 			if err != nil {
 				return err
 			}
-			changed += n
+			erased += n
 		}
 		_, err := tx.ExecContext(ctx, queryPullCursorTo, resp.Next)
 		return err
 	})
-	return changed, err
+	if err == nil && erased > 0 {
+		// Erased on request: the bytes go from the files now, not at the
+		// next hourly run.
+		s.log.Info("contact details erased at the office's request", "visits", erased)
+		if cpErr := s.db.Checkpoint(ctx); cpErr != nil {
+			// The hourly job checkpoints again; the pull itself is stored.
+			s.log.Warn("checkpoint after erasure", "err", cpErr)
+		}
+	}
+	return changed + erased, err
 }
 
 // RecordResult notes how a sync ended: success when err is nil.

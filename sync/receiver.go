@@ -30,6 +30,9 @@ type ReceiverStore interface {
 	// StatusChanges returns up to limit office-owned changes for busID's
 	// visits with a pull seq above since, oldest first.
 	StatusChanges(ctx context.Context, busID string, since int64, limit int) ([]StatusChange, error)
+	// Erasures returns up to limit contact-detail erasures for busID's
+	// visits with a pull seq above since, oldest first.
+	Erasures(ctx context.Context, busID string, since int64, limit int) ([]Erasure, error)
 }
 
 // Batch is a push after the receiver has read and checked each record.
@@ -49,6 +52,9 @@ type Incoming struct {
 	Body    []byte
 	Hash    [32]byte
 	Refused *SetAside
+	// KeepContact: the bus sent the visit without contact details because
+	// it removed its copy (PushRequest.KeepContact); the office keeps its.
+	KeepContact bool
 }
 
 // Receiver is the office end of the protocol. The office's HTTP handlers
@@ -115,7 +121,14 @@ func (r *Receiver) Push(ctx context.Context, in PushInput) (*PushResponse, error
 	if req.BusID != busID {
 		return nil, malformed("bus_id %q is not the bus this token belongs to", req.BusID)
 	}
-	batch := &Batch{ThroughSeq: req.ThroughSeq, Records: checkRecords(req.Records, busID)}
+	var keep map[string]bool
+	if len(req.KeepContact) > 0 {
+		keep = make(map[string]bool, len(req.KeepContact))
+		for _, id := range req.KeepContact {
+			keep[strings.ToLower(id)] = true
+		}
+	}
+	batch := &Batch{ThroughSeq: req.ThroughSeq, Records: checkRecords(req.Records, busID, keep)}
 	if err := r.Store.CommitPush(ctx, busID, batch); err != nil {
 		return nil, err
 	}
@@ -132,14 +145,14 @@ func (r *Receiver) Push(ctx context.Context, in PushInput) (*PushResponse, error
 
 // checkRecords checks a batch's records on every core: decoding and
 // validating a thousand visits takes longer than storing them.
-func checkRecords(raws []json.RawMessage, busID string) []Incoming {
+func checkRecords(raws []json.RawMessage, busID string, keep map[string]bool) []Incoming {
 	out := make([]Incoming, len(raws))
 	workers := min(runtime.GOMAXPROCS(0), 8, max(len(raws)/64, 1))
 	var wg gosync.WaitGroup
 	for w := range workers {
 		wg.Go(func() {
 			for i := w; i < len(raws); i += workers {
-				out[i] = CheckRecord(i, raws[i], busID)
+				out[i] = checkRecord(i, raws[i], busID, keep)
 			}
 		})
 	}
@@ -151,6 +164,13 @@ func checkRecords(raws []json.RawMessage, busID string) []Incoming {
 // visit: unknown fields refused, normalized, validated by schema. It never
 // fails; a record it cannot take comes back with Refused set.
 func CheckRecord(index int, raw json.RawMessage, busID string) Incoming {
+	return checkRecord(index, raw, busID, nil)
+}
+
+// checkRecord is CheckRecord for a batch whose keep set names the visits
+// sent without contact details the office keeps: their callback and
+// e-mail follow-ups are checked against the office's copy later.
+func checkRecord(index int, raw json.RawMessage, busID string, keep map[string]bool) Incoming {
 	in := Incoming{Index: index, Raw: raw}
 	var v schema.Visit
 	if err := json.Unmarshal(raw, &v); err != nil {
@@ -158,7 +178,12 @@ func CheckRecord(index int, raw json.RawMessage, busID string) Incoming {
 		return in
 	}
 	v.Normalize()
-	if err := v.Validate(); err != nil {
+	validate := v.Validate
+	if keep[v.ID] && v.Contact == nil && v.Consent.Given {
+		in.KeepContact = true
+		validate = v.ValidateContactElsewhere
+	}
+	if err := validate(); err != nil {
 		if err := strictDecode(raw); err != nil {
 			in.Refused = unreadable(index, raw, err)
 			return in
@@ -242,15 +267,25 @@ func (r *Receiver) Pull(ctx context.Context, in PullInput) (*PullResponse, error
 	if err != nil {
 		return nil, err
 	}
-	resp := &PullResponse{Statuses: changes, Next: since}
-	if len(changes) > MaxPullPage {
-		resp.Statuses, resp.More = changes[:MaxPullPage], true
+	erasures, err := r.Store.Erasures(ctx, busID, since, MaxPullPage+1)
+	if err != nil {
+		return nil, err
 	}
-	if resp.Statuses == nil {
-		resp.Statuses = []StatusChange{}
+	// Both lists share the bus's pull counter: one page is the first
+	// MaxPullPage changes of the two together, by seq.
+	resp := &PullResponse{Statuses: []StatusChange{}, Next: since}
+	i, j := 0, 0
+	for i+j < MaxPullPage && (i < len(changes) || j < len(erasures)) {
+		if j >= len(erasures) || (i < len(changes) && changes[i].Seq < erasures[j].Seq) {
+			resp.Statuses = append(resp.Statuses, changes[i])
+			resp.Next = changes[i].Seq
+			i++
+		} else {
+			resp.Erasures = append(resp.Erasures, erasures[j])
+			resp.Next = erasures[j].Seq
+			j++
+		}
 	}
-	if n := len(resp.Statuses); n > 0 {
-		resp.Next = resp.Statuses[n-1].Seq
-	}
+	resp.More = i < len(changes) || j < len(erasures)
 	return resp, nil
 }

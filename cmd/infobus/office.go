@@ -80,6 +80,14 @@ func runOffice(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			return runAddBus(ctx, args[1:], stdout, stderr)
 		case "list-buses":
 			return runListBuses(ctx, args[1:], stdout, stderr)
+		case "forget":
+			return runForget(ctx, args[1:], stdout, stderr)
+		case "export-person":
+			return runExportPerson(ctx, args[1:], stdout, stderr)
+		case "revoke-bus":
+			return runRevokeBus(ctx, args[1:], stdout, stderr)
+		case "reissue-bus":
+			return runReissueBus(ctx, args[1:], stdout, stderr)
 		}
 	}
 	m := OfficeMain{Config: office.Config{Version: version}}

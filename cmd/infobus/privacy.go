@@ -1,0 +1,148 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+
+	"infobus/office"
+	"infobus/schema"
+)
+
+// personFlags adds the selectors of forget and export-person.
+func personFlags(fs *flag.FlagSet, p *office.Person) {
+	fs.StringVar(&p.Email, "email", "", "the entrepreneur's e-mail address")
+	fs.StringVar(&p.Phone, "phone", "", "the entrepreneur's phone number")
+	fs.StringVar(&p.KvK, "kvk", "", "the business's KvK number")
+}
+
+// personError turns a bad selector into a usage error.
+func personError(err error) error {
+	var ve *schema.ValidationError
+	if errors.As(err, &ve) {
+		return usagef("%s", ve.Fields["person"].EN)
+	}
+	return err
+}
+
+func runForget(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("office forget", stderr)
+	dataDir := fs.String("data", office.DefaultDataDir, "the office's data directory")
+	dryRun := fs.Bool("dry-run", false, "only say what would be erased")
+	asJSON := fs.Bool("json", false, "print the report as JSON")
+	var p office.Person
+	personFlags(fs, &p)
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	store, err := openOfficeStore(ctx, *dataDir, stderr)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	rep, err := store.ForgetPerson(ctx, p, *dryRun, office.ActorCLI)
+	if err != nil {
+		return personError(err)
+	}
+	if !*dryRun {
+		// The erased bytes must be gone from the files, not only unlinked.
+		if err := store.Compact(ctx); err != nil {
+			return fmt.Errorf("erased, but the database files were not compacted (run forget again): %w", err)
+		}
+	}
+	if *asJSON {
+		return json.NewEncoder(stdout).Encode(rep)
+	}
+	verb, n := "Erased", rep.Erased
+	if *dryRun {
+		verb, n = "Would erase", len(rep.Visits)
+	}
+	fmt.Fprintf(stdout, "Found %d visit(s) about this person. %s contact details of %d visit(s) and %d set-aside record(s).\n",
+		len(rep.Visits), verb, n, rep.SetAside)
+	for _, id := range rep.Visits {
+		fmt.Fprintln(stdout, "  visit", id)
+	}
+	if !*dryRun && len(rep.Visits) > 0 {
+		fmt.Fprintln(stdout, "Each bus erases its copy at its next sync; later pushes of these visits land without contact details.")
+	}
+	return nil
+}
+
+func runExportPerson(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("office export-person", stderr)
+	dataDir := fs.String("data", office.DefaultDataDir, "the office's data directory")
+	var p office.Person
+	personFlags(fs, &p)
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	store, err := openOfficeStore(ctx, *dataDir, stderr)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	out, err := store.ExportPerson(ctx, p, office.ActorCLI)
+	if err != nil {
+		return personError(err)
+	}
+	enc := json.NewEncoder(stdout)
+	enc.SetIndent("", "  ")
+	return enc.Encode(out)
+}
+
+func runRevokeBus(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("office revoke-bus", stderr)
+	dataDir := fs.String("data", office.DefaultDataDir, "the office's data directory")
+	bus, err := parseFlagsWithArg(fs, args, "NAME or ID")
+	if err != nil {
+		return err
+	}
+	store, err := openOfficeStore(ctx, *dataDir, stderr)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	id, err := store.RevokeBus(ctx, bus, office.ActorCLI)
+	if errors.Is(err, office.ErrNotFound) {
+		return usagef("no bus called %q (see `infobus office list-buses`)", bus)
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "Bus %s revoked: its token no longer works. `infobus office reissue-bus %s` gives it a new one.\n", id, id)
+	return nil
+}
+
+func runReissueBus(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("office reissue-bus", stderr)
+	dataDir := fs.String("data", office.DefaultDataDir, "the office's data directory")
+	base := fs.String("url", "", "URL the bus reaches the office on (default: the one the running office recorded)")
+	bus, err := parseFlagsWithArg(fs, args, "NAME or ID")
+	if err != nil {
+		return err
+	}
+	store, err := openOfficeStore(ctx, *dataDir, stderr)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	if *base == "" {
+		if *base, err = settingOr(ctx, store, office.SettingPublicURL, "http://"+office.DefaultAddr); err != nil {
+			return err
+		}
+	}
+	e, err := store.ReissueBus(ctx, bus, strings.TrimSuffix(*base, "/"), office.ActorCLI)
+	if errors.Is(err, office.ErrNotFound) {
+		return usagef("no bus called %q (see `infobus office list-buses`)", bus)
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stderr, "Bus %s has a new token; the old one no longer works. On the bus laptop, run:\n\n  infobus bus enroll <the line below>\n\n", e.BusID)
+	fmt.Fprintln(stdout, e.String())
+	return nil
+}
