@@ -141,6 +141,9 @@ func putAll(ctx context.Context, tx *sql.Tx, busID string, batch *infosync.Batch
 // identical replay is taken and changes nothing.
 func putVisit(ctx context.Context, tx *sql.Tx, busID string, rec *infosync.Incoming, now string) error {
 	v := rec.Visit
+	if err := checkCodes(ctx, tx, busID, rec); err != nil {
+		return err
+	}
 	// Exec and RowsAffected rather than RETURNING: a thousand rows a batch,
 	// and a query costs the driver twice what an exec does.
 	changed, err := execChanged(ctx, tx, queryVisitUpsert,
@@ -183,7 +186,7 @@ func putVisit(ctx context.Context, tx *sql.Tx, busID string, rec *infosync.Incom
 					EN: "is used by a follow-up of another visit", NL: "wordt al gebruikt door een vervolgactie van een ander bezoek"}}}}
 		}
 	}
-	return nil
+	return bindCodes(ctx, tx, busID, rec, now)
 }
 
 // execChanged runs a statement and reports whether it changed a row.
