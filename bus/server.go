@@ -92,7 +92,7 @@ type Server struct {
 	// qrImages keeps drawn QR codes: a tablet fetching its pool or a sheet
 	// of cards asks for the same images again.
 	qrImages qrCache
-	syncer  *Syncer // nil until SetSyncer
+	syncer   *Syncer // nil until SetSyncer
 	// appFiles is the tablet app, ready to serve.
 	appFiles map[string]*appFile
 }
