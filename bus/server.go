@@ -89,9 +89,10 @@ type Server struct {
 	log     *slog.Logger
 	app     *fiber.App
 	devices deviceCache
-	syncer   *Syncer // nil until SetSyncer
+	syncer  *Syncer // nil until SetSyncer
 	// appFiles is the tablet app, ready to serve.
 	appFiles map[string]*appFile
+
 	// qrImages keeps drawn QR codes: a tablet fetching its pool or a sheet
 	// of cards asks for the same images again.
 	qrImages qrCache
