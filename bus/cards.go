@@ -38,10 +38,10 @@ html, body { margin: 0; padding: 0; background: #fff; color: #2e2e2e;
   grid-template-rows: repeat(4, 74.25mm); break-after: page; page-break-after: always; }
 .page:last-child { break-after: auto; page-break-after: auto; }
 .card { border: 0.2mm dashed #999; padding: 6mm; display: flex; gap: 5mm; align-items: center; overflow: hidden; }
-.qr { flex: 0 0 42mm; width: 42mm; height: 42mm; }
+.qr { flex: 0 0 40mm; width: 40mm; height: 40mm; }
 .qr svg { display: block; width: 100%; height: 100%; }
 .text { display: flex; flex-direction: column; gap: 2.5mm; min-width: 0; }
-.code { font-family: ui-monospace, "DejaVu Sans Mono", Menlo, Consolas, monospace; font-size: 13pt;
+.code { font-family: ui-monospace, "DejaVu Sans Mono", Menlo, Consolas, monospace; font-size: 12pt;
   font-weight: 700; letter-spacing: 0.04em; white-space: nowrap; color: #000; }
 .nl { font-size: 10pt; line-height: 1.3; margin: 0; }
 .en { font-size: 9pt; line-height: 1.3; margin: 0; color: #555; }

@@ -271,7 +271,15 @@ func runCards(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := os.WriteFile(*out, sheet.Bytes(), 0o644); err != nil {
 		return usagef("--out %s: %v", *out, err)
 	}
-	fmt.Fprintf(stdout, "Wrote %d cards on %d pages to %s. Print it on A4 at 100%%.\n",
-		len(codes), (len(codes)+bus.CardsPerPage-1)/bus.CardsPerPage, *out)
+	pages := (len(codes) + bus.CardsPerPage - 1) / bus.CardsPerPage
+	fmt.Fprintf(stdout, "Wrote %s on %s to %s. Print it on A4 at 100%%.\n",
+		plural(len(codes), "card", "cards"), plural(pages, "page", "pages"), *out)
 	return nil
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
 }
