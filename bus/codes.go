@@ -90,7 +90,7 @@ func (s *Store) ReserveCodes(ctx context.Context, device string, n int) ([]schem
 	if err != nil {
 		return nil, err
 	}
-	now := timestamp(s.now())
+	now := schema.Timestamp(s.now())
 	var codes []schema.Code
 	err = s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		codes = codes[:0]
@@ -117,7 +117,7 @@ func reserveCode(ctx context.Context, tx *sql.Tx, signer codeSigner, device, now
 		if err != nil {
 			return "", err
 		}
-		added, err := execAffected(ctx, tx, queryCodeInsert, string(c), device, now)
+		added, err := schema.ExecChanged(ctx, tx, queryCodeInsert, string(c), device, now)
 		if err != nil {
 			return "", err
 		}
@@ -126,15 +126,6 @@ func reserveCode(ctx context.Context, tx *sql.Tx, signer codeSigner, device, now
 		}
 	}
 	return "", errors.New("no free follow-up code after 16 draws")
-}
-
-func execAffected(ctx context.Context, tx *sql.Tx, query string, args ...any) (bool, error) {
-	res, err := tx.ExecContext(ctx, query, args...)
-	if err != nil {
-		return false, err
-	}
-	n, err := res.RowsAffected()
-	return n > 0, err
 }
 
 // bindCodes binds each follow-up's code to it, inside the transaction that
@@ -152,7 +143,7 @@ func bindCodes(ctx context.Context, tx *sql.Tx, v *schema.Visit, now string) err
 		if errors.As(err, &ce) {
 			return &schema.ValidationError{Fields: map[string]schema.Problem{field: ce.Problem}}
 		}
-		bound, err := execAffected(ctx, tx, queryCodeBind, string(code), f.ID, v.ID, now)
+		bound, err := schema.ExecChanged(ctx, tx, queryCodeBind, string(code), f.ID, v.ID, now)
 		if err != nil {
 			return err
 		}

@@ -157,7 +157,7 @@ func bindCodes(ctx context.Context, tx *sql.Tx, busID string, rec *infosync.Inco
 			continue
 		}
 		// checkCodes has parsed it; f.Code is canonical after Normalize.
-		changed, err := execChanged(ctx, tx, queryCodeBind, f.Code, busID, f.ID, v.ID, now)
+		changed, err := schema.ExecChanged(ctx, tx, queryCodeBind, f.Code, busID, f.ID, v.ID, now)
 		if err != nil {
 			return err
 		}

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"infobus/internal/sqlite"
 	"infobus/schema"
 	infosync "infobus/sync"
 )
@@ -56,7 +57,7 @@ func TestAddBusGivesCodePrefixes(t *testing.T) {
 	}
 	// The index, not the picking code, is what keeps prefixes apart.
 	_, err := s.db.Write.Exec(`UPDATE buses SET code_prefix = (SELECT code_prefix FROM buses WHERE name = 'bus 0') WHERE name = 'bus 1'`)
-	if !isUnique(err) {
+	if !sqlite.IsUnique(err) {
 		t.Fatalf("two buses could share a prefix: %v", err)
 	}
 }
