@@ -50,16 +50,16 @@ type Code string
 
 // Reasons a spelling is not a code, in CodeError.Reason.
 const (
-	CodeEmpty     = "empty"     // nothing typed
-	CodeCharacter = "character" // a symbol outside the alphabet and its look-alikes
-	CodeLengthBad = "length"    // too few or too many symbols
-	CodeCheck     = "check"     // the check symbol does not match: a typo
+	CodeReasonEmpty     = "empty"     // nothing typed
+	CodeReasonCharacter = "character" // a symbol outside the alphabet and its look-alikes
+	CodeReasonLength    = "length"    // too few or too many symbols
+	CodeReasonCheck     = "check"     // the check symbol does not match: a typo
 )
 
 // CodeError says why a string is not a code, in words for the entrepreneur
 // or crew member who typed it.
 type CodeError struct {
-	Reason string // one of the Code… reason constants
+	Reason string // one of the CodeReason… constants
 	Problem
 }
 
@@ -73,7 +73,7 @@ func ParseCode(s string) (Code, error) {
 	// A code with separators is about 16 bytes: anything much longer is
 	// not one, and need not be walked.
 	if len(s) > 4*CodeLength {
-		return "", &CodeError{CodeLengthBad, Problem{
+		return "", &CodeError{CodeReasonLength, Problem{
 			EN: fmt.Sprintf("A code has %d characters. This is far too long.", CodeLength),
 			NL: fmt.Sprintf("Een code heeft %d tekens. Dit is veel te lang.", CodeLength)}}
 	}
@@ -92,14 +92,14 @@ func ParseCode(s string) (Code, error) {
 	}
 	switch {
 	case n == 0:
-		return "", &CodeError{CodeEmpty, Problem{EN: "Enter the code.", NL: "Vul de code in."}}
+		return "", &CodeError{CodeReasonEmpty, Problem{EN: "Enter the code.", NL: "Vul de code in."}}
 	case n != CodeLength:
-		return "", &CodeError{CodeLengthBad, Problem{
+		return "", &CodeError{CodeReasonLength, Problem{
 			EN: fmt.Sprintf("A code has %d characters. You entered %d.", CodeLength, n),
 			NL: fmt.Sprintf("Een code heeft %d tekens. U hebt er %d ingevuld.", CodeLength, n)}}
 	}
 	if dammDigest(b[:CodeLength]) != 0 {
-		return "", &CodeError{CodeCheck, Problem{
+		return "", &CodeError{CodeReasonCheck, Problem{
 			EN: "This code is not right. Check each character against the card.",
 			NL: "Deze code klopt niet. Vergelijk elk teken met de kaart."}}
 	}
@@ -127,7 +127,7 @@ func codeSymbol(r rune) (byte, bool) {
 
 func badCharacter(r rune) *CodeError {
 	if r == 'U' || r == 'u' {
-		return &CodeError{CodeCharacter, Problem{
+		return &CodeError{CodeReasonCharacter, Problem{
 			EN: "The letter U does not occur in a code. Perhaps it is a V.",
 			NL: "De letter U komt niet voor in een code. Misschien is het een V."}}
 	}
@@ -135,7 +135,7 @@ func badCharacter(r rune) *CodeError {
 	if !unicode.IsPrint(r) {
 		shown = fmt.Sprintf("%U", r)
 	}
-	return &CodeError{CodeCharacter, Problem{
+	return &CodeError{CodeReasonCharacter, Problem{
 		EN: fmt.Sprintf("The character “%s” does not occur in a code. A code has only digits and letters.", shown),
 		NL: fmt.Sprintf("Het teken „%s” komt niet voor in een code. Een code heeft alleen cijfers en letters.", shown)}}
 }

@@ -132,7 +132,7 @@ func wantCheckError(t *testing.T, s, format string, args ...any) {
 	t.Helper()
 	_, err := ParseCode(s)
 	var ce *CodeError
-	if !errors.As(err, &ce) || ce.Reason != CodeCheck {
+	if !errors.As(err, &ce) || ce.Reason != CodeReasonCheck {
 		t.Fatalf("%s: ParseCode(%q) = %v, want a check error", fmt.Sprintf(format, args...), s, err)
 	}
 }
@@ -207,17 +207,17 @@ func TestParseCodeRefuses(t *testing.T) {
 	tests := []struct {
 		name, in, reason, nlHas string
 	}{
-		{"empty", "", CodeEmpty, "Vul de code in"},
-		{"only separators", " - - ", CodeEmpty, "Vul de code in"},
-		{"U is not Crockford", "U" + string(c[1:]), CodeCharacter, "letter U"},
-		{"lower u", "u" + string(c[1:]), CodeCharacter, "letter U"},
-		{"punctuation", string(c[:5]) + "." + string(c[5:]), CodeCharacter, "„.”"},
-		{"non-latin", string(c[:5]) + "ß" + string(c[5:]), CodeCharacter, "„ß”"},
-		{"control", string(c[:5]) + "\x00" + string(c[5:]), CodeCharacter, "U+0000"},
-		{"too short", string(c[:12]), CodeLengthBad, "U hebt er 12"},
-		{"too long", string(c) + "0", CodeLengthBad, "U hebt er 14"},
-		{"far too long", strings.Repeat("A", 200), CodeLengthBad, "veel te lang"},
-		{"typo", string(c[:12]) + string(CodeAlphabet[(strings.IndexByte(CodeAlphabet, c[12])+1)%32]), CodeCheck, "klopt niet"},
+		{"empty", "", CodeReasonEmpty, "Vul de code in"},
+		{"only separators", " - - ", CodeReasonEmpty, "Vul de code in"},
+		{"U is not Crockford", "U" + string(c[1:]), CodeReasonCharacter, "letter U"},
+		{"lower u", "u" + string(c[1:]), CodeReasonCharacter, "letter U"},
+		{"punctuation", string(c[:5]) + "." + string(c[5:]), CodeReasonCharacter, "„.”"},
+		{"non-latin", string(c[:5]) + "ß" + string(c[5:]), CodeReasonCharacter, "„ß”"},
+		{"control", string(c[:5]) + "\x00" + string(c[5:]), CodeReasonCharacter, "U+0000"},
+		{"too short", string(c[:12]), CodeReasonLength, "U hebt er 12"},
+		{"too long", string(c) + "0", CodeReasonLength, "U hebt er 14"},
+		{"far too long", strings.Repeat("A", 200), CodeReasonLength, "veel te lang"},
+		{"typo", string(c[:12]) + string(CodeAlphabet[(strings.IndexByte(CodeAlphabet, c[12])+1)%32]), CodeReasonCheck, "klopt niet"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
