@@ -201,7 +201,8 @@ func (f *Forgetter) Start() error {
 	return nil
 }
 
-// Stop ends the job and waits for a run in progress.
+// Stop ends the job and waits for a run in progress. A second Stop does
+// nothing.
 func (f *Forgetter) Stop() {
 	if f.cron == nil {
 		return
@@ -209,6 +210,7 @@ func (f *Forgetter) Stop() {
 	<-f.cron.Stop().Done()
 	close(f.stop)
 	<-f.done
+	f.cron = nil
 }
 
 // Kick asks for a run soon; runs never overlap, and kicks during a run
