@@ -12,6 +12,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/robfig/cron/v3"
+
 	"infobus/schema"
 	infosync "infobus/sync"
 )
@@ -346,6 +348,33 @@ func eraseVisit(ctx context.Context, tx *sql.Tx, id, reason string, now time.Tim
 	}
 	_, err = tx.ExecContext(ctx, queryErasedInsert, id, bus, reason, schema.Timestamp(now), pullSeq)
 	return changed, err
+}
+
+// RetentionJob runs ApplyRetention every hour, and once at start, until
+// the returned stop is called; stop waits for a run in progress.
+func (s *Store) RetentionJob(after time.Duration) (stop func(), err error) {
+	run := func() {
+		n, err := s.ApplyRetention(context.Background(), after)
+		switch {
+		case err != nil:
+			s.log.Error("retention failed", "err", err)
+		case n > 0:
+			s.log.Info("contact details erased after the retention period", "visits", n, "after", after)
+			// secure_delete zeroed the old cells; the checkpoint takes the
+			// old pages out of the WAL. No VACUUM: it would lock a large
+			// office for minutes every hour.
+			if err := s.db.Checkpoint(context.Background()); err != nil {
+				s.log.Warn("checkpoint after retention", "err", err)
+			}
+		}
+	}
+	c := cron.New(cron.WithChain(cron.SkipIfStillRunning(cron.DiscardLogger)))
+	if _, err := c.AddFunc("@hourly", run); err != nil {
+		return nil, err
+	}
+	c.Start()
+	go run()
+	return func() { <-c.Stop().Done() }, nil
 }
 
 // ApplyRetention erases the contact details of visits whose follow-ups

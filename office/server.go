@@ -37,6 +37,9 @@ type Config struct {
 	DataDir   string // holds office.db
 	PublicURL string // the URL buses and entrepreneurs reach the office on; derived from Addr when empty
 	Version   string // shown on /healthz
+	// Retention is how long contact details stay after a visit's last
+	// follow-up closed; 0 means DefaultRetention.
+	Retention time.Duration
 }
 
 // Validate fills defaults and checks settings that depend on each other.
@@ -46,6 +49,12 @@ func (c *Config) Validate() error {
 	}
 	if c.DataDir == "" {
 		c.DataDir = DefaultDataDir
+	}
+	if c.Retention == 0 {
+		c.Retention = DefaultRetention
+	}
+	if c.Retention < 0 {
+		return fmt.Errorf("--retention %s: must be more than 0", c.Retention)
 	}
 	if err := web.CheckAddr(c.Addr, DefaultAddr); err != nil {
 		return err

@@ -23,8 +23,10 @@ type OfficeMain struct {
 
 	Store  *office.Store
 	server *office.Server
-	ln     net.Listener
-	served chan error
+	// stopRetention ends the hourly retention job.
+	stopRetention func()
+	ln            net.Listener
+	served        chan error
 	// URL is where the server answers, known once Run has returned.
 	URL string
 }
@@ -52,6 +54,10 @@ func (m *OfficeMain) Run(ctx context.Context) error {
 		m.Close()
 		return err
 	}
+	if m.stopRetention, err = store.RetentionJob(m.Config.Retention); err != nil {
+		m.Close()
+		return err
+	}
 	m.served = make(chan error, 1)
 	go func() { m.served <- m.server.Serve(ln) }()
 	m.Log.Info("office listening", "url", m.URL, "data", m.Config.DataDir, "version", m.Config.Version)
@@ -64,6 +70,10 @@ func (m *OfficeMain) Done() <-chan error { return m.served }
 // Close lets requests in flight finish, then closes the database.
 func (m *OfficeMain) Close() error {
 	var errs []error
+	if m.stopRetention != nil {
+		m.stopRetention()
+		m.stopRetention = nil
+	}
 	if m.server != nil {
 		errs = append(errs, shutdownGracefully(m.server.Shutdown))
 	}
@@ -96,6 +106,7 @@ func runOffice(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fs.StringVar(&m.Config.Addr, "addr", office.DefaultAddr, "address to listen on")
 	fs.StringVar(&m.Config.DataDir, "data", office.DefaultDataDir, "directory for the office database")
 	fs.StringVar(&m.Config.PublicURL, "public-url", "", "URL buses and entrepreneurs reach the office on (default: from --addr)")
+	fs.DurationVar(&m.Config.Retention, "retention", office.DefaultRetention, "how long contact details stay after a visit's last follow-up closed")
 	fs.Var(level, "log-level", "debug, info, warn or error")
 	if err := parseFlags(fs, args); err != nil {
 		return err
