@@ -142,6 +142,10 @@ func (s *Server) errorResponse(c *fiber.Ctx, err error) (int, apiError) {
 		return fiber.StatusBadRequest, apiError{Error: "bad_request", Message: br.en, MessageNL: br.nl}
 	case errors.Is(err, ErrNotFound):
 		return fiber.StatusNotFound, apiError{Error: "not_found", Message: "no such record", MessageNL: "dit record bestaat niet"}
+	case errors.Is(err, ErrDeviceRevoked):
+		return fiber.StatusUnauthorized, apiError{Error: "device_unpaired",
+			Message:   "this device was unpaired from the bus; pair it again (visits on the tablet are kept)",
+			MessageNL: "dit apparaat is losgekoppeld van de bus; koppel het opnieuw (bezoeken op de tablet blijven bewaard)"}
 	case errors.Is(err, ErrUnauthorized):
 		return fiber.StatusUnauthorized, apiError{Error: "unauthorized",
 			Message:   "this device is not paired with the bus; pair it again",
@@ -166,8 +170,11 @@ func (s *Server) errorResponse(c *fiber.Ctx, err error) (int, apiError) {
 		return fiber.StatusServiceUnavailable, apiError{Error: "sync_not_running",
 			Message: "sync is not running on this bus", MessageNL: "synchronisatie draait niet op deze bus"}
 	case errors.As(err, new(*SyncError)):
+		// Why it failed (the office's address, a network error) goes to the
+		// log, not to the tablet.
+		s.log.Warn("sync asked for by a tablet failed", "err", err)
 		return fiber.StatusBadGateway, apiError{Error: "sync_failed",
-			Message:   "the office could not be reached or refused the sync; the bus keeps the visits and tries again (" + err.Error() + ")",
+			Message:   "the office could not be reached or refused the sync; the bus keeps the visits and tries again",
 			MessageNL: "het kantoor was niet bereikbaar of weigerde; de bus bewaart de bezoeken en probeert het opnieuw"}
 	case errors.Is(err, ErrClosed):
 		return fiber.StatusServiceUnavailable, apiError{Error: "unavailable",

@@ -5,7 +5,6 @@ package bus
 
 import (
 	"context"
-	"crypto/sha256"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -232,34 +231,4 @@ func (s *Server) limitBody(c *fiber.Ctx) error {
 
 func (s *Server) handleHealth(c *fiber.Ctx) error {
 	return c.JSON(fiber.Map{"status": "ok", "version": s.cfg.Version})
-}
-
-// deviceCache remembers which device a token belongs to, so that the hot
-// path does not query SQLite on every request. Tokens are only ever added
-// (pairing); nothing can revoke one yet.
-type deviceCache struct {
-	store *Store
-	mu    sync.RWMutex
-	ids   map[[32]byte]string
-}
-
-func (d *deviceCache) lookup(ctx context.Context, token string) (string, error) {
-	key := sha256.Sum256([]byte(token))
-	d.mu.RLock()
-	id, ok := d.ids[key]
-	d.mu.RUnlock()
-	if ok {
-		return id, nil
-	}
-	id, err := d.store.DeviceByToken(ctx, token)
-	if err != nil {
-		return "", err
-	}
-	d.mu.Lock()
-	if d.ids == nil {
-		d.ids = map[[32]byte]string{}
-	}
-	d.ids[key] = id
-	d.mu.Unlock()
-	return id, nil
 }

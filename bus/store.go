@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	_ "infobus/internal/sqlite" // registers schema.DriverName
@@ -49,6 +50,9 @@ type Store struct {
 	// once it has.
 	stop chan struct{}
 	done chan struct{}
+	// unpaired counts UnpairDevice calls, so that the server's token cache
+	// drops what it knew at once.
+	unpaired atomic.Uint64
 }
 
 // writeOp is one caller's part of a group commit.

@@ -34,9 +34,10 @@ func (s *Server) handleVisitPut(c *fiber.Ctx) error {
 	if v.ID != pathID {
 		return fieldError("id", "must match the id in the URL", "moet gelijk zijn aan het id in het adres")
 	}
-	if v.DeviceID == "" {
-		v.DeviceID = c.Locals(localDevice).(string)
-	}
+	// The device is always the token's: a tablet cannot write under
+	// another's id. An edit keeps the device that recorded the visit
+	// (PutVisit).
+	v.DeviceID = c.Locals(localDevice).(string)
 	// The bus speaks for itself: what a tablet puts in server-owned fields
 	// does not count.
 	v.BusID = ""

@@ -73,6 +73,7 @@ RETURNING created_seq`
 	queryCounter         = `SELECT seq FROM changes WHERE id = 1`
 	queryCounterSet      = `UPDATE changes SET seq = ?1 WHERE id = 1`
 	queryVisitRevAndHash = `SELECT rev, crew_hash FROM visits WHERE id = ?`
+	queryVisitDevice     = `SELECT device_id FROM visits WHERE id = ?`
 	queryVisitByID       = `SELECT body, seq, crew_seq, received_at, contact_gone != '' FROM visits WHERE id = ?`
 	queryVisits          = `
 SELECT body, seq, crew_seq, received_at, contact_gone != '' FROM visits
@@ -101,6 +102,20 @@ func (s *Store) PutVisit(ctx context.Context, v *schema.Visit) (PutResult, int64
 		seq    int64
 	)
 	err = s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		// An edit keeps the device that recorded the visit, whichever
+		// tablet sends it.
+		var recorder string
+		switch err := tx.QueryRowContext(ctx, queryVisitDevice, v.ID).Scan(&recorder); {
+		case err == nil && recorder != v.DeviceID:
+			v.DeviceID = recorder
+			crew := v.CrewOwned()
+			if body, err = json.Marshal(&crew); err != nil {
+				return err
+			}
+			hash = sha256.Sum256(body)
+		case err != nil && !errors.Is(err, sql.ErrNoRows):
+			return err
+		}
 		if err := tx.QueryRowContext(ctx, queryCounter).Scan(&seq); err != nil {
 			return err
 		}

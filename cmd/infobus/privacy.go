@@ -7,8 +7,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"strings"
+	"text/tabwriter"
 
+	"infobus/bus"
 	"infobus/office"
 	"infobus/schema"
 )
@@ -144,5 +147,72 @@ func runReissueBus(ctx context.Context, args []string, stdout, stderr io.Writer)
 	}
 	fmt.Fprintf(stderr, "Bus %s has a new token; the old one no longer works. On the bus laptop, run:\n\n  infobus bus enroll <the line below>\n\n", e.BusID)
 	fmt.Fprintln(stdout, e.String())
+	return nil
+}
+
+func runDevices(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("bus devices", stderr)
+	dataDir := fs.String("data", bus.DefaultDataDir, "the bus's data directory")
+	asJSON := fs.Bool("json", false, "print the list as JSON")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	store, err := openDataDir(*dataDir, func() (*bus.Store, error) {
+		return bus.OpenStore(ctx, *dataDir, newLogger(stderr, slog.LevelWarn), nil)
+	})
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	devices, err := store.Devices(ctx)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return json.NewEncoder(stdout).Encode(devices)
+	}
+	if len(devices) == 0 {
+		fmt.Fprintln(stdout, "No tablets paired yet; pair one with `infobus bus pair`.")
+		return nil
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "DEVICE\tNAME\tPAIRED AT\tLAST SEEN\tSTATE")
+	for _, d := range devices {
+		seen, state := d.LastSeen, "paired"
+		if seen == "" {
+			seen = "never"
+		}
+		if d.RevokedAt != "" {
+			state = "unpaired " + d.RevokedAt
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", d.ID, d.Name, d.PairedAt, seen, state)
+	}
+	return tw.Flush()
+}
+
+func runUnpair(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("bus unpair", stderr)
+	dataDir := fs.String("data", bus.DefaultDataDir, "the bus's data directory")
+	which, err := parseFlagsWithArg(fs, args, "DEVICE (id, start of id, or name)")
+	if err != nil {
+		return err
+	}
+	store, err := openDataDir(*dataDir, func() (*bus.Store, error) {
+		return bus.OpenStore(ctx, *dataDir, newLogger(stderr, slog.LevelWarn), nil)
+	})
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	id, err := store.UnpairDevice(ctx, which)
+	switch {
+	case errors.Is(err, bus.ErrNotFound):
+		return usagef("no tablet %q (see `infobus bus devices`)", which)
+	case errors.Is(err, bus.ErrConflict):
+		return usagef("%q matches more than one tablet; give more of the id", which)
+	case err != nil:
+		return err
+	}
+	fmt.Fprintf(stdout, "Tablet %s unpaired: its next request is refused, and the app asks to pair again. Visits it has not sent stay on the tablet.\n", id)
 	return nil
 }
