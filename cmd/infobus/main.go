@@ -41,6 +41,7 @@ Usage:
               [--contact TEXT]                                 the contact line on each card
   infobus bus devices [--data DIR] [--json]                    the paired tablets: paired at, last seen
   infobus bus unpair DEVICE [--data DIR]                       cut a lost tablet off at once
+  infobus bus renew-ca [--data DIR]                            replace a CA without name constraints (tablets install it again)
   infobus sync [--data DIR] [--json]                           sync a bus with its office now
   infobus office [--addr A] [--data DIR] [--public-url URL]    the central office's server
               [--retention DURATION]                           contact details go this long after the last follow-up closed (default 4320h)
@@ -89,6 +90,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 		if len(args) > 1 && args[1] == "unpair" {
 			return runUnpair(ctx, args[2:], stdout, stderr)
+		}
+		if len(args) > 1 && args[1] == "renew-ca" {
+			return runRenewCA(ctx, args[2:], stdout, stderr)
 		}
 		if len(args) > 1 && args[1] == "cards" {
 			return runCards(ctx, args[2:], stdout, stderr)

@@ -8,8 +8,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"path/filepath"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"infobus/bus"
 	"infobus/office"
@@ -214,5 +216,24 @@ func runUnpair(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	fmt.Fprintf(stdout, "Tablet %s unpaired: its next request is refused, and the app asks to pair again. Visits it has not sent stay on the tablet.\n", id)
+	return nil
+}
+
+func runRenewCA(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("bus renew-ca", stderr)
+	dataDir := fs.String("data", bus.DefaultDataDir, "the bus's data directory")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	kept, err := bus.RenewCA(filepath.Join(*dataDir, "tls"), time.Now())
+	if err != nil {
+		return err
+	}
+	if len(kept) == 0 {
+		fmt.Fprintln(stdout, "There was no local CA yet; the bus makes a constrained one at its next start.")
+		return nil
+	}
+	fmt.Fprintf(stdout, "The old CA is retired (kept as %s). Restart the bus: it makes a new CA that can only vouch for the bus.\n"+
+		"Then install the new CA on every tablet through /setup, and remove the old one there.\n", strings.Join(kept, ", "))
 	return nil
 }
