@@ -13,8 +13,15 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"infobus/internal/sqlite"
 	"infobus/schema"
 	infosync "infobus/sync"
+)
+
+// What a full disk says to the crew. The record stays on the tablet.
+const (
+	msgDiskFullEN = "the bus's disk is full: nothing was saved on the bus; the visit stays on the tablet. Tell the administrator"
+	msgDiskFullNL = "de schijf van de bus is vol: er is niets opgeslagen op de bus; het bezoek blijft op de tablet. Meld het aan de beheerder"
 )
 
 // apiError is the JSON body of every refusal: a machine code, a sentence in
@@ -106,6 +113,8 @@ func jsonKind(goKind string) string {
 // one place that logs internal errors, which clients see only as "internal
 // error".
 func (s *Server) handleError(c *fiber.Ctx, err error) error {
+	// Also reached for a body over Fiber's limit, before any middleware.
+	setSecurityHeaders(c)
 	status, body := s.errorResponse(c, err)
 	return c.Status(status).JSON(body)
 }
@@ -176,6 +185,9 @@ func (s *Server) errorResponse(c *fiber.Ctx, err error) (int, apiError) {
 		return fiber.StatusBadGateway, apiError{Error: "sync_failed",
 			Message:   "the office could not be reached or refused the sync; the bus keeps the visits and tries again",
 			MessageNL: "het kantoor was niet bereikbaar of weigerde; de bus bewaart de bezoeken en probeert het opnieuw"}
+	case sqlite.IsFull(err):
+		s.log.Error("disk full", "method", c.Method(), "path", c.Path(), "err", err)
+		return fiber.StatusInsufficientStorage, apiError{Error: "disk_full", Message: msgDiskFullEN, MessageNL: msgDiskFullNL}
 	case errors.Is(err, ErrClosed):
 		return fiber.StatusServiceUnavailable, apiError{Error: "unavailable",
 			Message: "the bus is shutting down; try again in a moment", MessageNL: "de bus wordt afgesloten; probeer het zo opnieuw"}
@@ -196,6 +208,9 @@ func fiberErrorBody(fe *fiber.Error) apiError {
 		return apiError{Error: "not_found", Message: "no such route", MessageNL: "dit adres bestaat niet"}
 	case fiber.StatusMethodNotAllowed:
 		return apiError{Error: "method_not_allowed", Message: "this route does not take that method", MessageNL: "dit adres kent deze methode niet"}
+	case fiber.StatusTooManyRequests:
+		return apiError{Error: "too_many_requests", Message: "too many requests from this address; wait a moment and try again",
+			MessageNL: "te veel verzoeken van dit adres; wacht even en probeer het opnieuw"}
 	}
 	return apiError{Error: strings.ToLower(strings.ReplaceAll(fe.Message, " ", "_")), Message: fe.Message, MessageNL: fe.Message}
 }

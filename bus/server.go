@@ -56,6 +56,9 @@ type Config struct {
 	// office acknowledged a visit; 0 means DefaultKeepPersonal, and
 	// ForgetAtOnce removes them at the first run after the acknowledgement.
 	KeepPersonal time.Duration
+	// Limits are the rate limits per client address; zero fields take
+	// the defaults.
+	Limits RateLimits
 }
 
 // ForgetAtOnce is the KeepPersonal of `--keep-personal 0s`.
@@ -72,6 +75,7 @@ func (c *Config) Validate() error {
 	if c.BodyLimit == 0 {
 		c.BodyLimit = DefaultBodyLimit
 	}
+	c.Limits.defaults()
 	if c.KeepPersonal == 0 {
 		c.KeepPersonal = DefaultKeepPersonal
 	}
@@ -198,12 +202,16 @@ const localDevice = "device"
 func (s *Server) routes() {
 	s.app.Use(web.LogRequests(s.log, s.handleError))
 	s.app.Use(recover.New())
+	s.app.Use(securityHeaders)
+	// The laptop itself (the demo, the operator's tools) is not limited:
+	// whoever is on it holds the database anyway.
+	s.app.Use(web.RateLimit(s.cfg.Limits.Requests, s.cfg.Limits.Window, web.FromLoopback))
 
 	s.app.Get("/healthz", s.handleHealth)
 
 	api := s.app.Group("/api", s.limitBody)
 	api.Get("/reference", s.handleReference)
-	api.Post("/pair", s.handlePair)
+	api.Post("/pair", web.RateLimit(s.cfg.Limits.Pair, s.cfg.Limits.Window, web.FromLoopback), s.handlePair)
 	api.Put("/visits/:id", s.requireDevice, s.handleVisitPut)
 	api.Get("/visits/:id", s.requireDevice, s.handleVisitGet)
 	api.Get("/visits", s.requireDevice, s.handleVisitList)
@@ -230,5 +238,27 @@ func (s *Server) limitBody(c *fiber.Ctx) error {
 }
 
 func (s *Server) handleHealth(c *fiber.Ctx) error {
+	if s.store.DiskFull() {
+		return c.Status(fiber.StatusInsufficientStorage).JSON(fiber.Map{"status": "disk_full", "version": s.cfg.Version,
+			"message": msgDiskFullEN, "message_nl": msgDiskFullNL})
+	}
 	return c.JSON(fiber.Map{"status": "ok", "version": s.cfg.Version})
+}
+
+// securityHeaders are on every answer of the bus, refusals included: no
+// content sniffing, no framing, no referrer to elsewhere, and HSTS once the
+// tablet reached the bus over HTTPS (the bus never serves a LAN address
+// over plain HTTP).
+func securityHeaders(c *fiber.Ctx) error {
+	setSecurityHeaders(c)
+	return c.Next()
+}
+
+func setSecurityHeaders(c *fiber.Ctx) {
+	c.Set(fiber.HeaderXContentTypeOptions, "nosniff")
+	c.Set(fiber.HeaderXFrameOptions, "DENY")
+	c.Set(fiber.HeaderReferrerPolicy, "no-referrer")
+	if c.Context().IsTLS() {
+		c.Set(fiber.HeaderStrictTransportSecurity, "max-age=31536000")
+	}
 }

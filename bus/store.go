@@ -10,7 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	_ "infobus/internal/sqlite" // registers schema.DriverName
+	"infobus/internal/sqlite" // also registers schema.DriverName
 	"infobus/schema"
 )
 
@@ -53,7 +53,13 @@ type Store struct {
 	// unpaired counts UnpairDevice calls, so that the server's token cache
 	// drops what it knew at once.
 	unpaired atomic.Uint64
+	// full is set while writes fail because the disk is full, and cleared
+	// by the next commit that succeeds; /healthz reports it.
+	full atomic.Bool
 }
+
+// DiskFull reports whether the last write failed for a full disk.
+func (s *Store) DiskFull() bool { return s.full.Load() }
 
 // writeOp is one caller's part of a group commit.
 type writeOp struct {
@@ -184,6 +190,11 @@ func (s *Store) commit(batch []writeOp) {
 		s.log.Error("commit failed", "ops", len(batch), "err", err)
 		err = fmt.Errorf("commit: %w", err)
 	}
+	full := sqlite.IsFull(err)
+	for _, r := range results {
+		full = full || sqlite.IsFull(r)
+	}
+	s.full.Store(full)
 	for i, op := range batch {
 		if results[i] == nil {
 			results[i] = err
