@@ -328,7 +328,7 @@ func TestFollowUpStatusIsPulledInOrder(t *testing.T) {
 func TestAddBus(t *testing.T) {
 	s := mustOpenStore(t)
 	e := mustAddBus(t, s, "Bus Centrum")
-	if _, err := s.AddBus(context.Background(), "Bus Centrum", "http://x"); !errors.Is(err, ErrConflict) {
+	if _, err := s.AddBus(context.Background(), "Bus Centrum", "https://x"); !errors.Is(err, ErrConflict) {
 		t.Errorf("same name: got %v, want ErrConflict", err)
 	}
 	id, err := s.BusByToken(context.Background(), e.BusToken)
