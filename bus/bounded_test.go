@@ -1,10 +1,13 @@
 package bus
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"strings"
 	"testing"
+
+	infosync "infobus/sync"
 )
 
 // A visit with a list far over its bound, or thousands of bad fields, gets
@@ -76,5 +79,36 @@ func TestVisitPutRefusalIsBounded(t *testing.T) {
 				t.Errorf("got %d visits stored, want none", n)
 			}
 		})
+	}
+}
+
+// The office's reason for setting a visit aside reaches the tablet in
+// Dutch as well as English.
+func TestSetAsideKeepsBothLanguages(t *testing.T) {
+	ctx := context.Background()
+	b := mustStartBus(t, mustOpenStore(t, "", newClock().Now))
+	token := b.pair()
+	v := newVisit(t, 40)
+	path := "/api/visits/" + v["id"].(string)
+	if status, body := b.do(http.MethodPut, path, token, v); status != http.StatusCreated {
+		t.Fatalf("put: got %d %s", status, body)
+	}
+	sent, err := b.store.Pending(ctx, 0, 1<<62, 10, 1<<20)
+	if err != nil || len(sent) != 1 {
+		t.Fatalf("pending: got %d records, %v", len(sent), err)
+	}
+	resp := &infosync.PushResponse{AckedSeq: sent[0].CrewSeq, SetAside: []infosync.SetAside{{
+		Index: 0, ID: sent[0].ID, Rev: sent[0].Rev, Reason: infosync.ReasonValidation,
+		Message: "some fields are not right: wijk", MessageNL: "niet alle velden zijn goed ingevuld: wijk"}}}
+	if err := b.store.Acknowledge(ctx, sent, resp); err != nil {
+		t.Fatal(err)
+	}
+	status, body := b.do(http.MethodGet, path, token, nil)
+	if status != http.StatusOK {
+		t.Fatalf("get: got %d %s", status, body)
+	}
+	view := decodeView(t, body)
+	if view.SetAside == nil || view.SetAside.MessageNL != resp.SetAside[0].MessageNL || view.SetAside.Message != resp.SetAside[0].Message {
+		t.Errorf("got set aside %+v, want the office's reason in both languages", view.SetAside)
 	}
 }
