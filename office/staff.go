@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -55,7 +56,9 @@ var (
 // when the person can try again.
 type LockedError struct{ Until time.Time }
 
-func (e *LockedError) Error() string { return "account locked until " + e.Until.UTC().Format(time.RFC3339) }
+func (e *LockedError) Error() string {
+	return "account locked until " + e.Until.UTC().Format(time.RFC3339)
+}
 
 // Staff is an office account.
 type Staff struct {
@@ -257,7 +260,7 @@ func (s *Store) SetPassword(ctx context.Context, token, pw, repeat string) (Staf
 		return Staff{}, &schema.ValidationError{Fields: map[string]schema.Problem{"password": {
 			NL: tr("nl", key, args...), EN: tr("en", key, args...)}}}
 	}
-	hash, err := bcrypt.GenerateFromPassword([]byte(pw), bcrypt.DefaultCost)
+	hash, err := bcrypt.GenerateFromPassword([]byte(pw), passwordCost)
 	if err != nil {
 		return Staff{}, err
 	}
@@ -293,9 +296,15 @@ func (s *Store) SetPassword(ctx context.Context, token, pw, repeat string) (Staf
 	return st, err
 }
 
+// passwordCost is bcrypt's work factor; tests lower it to run fast.
+var passwordCost = bcrypt.DefaultCost
+
 // dummyHash is compared against when no account matches, so that a login
 // for an unknown email takes as long as one for a known email.
-var dummyHash, _ = bcrypt.GenerateFromPassword([]byte("no account has this password"), bcrypt.DefaultCost)
+var dummyHash = sync.OnceValue(func() []byte {
+	h, _ := bcrypt.GenerateFromPassword([]byte("no account has this password"), passwordCost)
+	return h
+})
 
 // CheckLogin checks an email and password. It returns the account, or
 // ErrBadLogin, ErrDisabled or a *LockedError; each outcome writes one audit
@@ -305,7 +314,7 @@ func (s *Store) CheckLogin(ctx context.Context, email, pw string) (Staff, error)
 	email = NormalizeEmail(email)
 	st, err := s.StaffByEmail(ctx, email)
 	if errors.Is(err, ErrNotFound) {
-		bcrypt.CompareHashAndPassword(dummyHash, []byte(pw))
+		bcrypt.CompareHashAndPassword(dummyHash(), []byte(pw))
 		return Staff{}, s.auditNow(ctx, "", ActionLoginFailed, clip(email, MaxEmail), "unknown email", ErrBadLogin)
 	}
 	if err != nil {
@@ -323,7 +332,7 @@ func (s *Store) CheckLogin(ctx context.Context, email, pw string) (Staff, error)
 		return Staff{}, err
 	}
 	if hash == nil {
-		bcrypt.CompareHashAndPassword(dummyHash, []byte(pw))
+		bcrypt.CompareHashAndPassword(dummyHash(), []byte(pw))
 		return Staff{}, s.auditNow(ctx, "", ActionLoginFailed, email, "no password set", ErrBadLogin)
 	}
 	if bcrypt.CompareHashAndPassword(hash, []byte(pw)) == nil {
