@@ -89,7 +89,9 @@ func (s *Server) handleFormCheck(c *fiber.Ctx) error {
 	if site := c.Get("Sec-Fetch-Site"); site != "" && site != "same-origin" && site != "none" {
 		return errFormToken
 	}
-	if o := c.Get(fiber.HeaderOrigin); o != "" {
+	// With Referrer-Policy no-referrer a browser sends "Origin: null" even
+	// for its own site's forms; Sec-Fetch-Site and the token decide then.
+	if o := c.Get(fiber.HeaderOrigin); o != "" && o != "null" {
 		u, err := url.Parse(o)
 		if err != nil || u.Host != string(c.Request().Host()) {
 			return errFormToken

@@ -123,7 +123,6 @@ type LangLink struct {
 type Page struct {
 	Lang      string
 	Session   *Session // nil when nobody is logged in
-	FormToken string   // put in every form by {{template "form-token" .}}
 	CSS       string
 	Nav       []NavLink
 	LangLinks []LangLink
@@ -135,7 +134,15 @@ type Page struct {
 	// Notice is a catalogue key for a short confirmation at the top.
 	Notice string
 	Data   any
+
+	formToken func() string
 }
+
+// FormToken is the token every form carries ({{template "form-token" .}}).
+// It is made when a page first asks for it: a page without a form (a 404
+// for the browser's favicon, say) must not replace the cookie a form
+// page set a moment before.
+func (p *Page) FormToken() string { return p.formToken() }
 
 // T is the text of a catalogue key in the page's language; args are
 // name, value pairs for the text's {name} placeholders.
@@ -187,7 +194,7 @@ func (s *Server) newPage(c *fiber.Ctx) *Page {
 			}
 		}
 	}
-	p.FormToken = s.formToken(c)
+	p.formToken = func() string { return s.formToken(c) }
 	q, _ := url.ParseQuery(string(c.Request().URI().QueryString()))
 	for _, l := range strs.langs() {
 		if l == p.Lang {

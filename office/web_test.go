@@ -293,6 +293,21 @@ func TestFormToken(t *testing.T) {
 			}
 		})
 	}
+	// A browser under Referrer-Policy no-referrer sends "Origin: null" with
+	// its own forms: the token decides.
+	b := w.agent()
+	b.get("/login")
+	f := creds()
+	f.Set(FormTokenField, b.form)
+	wantLocation(t, "login with Origin: null", b.do(http.MethodPost, "/login", f, "Origin", "null", "Sec-Fetch-Site", "same-origin"), "/")
+	// A page without a form (the favicon's 404) leaves the form cookie be.
+	c := w.agent()
+	c.get("/login")
+	before := c.cookies[cookieForm]
+	if r := c.get("/favicon.ico"); r.header.Get("Set-Cookie") != "" || before == "" {
+		t.Errorf("404 page set a cookie (%q), or the login page none (%q)", r.header.Get("Set-Cookie"), before)
+	}
+
 	// A logged-in person's forms carry the session's token, not another.
 	a := w.agent()
 	a.login("ada@example.org", goodPassword, "/")
