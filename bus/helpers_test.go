@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+
+	"infobus/schema"
 )
 
 // clock is a settable time source for the store.
@@ -195,7 +197,7 @@ func newVisit(tb testing.TB, n int) map[string]any {
 		"topics":       []string{"vergunningen", "parkeren"},
 		"notes":        "Wil een terrasvergunning.",
 		"language":     "nl",
-		"consent":      map[string]any{"given": true, "text_version": "2026-1", "at": "2026-11-26T14:06:00+01:00"},
+		"consent":      map[string]any{"given": true, "text_version": schema.ConsentTextVersion, "at": "2026-11-26T14:06:00+01:00"},
 		"contact":      map[string]any{"name": "J. de Vries", "phone": "06 1234 5678", "email": "info@example.nl"},
 		"panel_opt_in": false,
 		"rating":       7,

@@ -41,7 +41,39 @@ const waitTimeout = 20 * time.Second
 func TestMain(m *testing.M) {
 	code := m.Run()
 	stopBrowser()
+	reportSkips()
 	os.Exit(code)
+}
+
+// skipped collects why browser tests were skipped, so that a plain
+// `go test ./...`, which hides a passing package's output, can still say it.
+var skipped struct {
+	mu      sync.Mutex
+	reasons map[string]int
+}
+
+// reportSkips writes one line per reason to the terminal. go test keeps a
+// passing package's stdout and stderr to itself unless -v is given, so the
+// line goes to /dev/tty: a person at a terminal sees it, and CI, which has
+// no terminal, fails instead of skipping anyway.
+func reportSkips() {
+	skipped.mu.Lock()
+	defer skipped.mu.Unlock()
+	if len(skipped.reasons) == 0 {
+		return
+	}
+	tty, err := os.OpenFile("/dev/tty", os.O_WRONLY, 0)
+	if err != nil {
+		return
+	}
+	defer tty.Close()
+	for reason, n := range skipped.reasons {
+		tests := "tests"
+		if n == 1 {
+			tests = "test"
+		}
+		fmt.Fprintf(tty, "infobus/pwa: %d browser %s skipped: %s\n", n, tests, reason)
+	}
 }
 
 // inCI reports whether the tests run under CI, where a missing browser or
@@ -54,6 +86,12 @@ func missing(tb testing.TB, what string) {
 	if inCI() {
 		tb.Fatalf("%s; CI=true needs it (.ci/run installs it)", what)
 	}
+	skipped.mu.Lock()
+	if skipped.reasons == nil {
+		skipped.reasons = map[string]int{}
+	}
+	skipped.reasons[what]++
+	skipped.mu.Unlock()
 	tb.Skip(what + "; skipping (under CI=true this fails)")
 }
 
@@ -85,7 +123,7 @@ func browser(tb testing.TB) context.Context {
 	tb.Helper()
 	path := chromiumPath()
 	if path == "" {
-		missing(tb, "Chromium not found: install Debian's chromium package, or set INFOBUS_CHROMIUM")
+		missing(tb, "Chromium not found: install it with `sudo apt-get install chromium` (Debian, Ubuntu), or set INFOBUS_CHROMIUM to a browser")
 	}
 	if _, err := os.Stat(path); err != nil {
 		missing(tb, fmt.Sprintf("Chromium not found: %v", err))

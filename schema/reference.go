@@ -34,6 +34,9 @@ type Reference struct {
 	Departments []Term `json:"departments"`
 	Sectors     []Term `json:"sectors"`
 	Languages   []Term `json:"languages"`
+	// Rules travel with the lists so that the tablet checks a visit by the
+	// same catalogue as the bus, offline too.
+	Rules *Rules `json:"rules"`
 
 	wijk       map[string]Wijk
 	topic      map[string]bool
@@ -75,7 +78,7 @@ func mustLoadReference() *Reference {
 }
 
 func loadReference() (*Reference, error) {
-	r := &Reference{wijk: map[string]Wijk{}}
+	r := &Reference{Rules: Catalogue(), wijk: map[string]Wijk{}}
 	rows, err := readCSV("reference/wijken.csv", 4)
 	if err != nil {
 		return nil, err

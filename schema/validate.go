@@ -88,51 +88,51 @@ func (c *checker) err() error {
 	return &ValidationError{Fields: c.fields}
 }
 
-// Rules, one place for their wording.
+// Rules, worded in the catalogue (rules.go).
 var (
-	ruleRequired     = Problem{"is required", "is verplicht"}
-	ruleUUIDv7       = Problem{"must be a UUIDv7 in lowercase hex", "moet een UUIDv7 zijn (kleine letters)"}
-	ruleRev          = Problem{"must be 1 or more", "moet 1 of hoger zijn"}
-	ruleTime         = Problem{"must be a date and time in RFC 3339 with offset, like 2026-11-26T14:05:00+01:00", "moet een datum en tijd zijn in RFC 3339 met tijdzone, zoals 2026-11-26T14:05:00+01:00"}
-	ruleDate         = Problem{"must be a date like 2026-12-31", "moet een datum zijn zoals 2026-12-31"}
-	ruleKvK          = Problem{"must be 8 digits", "moet uit 8 cijfers bestaan"}
-	rulePostcode     = Problem{"must be a Dutch postcode like 2511 AB", "moet een Nederlandse postcode zijn, zoals 2511 AB"}
-	rulePhone        = Problem{"must be a Dutch phone number: 10 digits starting with 0, or +31 and 9 digits", "moet een Nederlands telefoonnummer zijn: 10 cijfers beginnend met 0, of +31 en 9 cijfers"}
-	ruleEmail        = Problem{"must be an e-mail address like name@example.nl", "moet een e-mailadres zijn, zoals naam@voorbeeld.nl"}
-	ruleWijk         = Problem{"must be a CBS wijk code of The Hague (WK051801–WK051844)", "moet een CBS-wijkcode van Den Haag zijn (WK051801–WK051844)"}
-	ruleTopic        = Problem{"must be a known topic", "moet een bekend onderwerp zijn"}
-	ruleTopicTwice   = Problem{"is listed twice", "staat er twee keer in"}
-	ruleTopicsNeeded = Problem{"needs at least one topic", "kies minstens één onderwerp"}
-	ruleSector       = Problem{"must be a known sector", "moet een bekende sector zijn"}
-	ruleLanguage     = Problem{"must be a known language", "moet een bekende taal zijn"}
-	ruleDepartment   = Problem{"must be a known department", "moet een bekende afdeling zijn"}
-	ruleKind         = Problem{"must be one of callback, email, visit, referral, information", "moet een van terugbellen, e-mail, bezoek, doorverwijzing, informatie zijn"}
-	ruleRating       = Problem{"must be a whole number from 1 to 10", "moet een heel getal van 1 tot en met 10 zijn"}
-	ruleNoConsent    = Problem{"may only be filled in when the entrepreneur gave consent", "mag alleen worden ingevuld als de ondernemer toestemming gaf"}
-	rulePanelConsent = Problem{"needs the entrepreneur's consent", "kan alleen met toestemming van de ondernemer"}
-	ruleCallback     = Problem{"a callback needs a phone number in the contact details", "voor terugbellen is een telefoonnummer bij de contactgegevens nodig"}
-	ruleMailback     = Problem{"an e-mail follow-up needs an e-mail address in the contact details", "voor een e-mail is een e-mailadres bij de contactgegevens nodig"}
-	ruleIDTwice      = Problem{"is used by another follow-up", "wordt al door een andere vervolgactie gebruikt"}
-	ruleCode         = Problem{"must be a follow-up code of letters and digits", "moet een vervolgcode van letters en cijfers zijn"}
-	ruleStatus       = Problem{"must be one of open, in_progress, done, cancelled", "moet open, in behandeling, afgehandeld of geannuleerd zijn"}
-	rulePreference   = Problem{"must be phone, email or none", "moet telefoon, e-mail of geen zijn"}
-	ruleControl      = Problem{"must not contain control characters", "mag geen stuurtekens bevatten"}
+	ruleRequired     = message("required")
+	ruleUUIDv7       = message("uuidv7")
+	ruleRev          = message("rev")
+	ruleTime         = message("time")
+	ruleDate         = message("date")
+	ruleKvK          = message("kvk")
+	rulePostcode     = message("postcode")
+	rulePhone        = message("phone")
+	ruleEmail        = message("email")
+	ruleWijk         = message("wijk")
+	ruleTopic        = message("topic")
+	ruleTopicTwice   = message("topic_twice")
+	ruleTopicsNeeded = message("topics_needed")
+	ruleSector       = message("sector")
+	ruleLanguage     = message("language")
+	ruleDepartment   = message("department")
+	ruleKind         = message("kind")
+	ruleRating       = message("rating")
+	ruleNoConsent    = message("no_consent")
+	rulePanelConsent = message("panel_consent")
+	ruleCallback     = message("callback")
+	ruleMailback     = message("mailback")
+	ruleIDTwice      = message("id_twice")
+	ruleCode         = message("code")
+	ruleStatus       = message("status")
+	rulePreference   = message("preference")
+	ruleControl      = message("control")
 )
 
 func ruleMaxLen(n int) Problem {
-	return Problem{fmt.Sprintf("must be at most %d characters", n), fmt.Sprintf("mag hoogstens %d tekens lang zijn", n)}
+	return messageN("max_len", n)
 }
 
 func ruleTooMany(n int) Problem {
-	return Problem{fmt.Sprintf("may hold at most %d entries", n), fmt.Sprintf("mag hoogstens %d items bevatten", n)}
+	return messageN("too_many", n)
 }
 
 var (
-	uuidv7Pattern   = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
-	kvkPattern      = regexp.MustCompile(`^[0-9]{8}$`)
-	postcodePattern = regexp.MustCompile(`^[1-9][0-9]{3}[A-Z]{2}$`)
-	phonePattern    = regexp.MustCompile(`^(0[1-9][0-9]{8}|\+31[1-9][0-9]{8})$`)
-	codePattern     = regexp.MustCompile(`^[0-9A-Z]+(-[0-9A-Z]+)*$`)
+	uuidv7Pattern   = regexp.MustCompile(PatternUUIDv7)
+	kvkPattern      = regexp.MustCompile(PatternKvK)
+	postcodePattern = regexp.MustCompile(PatternPostcode)
+	phonePattern    = regexp.MustCompile(PatternPhone)
+	codePattern     = regexp.MustCompile(PatternCode)
 )
 
 // ValidUUIDv7 reports whether s is a UUIDv7 in canonical lowercase form, the
@@ -159,11 +159,7 @@ func ValidPostcode(s string) bool {
 	if !postcodePattern.MatchString(s) {
 		return false
 	}
-	switch s[4:] {
-	case "SA", "SD", "SS":
-		return false
-	}
-	return true
+	return !slices.Contains(PostcodeExcluded, s[4:])
 }
 
 // NormalizePhone removes the separators people type (spaces, dashes, dots,
@@ -352,7 +348,7 @@ func (v *Visit) Validate() error {
 	if v.PanelOptIn && !v.Consent.Given {
 		c.add("panel_opt_in", rulePanelConsent)
 	}
-	if v.Rating != nil && (*v.Rating < 1 || *v.Rating > 10) {
+	if v.Rating != nil && (*v.Rating < MinRating || *v.Rating > MaxRating) {
 		c.add("rating", ruleRating)
 	}
 
@@ -423,7 +419,7 @@ func (f *Feedback) Validate() error {
 	} else if len(f.Code) > MaxFollowUpCode || !codePattern.MatchString(f.Code) {
 		c.add("code", ruleCode)
 	}
-	if f.Rating < 1 || f.Rating > 10 {
+	if f.Rating < MinRating || f.Rating > MaxRating {
 		c.add("rating", ruleRating)
 	}
 	c.multiline("comment", f.Comment, MaxComment)

@@ -30,7 +30,7 @@ func validVisit() Visit {
 		Topics:   []string{"vergunningen", "parkeren"},
 		Notes:    "Wil een terrasvergunning.\nVraagt naar laden en lossen.",
 		Language: "nl",
-		Consent:  Consent{Given: true, TextVersion: "2026-1", At: "2026-11-26T14:06:00+01:00"},
+		Consent:  Consent{Given: true, TextVersion: ConsentTextVersion, At: "2026-11-26T14:06:00+01:00"},
 		Contact:  &Contact{Name: "J. de Vries", Phone: "06-12345678", Email: "info@korenschoof.nl"},
 		Rating:   intp(6),
 		FollowUps: []FollowUp{{

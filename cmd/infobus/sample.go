@@ -98,7 +98,7 @@ func sampleVisit(rng *rand.Rand, at time.Time) schema.Visit {
 	}
 	v.Notes = strings.Join(notes, " ")
 	if rng.IntN(10) < 6 {
-		v.Consent = schema.Consent{Given: true, TextVersion: "2026-01", At: visitedAt.Format(time.RFC3339)}
+		v.Consent = schema.Consent{Given: true, TextVersion: schema.ConsentTextVersion, At: visitedAt.Format(time.RFC3339)}
 		first, last := pick(sampleFirstNames), pick(sampleLastNames)
 		v.Contact = &schema.Contact{Name: first + " " + last, Phone: fmt.Sprintf("06%08d", rng.IntN(100000000))}
 		if rng.IntN(2) == 0 {

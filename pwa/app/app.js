@@ -310,8 +310,10 @@ async function main() {
   const ref = loadReference();
   if (device) {
     await loadRest();
-    // The form needs the lists once.
-    if (!(await db.get('reference'))) await ref;
+    // The form needs the lists once, with the rule catalogue (lists cached
+    // by a version before the catalogue lack it).
+    const cached = await db.get('reference');
+    if (!cached || !cached.rules) await ref;
     api.setToken(device.device_token);
     outbox.start();
     sync.start();

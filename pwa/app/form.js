@@ -7,7 +7,7 @@ import * as db from './db.js';
 import { t, pick, reason } from './i18n.js';
 import { uuidv7 } from './uuid.js';
 import { rfc3339, toInputValue, fromInputValue, parse } from './clock.js';
-import { normalize, validate, fromServer, formatPostcode, normalizePostcode, validPostcode, charCount, MAX, KINDS, CONSENT_TEXT_VERSION } from './validate.js';
+import { normalize, validate, fromServer, formatPostcode, normalizePostcode, validPostcode, charCount, usableReference } from './validate.js';
 
 const $ = (id) => document.getElementById(id);
 const FU_FIELDS = ['kind', 'description', 'department', 'due_date', 'code'];
@@ -22,6 +22,11 @@ let visitedInput = '';
 let errors = {}; // {path: {nl, en}} shown now
 let dirty = false;
 let builtFor = null; // the reference the selects were built from
+
+// The rule catalogue the bus served with the reference lists; null until
+// lists with a catalogue this app reads are in (lists cached by an older
+// version have none): the form then says it waits for them and saves nothing.
+const rules = () => (ctx && usableReference(ctx.reference()) ? ctx.reference().rules : null);
 
 /** Reports whether the form holds changes that are not saved. */
 export const isDirty = () => dirty;
@@ -50,7 +55,7 @@ export function init(c) {
   });
   $('business-address-postcode').addEventListener('blur', (e) => {
     const v = normalizePostcode(e.target.value);
-    if (validPostcode(v)) e.target.value = formatPostcode(v);
+    if (rules() && validPostcode(v, rules())) e.target.value = formatPostcode(v);
   });
   $('form-errors').addEventListener('click', (e) => {
     const a = e.target.closest('a[data-focus]');
@@ -169,8 +174,9 @@ function setConsent(given) {
 function countNotes() {
   const n = charCount($('notes').value);
   const el = $('notes-count');
-  el.textContent = t('notes.count', { n, max: MAX.notes });
-  el.classList.toggle('over', n > MAX.notes);
+  const max = rules() ? rules().max.notes : Infinity;
+  el.textContent = t('notes.count', { n, max: rules() ? max : '…' });
+  el.classList.toggle('over', n > max);
 }
 
 /** Builds the selects, chips and rating buttons from the reference lists. */
@@ -192,6 +198,9 @@ function ensureBuilt() {
     for (const w of groups.get(name).sort((a, b) => a.name.localeCompare(b.name, 'nl'))) g.append(new Option(w.name, w.code));
     wijk.append(g);
   }
+  // The consent text comes with its version, so that the version a visit
+  // records names the words the entrepreneur saw.
+  $('consent-given').labels[0].term = rules() ? rules().consent : null;
   termSelect($('sector'), ref.sectors, 'none');
   termSelect($('language'), ref.languages, 'none');
   const chips = $('topic-chips');
@@ -243,7 +252,7 @@ function addFollowUp(f) {
   const kind = li.querySelector('.fu-kind');
   kind.append(new Option('', ''));
   kind.options[0].dataset.i18n = 'choose';
-  for (const k of KINDS) {
+  for (const k of rules() ? rules().kinds : []) {
     const o = new Option('', k);
     o.dataset.i18n = `kind.${k}`;
     kind.append(o);
@@ -292,7 +301,7 @@ function renumber() {
     li.querySelector('.fu-remove').id = `${base}-remove`;
   });
   $('followups-none').hidden = rows.length > 0;
-  $('followup-add').disabled = rows.length >= MAX.followups;
+  $('followup-add').disabled = !rules() || rows.length >= rules().max.followups;
   render();
 }
 
@@ -311,7 +320,7 @@ export function render() {
     const badge = li.querySelector('.fu-status');
     if (!badge.hidden) badge.textContent = t('followup.status', { status: t(`fstatus.${badge.dataset.status}`) });
   });
-  $('followup-add').title = $('followup-add').disabled ? t('followups.max', { max: MAX.followups }) : '';
+  $('followup-add').title = $('followup-add').disabled ? t('followups.max', { max: rules() ? rules().max.followups : '…' }) : '';
   countNotes();
   renderNotice();
   renderErrors();
@@ -319,7 +328,7 @@ export function render() {
 
 function renderNotice() {
   const n = $('form-notice');
-  if (!ctx.reference()) {
+  if (!rules()) {
     n.hidden = false;
     n.textContent = t('form.noref');
     return;
@@ -477,7 +486,7 @@ function collect() {
     consent: {
       given,
       // The text the entrepreneur agreed to stays the one recorded then.
-      text_version: given ? (current.consent.given && current.consent.text_version) || CONSENT_TEXT_VERSION : '',
+      text_version: given ? (current.consent.given && current.consent.text_version) || rules().consent.version : '',
       at: given ? consentAt || rfc3339() : '',
     },
     contact: given ? { name: $('contact-name').value, phone: $('contact-phone').value, email: $('contact-email').value } : null,
@@ -501,7 +510,7 @@ function collect() {
 
 async function save() {
   const ref = ctx.reference();
-  if (!ref) {
+  if (!rules()) {
     renderNotice();
     return;
   }

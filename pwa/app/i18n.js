@@ -111,7 +111,6 @@ const catalogue = {
   language: ['Taal van het gesprek', 'Language of the conversation'],
   visited_at: ['Datum en tijd van het bezoek', 'Date and time of the visit'],
   consent: ['Toestemming', 'Consent'],
-  'consent.given': ['De ondernemer geeft toestemming om contactgegevens te bewaren voor de opvolging van dit gesprek.', 'The entrepreneur consents to keeping contact details to follow up this conversation.'],
   'consent.hint': ['Zonder toestemming bewaren we geen naam, telefoonnummer of e-mailadres.', 'Without consent we keep no name, phone number or e-mail address.'],
   'contact.name': ['Naam contactpersoon', 'Contact name'],
   'contact.phone': ['Telefoonnummer', 'Phone number'],
