@@ -59,6 +59,30 @@ func TestSecurityHeaders(t *testing.T) {
 	}
 }
 
+// TestHTTPS: an office reached over HTTPS (here: at the proxy its public
+// URL names) sends HSTS and Secure cookies.
+func TestHTTPS(t *testing.T) {
+	w := newTestWeb(t, func(c *Config) { c.PublicURL = "https://office.example" })
+	w.addStaff("ada@example.org", RoleStaff, goodPassword)
+	a := w.agent()
+	if h := a.get("/login").header.Get("Strict-Transport-Security"); h != "max-age=31536000" {
+		t.Errorf("HSTS: got %q", h)
+	}
+	r := a.login("ada@example.org", goodPassword, "/")
+	found := false
+	for _, c := range r.header.Values("Set-Cookie") {
+		if strings.HasPrefix(c, cookieSession+"=") {
+			found = true
+			if !strings.Contains(c, "secure") {
+				t.Errorf("session cookie over HTTPS is not Secure: %q", c)
+			}
+		}
+	}
+	if !found {
+		t.Error("no session cookie")
+	}
+}
+
 func TestPagesAndJSON(t *testing.T) {
 	w := newTestWeb(t)
 	a := w.agent()

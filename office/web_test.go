@@ -52,7 +52,7 @@ func (w *lockedWriter) Write(p []byte) (int, error) {
 	return w.b.Write(p)
 }
 
-func newTestWeb(tb testing.TB) *testWeb {
+func newTestWeb(tb testing.TB, configure ...func(*Config)) *testWeb {
 	tb.Helper()
 	clk := &clock{t: time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC)}
 	logs := &strings.Builder{}
@@ -63,6 +63,9 @@ func newTestWeb(tb testing.TB) *testWeb {
 	}
 	tb.Cleanup(func() { store.Close() })
 	cfg := Config{Version: "test"}
+	for _, f := range configure {
+		f(&cfg)
+	}
 	if err := cfg.Validate(); err != nil {
 		tb.Fatal(err)
 	}
