@@ -169,7 +169,7 @@ func (s *Store) Pending(ctx context.Context, after, upto int64, limit, maxBytes 
 // answer to an earlier push, from this process or an `infobus sync`
 // beside it, changes nothing.
 func (s *Store) Acknowledge(ctx context.Context, sent []infosync.OutRecord, resp *infosync.PushResponse) error {
-	now := timestamp(s.now())
+	now := schema.Timestamp(s.now())
 	return s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		var acked int64
 		if err := tx.QueryRowContext(ctx, queryAckedForSync).Scan(&acked); err != nil {
@@ -259,7 +259,7 @@ func (s *Store) ApplyPull(ctx context.Context, resp *infosync.PullResponse) (int
 
 // RecordResult notes how a sync ended: success when err is nil.
 func (s *Store) RecordResult(ctx context.Context, syncErr error) error {
-	now := timestamp(s.now())
+	now := schema.Timestamp(s.now())
 	return s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		var err error
 		if syncErr == nil {
@@ -310,4 +310,19 @@ func addSetAside(ctx context.Context, tx *sql.Tx, views []VisitView) error {
 		}
 	}
 	return nil
+}
+
+const querySyncStatus = `
+SELECT office_url != '', last_attempt, last_success, last_error, pushed_total,
+       (SELECT count(*) FROM visits WHERE crew_seq > sync_state.acked_seq),
+       (SELECT count(*) FROM set_aside a JOIN visits v ON v.id = a.visit_id AND v.rev = a.rev)
+FROM sync_state WHERE id = 1`
+
+// SyncStatus reads where sync stands.
+func (s *Store) SyncStatus(ctx context.Context) (SyncStatus, error) {
+	var st SyncStatus
+	err := s.db.Read.QueryRowContext(ctx, querySyncStatus).Scan(
+		&st.Enrolled, &st.LastAttempt, &st.LastSuccess, &st.LastError, &st.PushedTotal, &st.Pending, &st.SetAside)
+	st.Online = st.LastAttempt != "" && st.LastAttempt == st.LastSuccess
+	return st, err
 }

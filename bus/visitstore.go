@@ -91,7 +91,7 @@ func (s *Store) PutVisit(ctx context.Context, v *schema.Visit) (PutResult, int64
 		return 0, 0, err
 	}
 	hash := sha256.Sum256(body)
-	receivedAt := timestamp(s.now())
+	receivedAt := schema.Timestamp(s.now())
 	var (
 		result PutResult
 		seq    int64
@@ -267,19 +267,8 @@ func addFollowUpStatus(ctx context.Context, tx *sql.Tx, views []VisitView) error
 	if err != nil {
 		return err
 	}
-	defer rows.Close()
-	status := map[string]schema.FollowUpStatus{}
-	for rows.Next() {
-		var (
-			id string
-			st schema.FollowUpStatus
-		)
-		if err := rows.Scan(&id, &st.Status, &st.Resolution, &st.StatusRev, &st.StatusAt); err != nil {
-			return err
-		}
-		status[id] = st
-	}
-	if err := rows.Err(); err != nil {
+	status, err := schema.ScanFollowUpStatus(rows)
+	if err != nil {
 		return err
 	}
 	for i := range views {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"time"
+
+	"infobus/schema"
 )
 
 // Actions written to the audit log. A later page adds its own here, so the
@@ -40,14 +42,14 @@ type AuditEntry struct {
 // audit appends one entry to the audit log inside tx, so that the entry
 // and the change it records commit together or not at all.
 func audit(ctx context.Context, tx *sql.Tx, at time.Time, actor, action, subject, detail string) error {
-	_, err := tx.ExecContext(ctx, queryAuditInsert, timestamp(at), actor, action, subject, detail)
+	_, err := tx.ExecContext(ctx, queryAuditInsert, schema.Timestamp(at), actor, action, subject, detail)
 	return err
 }
 
 // auditNow writes an entry on its own, for events that change nothing else
 // (a failed login), and returns result unless the write failed.
 func (s *Store) auditNow(ctx context.Context, actor, action, subject, detail string, result error) error {
-	if _, err := s.db.Write.ExecContext(ctx, queryAuditInsert, timestamp(s.now()), actor, action, subject, detail); err != nil {
+	if _, err := s.db.Write.ExecContext(ctx, queryAuditInsert, schema.Timestamp(s.now()), actor, action, subject, detail); err != nil {
 		return err
 	}
 	return result

@@ -2,10 +2,11 @@ package office
 
 import (
 	"context"
-	"crypto/sha256"
 	"database/sql"
 	"errors"
 	"time"
+
+	"infobus/schema"
 )
 
 // Session defaults for Config.
@@ -44,10 +45,10 @@ const touchEvery = time.Minute
 // audited in the same transaction.
 func (s *Store) CreateSession(ctx context.Context, st Staff) (string, error) {
 	token := newToken()
-	hash := sha256.Sum256([]byte(token))
+	hash := schema.HashToken(token)
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		now := s.now()
-		if _, err := tx.ExecContext(ctx, querySessionInsert, hash[:], st.ID, newToken(), now.UnixMilli(), now.UnixMilli()); err != nil {
+		if _, err := tx.ExecContext(ctx, querySessionInsert, hash, st.ID, newToken(), now.UnixMilli(), now.UnixMilli()); err != nil {
 			return err
 		}
 		return audit(ctx, tx, now, st.Email, ActionLogin, st.Email, "")
@@ -60,14 +61,14 @@ func (s *Store) CreateSession(ctx context.Context, st Staff) (string, error) {
 // ErrSessionExpired (removing the session) once it was idle longer than
 // idle or is older than absolute.
 func (s *Store) FindSession(ctx context.Context, token string, idle, absolute time.Duration) (Session, error) {
-	hash := sha256.Sum256([]byte(token))
+	hash := schema.HashToken(token)
 	var (
-		se            = Session{hash: hash[:]}
+		se            = Session{hash: hash}
 		created, seen int64
 		locked        int64
 	)
 	st := &se.Staff
-	err := s.db.Read.QueryRowContext(ctx, querySessionFind, hash[:]).Scan(&se.FormToken, &created, &seen,
+	err := s.db.Read.QueryRowContext(ctx, querySessionFind, hash).Scan(&se.FormToken, &created, &seen,
 		&st.ID, &st.Email, &st.Role, &st.HasPassword, &st.Disabled, &st.CreatedAt, &locked)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Session{}, ErrNotFound
@@ -80,13 +81,13 @@ func (s *Store) FindSession(ctx context.Context, token string, idle, absolute ti
 	}
 	now := s.now()
 	if now.Sub(time.UnixMilli(seen)) >= idle || now.Sub(time.UnixMilli(created)) >= absolute {
-		if _, err := s.db.Write.ExecContext(ctx, querySessionDelete, hash[:]); err != nil {
+		if _, err := s.db.Write.ExecContext(ctx, querySessionDelete, hash); err != nil {
 			return Session{}, err
 		}
 		return Session{}, ErrSessionExpired
 	}
 	if now.Sub(time.UnixMilli(seen)) >= touchEvery {
-		if _, err := s.db.Write.ExecContext(ctx, querySessionTouch, now.UnixMilli(), hash[:]); err != nil {
+		if _, err := s.db.Write.ExecContext(ctx, querySessionTouch, now.UnixMilli(), hash); err != nil {
 			return Session{}, err
 		}
 	}

@@ -3,7 +3,6 @@ package office
 import (
 	"context"
 	"crypto/rand"
-	"crypto/sha256"
 	"database/sql"
 	"encoding/base64"
 	"errors"
@@ -15,6 +14,7 @@ import (
 
 	"golang.org/x/crypto/bcrypt"
 
+	"infobus/internal/sqlite"
 	"infobus/schema"
 )
 
@@ -128,8 +128,8 @@ func (s *Store) AddStaff(ctx context.Context, actor, email, role string) (Staff,
 	)
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		now := s.now()
-		res, err := tx.ExecContext(ctx, queryStaffInsert, email, role, timestamp(now))
-		if isUnique(err) {
+		res, err := tx.ExecContext(ctx, queryStaffInsert, email, role, schema.Timestamp(now))
+		if sqlite.IsUnique(err) {
 			return ErrConflict
 		}
 		if err != nil {
@@ -142,7 +142,7 @@ func (s *Store) AddStaff(ctx context.Context, actor, email, role string) (Staff,
 		if token, err = s.newLink(ctx, tx, id); err != nil {
 			return err
 		}
-		st = Staff{ID: id, Email: email, Role: role, CreatedAt: timestamp(now)}
+		st = Staff{ID: id, Email: email, Role: role, CreatedAt: schema.Timestamp(now)}
 		return audit(ctx, tx, now, actor, ActionStaffAdded, email, role)
 	})
 	return st, token, err
@@ -154,8 +154,8 @@ func (s *Store) newLink(ctx context.Context, tx *sql.Tx, id int64) (string, erro
 		return "", err
 	}
 	token := newToken()
-	hash := sha256.Sum256([]byte(token))
-	_, err := tx.ExecContext(ctx, queryLinkInsert, hash[:], id, s.now().Add(LinkValidity).UnixMilli())
+	hash := schema.HashToken(token)
+	_, err := tx.ExecContext(ctx, queryLinkInsert, hash, id, s.now().Add(LinkValidity).UnixMilli())
 	return token, err
 }
 
@@ -220,9 +220,9 @@ func (s *Store) AllStaff(ctx context.Context) ([]Staff, error) {
 // LinkStaff returns the account a set-password link token belongs to, or
 // ErrLinkInvalid.
 func (s *Store) LinkStaff(ctx context.Context, token string) (Staff, error) {
-	hash := sha256.Sum256([]byte(token))
+	hash := schema.HashToken(token)
 	var id int64
-	err := s.db.Read.QueryRowContext(ctx, queryLinkFind, hash[:], s.now().UnixMilli()).Scan(&id)
+	err := s.db.Read.QueryRowContext(ctx, queryLinkFind, hash, s.now().UnixMilli()).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Staff{}, ErrLinkInvalid
 	}
@@ -266,10 +266,10 @@ func (s *Store) SetPassword(ctx context.Context, token, pw, repeat string) (Staf
 	}
 	var st Staff
 	err = s.inTx(ctx, func(tx *sql.Tx) error {
-		th := sha256.Sum256([]byte(token))
+		th := schema.HashToken(token)
 		now := s.now()
 		var id int64
-		err := tx.QueryRowContext(ctx, queryLinkFind, th[:], now.UnixMilli()).Scan(&id)
+		err := tx.QueryRowContext(ctx, queryLinkFind, th, now.UnixMilli()).Scan(&id)
 		if errors.Is(err, sql.ErrNoRows) {
 			return ErrLinkInvalid
 		}

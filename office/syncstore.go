@@ -71,14 +71,14 @@ var errLateRefusal = errors.New("a record was refused after it wrote")
 // records by (id, rev), refused ones in quarantine, and the bus's cursor.
 // It sets Refused on records the database turns down.
 func (s *Store) CommitPush(ctx context.Context, busID string, batch *infosync.Batch) error {
-	now := timestamp(s.now())
+	now := schema.Timestamp(s.now())
 	return s.inTx(ctx, func(tx *sql.Tx) error {
 		// Almost every batch is all good: it runs in one savepoint. A record
 		// refused after it wrote (a follow-up id another visit owns) sends
 		// the batch round again with a savepoint per record, which costs a
 		// third more statements.
 		var refused map[int]*infosync.SetAside
-		err := inSavepoint(ctx, tx, func() (err error) {
+		err := schema.InSavepoint(ctx, tx, func() (err error) {
 			refused, err = putAll(ctx, tx, busID, batch, now, false)
 			return err
 		})
@@ -119,7 +119,7 @@ func putAll(ctx context.Context, tx *sql.Tx, busID string, batch *infosync.Batch
 		}
 		var err error
 		if perRecord {
-			err = inSavepoint(ctx, tx, func() error { return putVisit(ctx, tx, busID, rec, now) })
+			err = schema.InSavepoint(ctx, tx, func() error { return putVisit(ctx, tx, busID, rec, now) })
 		} else {
 			err = putVisit(ctx, tx, busID, rec, now)
 		}
@@ -244,7 +244,7 @@ func (s *Store) SetFollowUpStatus(ctx context.Context, followUpID, status, resol
 		if err != nil {
 			return err
 		}
-		st = schema.FollowUpStatus{Status: status, Resolution: resolution, StatusRev: rev + 1, StatusAt: timestamp(s.now())}
+		st = schema.FollowUpStatus{Status: status, Resolution: resolution, StatusRev: rev + 1, StatusAt: schema.Timestamp(s.now())}
 		if err := st.Validate(); err != nil {
 			return err
 		}
@@ -309,19 +309,8 @@ func (s *Store) FindVisitByID(ctx context.Context, id string) (*schema.Visit, er
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	status := map[string]schema.FollowUpStatus{}
-	for rows.Next() {
-		var (
-			fid string
-			st  schema.FollowUpStatus
-		)
-		if err := rows.Scan(&fid, &st.Status, &st.Resolution, &st.StatusRev, &st.StatusAt); err != nil {
-			return nil, err
-		}
-		status[fid] = st
-	}
-	if err := rows.Err(); err != nil {
+	status, err := schema.ScanFollowUpStatus(rows)
+	if err != nil {
 		return nil, err
 	}
 	for i := range v.FollowUps {

@@ -18,6 +18,7 @@ import (
 	"github.com/skip2/go-qrcode"
 
 	"infobus/bus"
+	"infobus/schema"
 )
 
 // shutdownGrace is how long requests in flight get to finish on shutdown.
@@ -48,17 +49,15 @@ func (m *BusMain) Run(ctx context.Context) error {
 	if err := m.Sync.Validate(); err != nil {
 		return &usageError{err.Error()}
 	}
-	if err := checkDataDir(m.Config.DataDir); err != nil {
+	store, err := openDataDir(m.Config.DataDir, func() (*bus.Store, error) {
+		return bus.OpenStore(ctx, m.Config.DataDir, m.Log, m.Now)
+	})
+	if err != nil {
 		return err
 	}
-	store, err := bus.OpenStore(ctx, m.Config.DataDir, m.Log, m.Now)
+	ln, err := listen(m.Config.Addr, store)
 	if err != nil {
-		return &usageError{fmt.Sprintf("data dir %s: %v", m.Config.DataDir, err)}
-	}
-	ln, err := net.Listen("tcp", m.Config.Addr)
-	if err != nil {
-		store.Close()
-		return &usageError{fmt.Sprintf("--addr %s: %v", m.Config.Addr, err)}
+		return err
 	}
 	m.Store, m.ln = store, ln
 	if m.Config.ServesTLS() {
@@ -131,9 +130,7 @@ func (m *BusMain) Close() error {
 		m.Syncer.Stop()
 	}
 	if m.server != nil {
-		ctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
-		errs = append(errs, m.server.Shutdown(ctx))
-		cancel()
+		errs = append(errs, shutdownGracefully(m.server.Shutdown))
 	}
 	if m.Store != nil {
 		errs = append(errs, m.Store.Close())
@@ -156,6 +153,51 @@ func checkDataDir(dir string) error {
 	return os.Remove(name)
 }
 
+// openDataDir opens a store for a command that works on a data dir beside
+// a running server, or without one: the dir must be usable, and a failure
+// names it.
+func openDataDir[S any](dataDir string, open func() (S, error)) (S, error) {
+	var none S
+	if err := checkDataDir(dataDir); err != nil {
+		return none, err
+	}
+	s, err := open()
+	if err != nil {
+		return none, usagef("data dir %s: %v", dataDir, err)
+	}
+	return s, nil
+}
+
+// shutdownGracefully gives requests in flight shutdownGrace to finish.
+func shutdownGracefully(shutdown func(context.Context) error) error {
+	ctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+	defer cancel()
+	return shutdown(ctx)
+}
+
+// listen listens on a server's --addr. On failure it closes store, which
+// the server would have used, and names the setting at fault.
+func listen(addr string, store io.Closer) (net.Listener, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		store.Close()
+		return nil, usagef("--addr %s: %v", addr, err)
+	}
+	return ln, nil
+}
+
+// settingOr returns a setting the running server recorded, or fallback
+// when it recorded none.
+func settingOr(ctx context.Context, store interface {
+	Setting(ctx context.Context, key string) (string, error)
+}, key, fallback string) (string, error) {
+	v, err := store.Setting(ctx, key)
+	if errors.Is(err, schema.ErrNotFound) {
+		return fallback, nil
+	}
+	return v, err
+}
+
 func busFlags(name string, stderr io.Writer, cfg *bus.Config, syncCfg *bus.SyncConfig, level *logLevel) *flag.FlagSet {
 	fs := newFlagSet(name, stderr)
 	fs.StringVar(&syncCfg.Schedule, "sync-schedule", bus.DefaultSyncSchedule, "when to sync with the office: a cron spec such as @every 1m or */5 * * * *")
@@ -175,10 +217,7 @@ func runBus(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	m.Log = newLogger(stderr, level.Level)
-	if err := m.Run(ctx); err != nil {
-		return err
-	}
-	return serveUntilStopped(ctx, &m, m.Log)
+	return runUntilStopped(ctx, &m, m.Log)
 }
 
 func runPair(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -189,20 +228,15 @@ func runPair(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if err := checkDataDir(*dataDir); err != nil {
-		return err
-	}
-	store, err := bus.OpenStore(ctx, *dataDir, newLogger(stderr, slog.LevelWarn), nil)
+	store, err := openDataDir(*dataDir, func() (*bus.Store, error) {
+		return bus.OpenStore(ctx, *dataDir, newLogger(stderr, slog.LevelWarn), nil)
+	})
 	if err != nil {
-		return usagef("data dir %s: %v", *dataDir, err)
+		return err
 	}
 	defer store.Close()
 	if *base == "" {
-		*base, err = store.Setting(ctx, "public_url")
-		if errors.Is(err, bus.ErrNotFound) {
-			*base, err = "http://"+bus.DefaultAddr, nil
-		}
-		if err != nil {
+		if *base, err = settingOr(ctx, store, "public_url", "http://"+bus.DefaultAddr); err != nil {
 			return err
 		}
 	}

@@ -141,13 +141,17 @@ func newLogger(w io.Writer, level slog.Level) *slog.Logger {
 
 // runningServer is a server Main: BusMain or OfficeMain.
 type runningServer interface {
+	Run(ctx context.Context) error
 	Done() <-chan error
 	Close() error
 }
 
-// serveUntilStopped waits for a signal (ctx) or for the server to stop on
-// its own, then closes it cleanly.
-func serveUntilStopped(ctx context.Context, m runningServer, log *slog.Logger) error {
+// runUntilStopped starts m, waits for a signal (ctx) or for the server to
+// stop on its own, then closes it cleanly.
+func runUntilStopped(ctx context.Context, m runningServer, log *slog.Logger) error {
+	if err := m.Run(ctx); err != nil {
+		return err
+	}
 	var served error
 	select {
 	case <-ctx.Done():
