@@ -23,8 +23,23 @@ import (
 
 // The office's web pages: server-rendered html/template pages that share
 // one layout (templates/layout.html), one stylesheet and one strings
-// catalogue. A page is a template file that defines "title" and "main";
-// a handler fills a *Page from newPage and calls render.
+// catalogue. To add a page:
+//
+//  1. templates/NAME.html defines "title" and "main"; texts come from the
+//     catalogue with {{.T "key"}} (or {{.N "key" count}} for "key.one" and
+//     "key.other"), keys added to every locales/*.json file.
+//  2. A form posts with method="post", holds {{template "form-token" .}},
+//     shows {{template "error-summary" .}} and its inputs with
+//     {{template "field" (.Field name type labelKey hintKey autocomplete)}}.
+//     handleFormCheck refuses any POST without the token; nothing else to do.
+//  3. The handler: p := s.newPage(c); fill p.Data (and p.Errors, p.Values,
+//     p.Notice); return s.render(c, status, "NAME", p). Errors it returns
+//     become readable pages in handlePageError.
+//  4. The route in routes(), below the page middleware, with
+//     s.requireStaff or s.requireAdmin, and s.limit(n, window) on public
+//     doors; a menu entry in navItems.
+//  5. A change to personal data or accounts writes audit(ctx, tx, …) in
+//     the same transaction.
 
 //go:embed templates/*.html
 var templateFiles embed.FS
