@@ -14,6 +14,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestSecurityHeaders(t *testing.T) {
@@ -333,5 +334,28 @@ func TestCatalogue(t *testing.T) {
 	}
 	if len(used) < 40 {
 		t.Errorf("found only %d keys in use: the scan is broken", len(used))
+	}
+}
+
+func TestPageTimeAndDate(t *testing.T) {
+	at := time.Date(2026, 11, 30, 13, 30, 0, 0, time.UTC) // 14.30 in The Hague
+	for _, tc := range []struct{ lang, time, date string }{
+		{"nl", "14.30 uur", "30 november 2026"},
+		{"en", "14:30", "30 November 2026"},
+	} {
+		p := &Page{Lang: tc.lang}
+		if got := p.Time(at); got != tc.time {
+			t.Errorf("%s time: got %q, want %q", tc.lang, got, tc.time)
+		}
+		if got := p.Date(at); got != tc.date {
+			t.Errorf("%s date: got %q, want %q", tc.lang, got, tc.date)
+		}
+	}
+	p := &Page{Lang: "nl"}
+	if got := p.N("staff.count", 1); got != "1 account" {
+		t.Errorf("one: got %q", got)
+	}
+	if got := p.N("staff.count", 3); got != "3 accounts" {
+		t.Errorf("three: got %q", got)
 	}
 }
