@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -101,8 +102,20 @@ func (s *Server) handleLoginPage(c *fiber.Ctx) error {
 }
 
 func (s *Server) handleLogin(c *fiber.Ctx) error {
-	email, next := copyForm(c, "email"), safeNext(c.FormValue("next"))
-	st, err := s.store.CheckLogin(c.UserContext(), email, c.FormValue("password"))
+	email, next, pw := copyForm(c, "email"), safeNext(c.FormValue("next")), c.FormValue("password")
+	if strings.TrimSpace(email) == "" || pw == "" {
+		p := s.newPage(c)
+		p.Data = loginData{Next: next}
+		p.Values["email"] = email
+		if strings.TrimSpace(email) == "" {
+			p.Errors["email"] = p.T("login.noemail")
+		}
+		if pw == "" {
+			p.Errors["password"] = p.T("login.nopassword")
+		}
+		return s.render(c, fiber.StatusUnprocessableEntity, "login", p)
+	}
+	st, err := s.store.CheckLogin(c.UserContext(), email, pw)
 	var locked *LockedError
 	if err != nil {
 		p := s.newPage(c)

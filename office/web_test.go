@@ -324,6 +324,22 @@ func TestFormToken(t *testing.T) {
 	wantStatus(t, "add staff with the page's token", r, http.StatusCreated)
 }
 
+func TestLoginEmptyFields(t *testing.T) {
+	w := newTestWeb(t)
+	a := w.agent()
+	a.get("/login")
+	r := a.post("/login", url.Values{"email": {" "}})
+	wantStatus(t, "empty login", r, http.StatusUnprocessableEntity)
+	for _, want := range []string{"Vul je e-mailadres in.", "Vul je wachtwoord in.", `aria-describedby="email-error"`, `href="#password"`} {
+		if !strings.Contains(r.body, want) {
+			t.Errorf("empty login: page lacks %s", want)
+		}
+	}
+	if entries, _ := w.store.AuditLog(context.Background(), 10); len(entries) != 0 {
+		t.Errorf("an empty form reached the audit log: %+v", entries)
+	}
+}
+
 func TestLockout(t *testing.T) {
 	w := newTestWeb(t)
 	w.addStaff("ada@example.org", RoleStaff, goodPassword)
