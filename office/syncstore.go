@@ -141,9 +141,12 @@ func putAll(ctx context.Context, tx *sql.Tx, busID string, batch *infosync.Batch
 // identical replay is taken and changes nothing.
 func putVisit(ctx context.Context, tx *sql.Tx, busID string, rec *infosync.Incoming, now string) error {
 	v := rec.Visit
+	if err := checkCodes(ctx, tx, busID, rec); err != nil {
+		return err
+	}
 	// Exec and RowsAffected rather than RETURNING: a thousand rows a batch,
 	// and a query costs the driver twice what an exec does.
-	changed, err := execChanged(ctx, tx, queryVisitUpsert,
+	changed, err := schema.ExecChanged(ctx, tx, queryVisitUpsert,
 		v.ID, busID, v.Rev, rec.Hash[:], string(rec.Body), v.Wijk, v.VisitedAt, v.Deleted, now)
 	if err != nil {
 		return err
@@ -172,7 +175,7 @@ func putVisit(ctx context.Context, tx *sql.Tx, busID string, rec *infosync.Incom
 		return nil
 	}
 	for i, f := range v.FollowUps {
-		changed, err := execChanged(ctx, tx, queryFollowUpUpsert, f.ID, v.ID, busID, f.Kind, f.Department, f.DueDate, f.Code)
+		changed, err := schema.ExecChanged(ctx, tx, queryFollowUpUpsert, f.ID, v.ID, busID, f.Kind, f.Department, f.DueDate, f.Code)
 		if err != nil {
 			return err
 		}
@@ -183,17 +186,7 @@ func putVisit(ctx context.Context, tx *sql.Tx, busID string, rec *infosync.Incom
 					EN: "is used by a follow-up of another visit", NL: "wordt al gebruikt door een vervolgactie van een ander bezoek"}}}}
 		}
 	}
-	return nil
-}
-
-// execChanged runs a statement and reports whether it changed a row.
-func execChanged(ctx context.Context, tx *sql.Tx, query string, args ...any) (bool, error) {
-	res, err := tx.ExecContext(ctx, query, args...)
-	if err != nil {
-		return false, err
-	}
-	n, err := res.RowsAffected()
-	return n > 0, err
+	return bindCodes(ctx, tx, busID, rec, now)
 }
 
 func quarantine(ctx context.Context, tx *sql.Tx, busID string, rec *infosync.Incoming, now string) error {
