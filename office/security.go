@@ -105,6 +105,11 @@ func (s *Server) handleFormCheck(c *fiber.Ctx) error {
 	}
 	got := c.FormValue(FormTokenField)
 	if want == "" || subtle.ConstantTimeCompare([]byte(got), []byte(want)) != 1 {
+		if expired, _ := c.Locals(localExpired).(bool); expired {
+			// The token was the session's, which has just ended: the
+			// person needs the login page, not a refusal.
+			return s.requireStaff(c)
+		}
 		return errFormToken
 	}
 	return c.Next()

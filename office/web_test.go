@@ -420,6 +420,22 @@ func TestSessionExpiry(t *testing.T) {
 	}
 }
 
+// TestSessionExpiryOnPost: a form sent after the session ended leads to
+// the login page, not to a refusal of its form token.
+func TestSessionExpiryOnPost(t *testing.T) {
+	w := newTestWeb(t)
+	w.addStaff("ada@example.org", RoleAdmin, goodPassword)
+	a := w.agent()
+	a.login("ada@example.org", goodPassword, "/")
+	a.get("/staff")
+	w.clock.add(DefaultSessionIdle)
+	r := a.post("/staff", url.Values{"email": {"bob@example.org"}, "role": {"staff"}})
+	wantLocation(t, "form after expiry", r, "/login?expired=1&next=%2F")
+	if _, err := w.store.StaffByEmail(context.Background(), "bob@example.org"); err == nil {
+		t.Error("the form was carried out after the session ended")
+	}
+}
+
 func repeat(d time.Duration, n int) []time.Duration {
 	out := make([]time.Duration, n)
 	for i := range out {
