@@ -143,10 +143,7 @@ func runAddStaff(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return err
 	}
 	defer store.Close()
-	base, err := store.Setting(ctx, office.SettingPublicURL)
-	if errors.Is(err, office.ErrNotFound) {
-		base, err = "http://"+office.DefaultAddr, nil
-	}
+	base, err := settingOr(ctx, store, office.SettingPublicURL, "http://"+office.DefaultAddr)
 	if err != nil {
 		return err
 	}
