@@ -359,3 +359,14 @@ func TestPageTimeAndDate(t *testing.T) {
 		t.Errorf("three: got %q", got)
 	}
 }
+
+func TestConfigSessions(t *testing.T) {
+	c := Config{}
+	if err := c.Validate(); err != nil || c.SessionIdle != DefaultSessionIdle || c.SessionAbsolute != DefaultSessionAbsolute {
+		t.Errorf("defaults: got %v, %v, %v", c.SessionIdle, c.SessionAbsolute, err)
+	}
+	c = Config{SessionIdle: 2 * time.Hour, SessionAbsolute: time.Hour}
+	if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "--session-idle") {
+		t.Errorf("idle longer than absolute: got %v, want an error naming --session-idle", err)
+	}
+}

@@ -59,7 +59,7 @@ func (c *Config) Validate() error {
 		c.SessionAbsolute = DefaultSessionAbsolute
 	}
 	if c.SessionIdle > c.SessionAbsolute {
-		return fmt.Errorf("session idle time %v is longer than the absolute limit %v", c.SessionIdle, c.SessionAbsolute)
+		return fmt.Errorf("--session-idle %v: must not be longer than --session-absolute %v", c.SessionIdle, c.SessionAbsolute)
 	}
 	if err := web.CheckAddr(c.Addr, DefaultAddr); err != nil {
 		return err

@@ -91,6 +91,8 @@ func runOffice(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fs.StringVar(&m.Config.Addr, "addr", office.DefaultAddr, "address to listen on")
 	fs.StringVar(&m.Config.DataDir, "data", office.DefaultDataDir, "directory for the office database")
 	fs.StringVar(&m.Config.PublicURL, "public-url", "", "URL buses and entrepreneurs reach the office on (default: from --addr)")
+	fs.DurationVar(&m.Config.SessionIdle, "session-idle", office.DefaultSessionIdle, "a staff session ends after this long without a request")
+	fs.DurationVar(&m.Config.SessionAbsolute, "session-absolute", office.DefaultSessionAbsolute, "a staff session ends this long after logging in")
 	fs.Var(level, "log-level", "debug, info, warn or error")
 	if err := parseFlags(fs, args); err != nil {
 		return err
