@@ -22,13 +22,8 @@ import (
 // after its last follow-up closed.
 const DefaultRetention = 180 * 24 * time.Hour
 
-// Audit actions of this file.
+// Why erased_visits holds a visit.
 const (
-	ActionForget       = "person_forgotten"
-	ActionExport       = "person_exported"
-	ActionRetention    = "retention_erased"
-	ActionBusRevoked   = "bus_revoked"
-	ActionBusReissued  = "bus_reissued"
 	erasedOnRequest    = "request"
 	erasedForRetention = "retention"
 )

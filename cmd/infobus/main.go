@@ -51,6 +51,7 @@ Usage:
   infobus office reissue-bus NAME|ID [--data DIR] [--url URL]  a new token (and enrollment string) for the bus
   infobus office forget --email X|--phone X|--kvk X [--dry-run]  erase one entrepreneur's contact details
   infobus office export-person --email X|--phone X|--kvk X     everything held about one entrepreneur, as JSON
+  infobus office add-staff EMAIL --role staff|admin [--data DIR]  add an office account; prints a one-time link
   infobus version                                             print the version
 
 Every flag can also be set in the environment: --data is INFOBUS_DATA,
