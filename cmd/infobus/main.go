@@ -44,6 +44,7 @@ Usage:
   infobus bus renew-ca [--data DIR]                            replace a CA without name constraints (tablets install it again)
   infobus sync [--data DIR] [--json]                           sync a bus with its office now
   infobus office [--addr A] [--data DIR] [--public-url URL]    the central office's server
+              [--tls-cert FILE --tls-key FILE]                 serve HTTPS (or run behind a proxy: --trusted-proxy ADDR)
               [--retention DURATION]                           contact details go this long after the last follow-up closed (default 4320h)
   infobus office add-bus NAME [--data DIR] [--url URL]         enroll a bus; prints its enrollment string
   infobus office list-buses [--data DIR] [--json]              the enrolled buses

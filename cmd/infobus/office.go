@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -44,13 +45,24 @@ func (m *OfficeMain) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	tlsConfig, err := m.Config.ServerTLS()
+	if err != nil {
+		store.Close()
+		return &usageError{err.Error()}
+	}
 	ln, err := listen(m.Config.Addr, store)
 	if err != nil {
 		return err
 	}
+	m.URL = office.PublicURL(m.Config, ln.Addr())
+	if tlsConfig != nil {
+		ln = tls.NewListener(ln, tlsConfig)
+		if m.Config.PublicURL == "" {
+			m.URL = "https://" + ln.Addr().String()
+		}
+	}
 	m.Store, m.ln = store, ln
 	m.server = office.NewServer(m.Config, store, m.Log)
-	m.URL = office.PublicURL(m.Config, ln.Addr())
 	if err := m.server.RecordPublicURL(ctx, m.URL); err != nil {
 		m.Close()
 		return err
@@ -109,6 +121,16 @@ func runOffice(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fs.StringVar(&m.Config.Addr, "addr", office.DefaultAddr, "address to listen on")
 	fs.StringVar(&m.Config.DataDir, "data", office.DefaultDataDir, "directory for the office database")
 	fs.StringVar(&m.Config.PublicURL, "public-url", "", "URL buses and entrepreneurs reach the office on (default: from --addr)")
+	fs.StringVar(&m.Config.TLSCert, "tls-cert", "", "certificate chain (PEM) to serve HTTPS with; needs --tls-key")
+	fs.StringVar(&m.Config.TLSKey, "tls-key", "", "private key (PEM) of --tls-cert")
+	fs.Func("trusted-proxy", "address or range of a reverse proxy whose X-Forwarded-* headers to believe (repeat or comma-separate)", func(v string) error {
+		for _, p := range strings.Split(v, ",") {
+			if p = strings.TrimSpace(p); p != "" {
+				m.Config.TrustedProxies = append(m.Config.TrustedProxies, p)
+			}
+		}
+		return nil
+	})
 	fs.DurationVar(&m.Config.Retention, "retention", office.DefaultRetention, "how long contact details stay after a visit's last follow-up closed")
 	fs.DurationVar(&m.Config.SessionIdle, "session-idle", office.DefaultSessionIdle, "a staff session ends after this long without a request")
 	fs.DurationVar(&m.Config.SessionAbsolute, "session-absolute", office.DefaultSessionAbsolute, "a staff session ends this long after logging in")

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -90,6 +91,23 @@ func TestForgetReachesTheBusAndStays(t *testing.T) {
 	got, err = om.Store.FindVisitByID(ctx, v.ID)
 	if err != nil || got.Contact != nil || got.Business.Name != v.Business.Name || len(got.Topics) == 0 {
 		t.Fatalf("at the office after forget: %+v %v, want no contact, the rest kept", got, err)
+	}
+
+	// Both the export and the erasure are in the audit log, without the
+	// address they were about.
+	entries, err := om.Store.AuditLog(ctx, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	for _, a := range entries {
+		seen[a.Action] = true
+		if strings.Contains(a.Subject+a.Detail, email) || strings.Contains(a.Subject+a.Detail, phone) {
+			t.Errorf("audit entry %+v holds the person's details", a)
+		}
+	}
+	if !seen[office.ActionForget] || !seen[office.ActionExport] {
+		t.Errorf("audit actions %v, want %s and %s", seen, office.ActionForget, office.ActionExport)
 	}
 
 	// The next sync erases the bus's copy.
@@ -269,6 +287,14 @@ func TestRevokedBusIsRefusedAndReissuedWorks(t *testing.T) {
 	syncUntilDone(t, b)
 	if _, err := om.Store.FindVisitByID(ctx, v.ID); err != nil {
 		t.Fatalf("after re-enrolling with the new token: %v", err)
+	}
+	entries, _ := om.Store.AuditLog(ctx, 100)
+	seen := map[string]bool{}
+	for _, a := range entries {
+		seen[a.Action+" "+a.Subject] = true
+	}
+	if !seen[office.ActionBusRevoked+" "+old.BusID] || !seen[office.ActionBusReissued+" "+old.BusID] {
+		t.Errorf("audit log %v, want the revocation and the re-issue", seen)
 	}
 }
 
