@@ -21,7 +21,7 @@ const (
 func (s *Server) handleVisitPut(c *fiber.Ctx) error {
 	// A tablet may send back a record as it read it, read-only fields
 	// included; those are accepted and ignored.
-	v, err := schema.DecodeVisit(c.Body(), "seq", "state", "set_aside")
+	v, err := schema.DecodeVisit(c.Body(), "seq", "state", "set_aside", "contact_removed")
 	if err != nil {
 		return err
 	}
