@@ -111,6 +111,9 @@ func (s *Server) handleError(c *fiber.Ctx, err error) error {
 }
 
 func (s *Server) errorResponse(c *fiber.Ctx, err error) (int, apiError) {
+	if status, body, ok := codeErrorResponse(err); ok {
+		return status, body
+	}
 	var (
 		ve *schema.ValidationError
 		re *RevError

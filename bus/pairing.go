@@ -12,6 +12,8 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/google/uuid"
+
+	"infobus/schema"
 )
 
 // PairingCodeTTL is how long a pairing code works: long enough to walk to
@@ -64,7 +66,7 @@ func (s *Store) NewPairingCode(ctx context.Context) (PairingCode, error) {
 		if _, err := tx.ExecContext(ctx, queryPairingCleanup, now.Add(-24*time.Hour).Unix()); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, queryPairingInsert, hash[:], timestamp(now), pc.ExpiresAt.Unix())
+		_, err := tx.ExecContext(ctx, queryPairingInsert, hash[:], schema.Timestamp(now), pc.ExpiresAt.Unix())
 		return err
 	})
 	return pc, err
@@ -106,7 +108,6 @@ func (s *Store) Pair(ctx context.Context, code string) (Device, error) {
 		return Device{}, err
 	}
 	d := Device{ID: id.String(), Token: base64.RawURLEncoding.EncodeToString(tokenBytes)}
-	tokenHash := sha256.Sum256([]byte(d.Token))
 	now := s.now()
 	err = s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		var (
@@ -124,10 +125,10 @@ func (s *Store) Pair(ctx context.Context, code string) (Device, error) {
 		case now.Unix() >= expiresAt:
 			return ErrPairingCodeExpired
 		}
-		if _, err := tx.ExecContext(ctx, queryDeviceInsert, d.ID, tokenHash[:], timestamp(now)); err != nil {
+		if _, err := tx.ExecContext(ctx, queryDeviceInsert, d.ID, schema.HashToken(d.Token), schema.Timestamp(now)); err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, queryPairingUse, timestamp(now), d.ID, hash[:])
+		_, err = tx.ExecContext(ctx, queryPairingUse, schema.Timestamp(now), d.ID, hash[:])
 		return err
 	})
 	if err != nil {
@@ -139,10 +140,8 @@ func (s *Store) Pair(ctx context.Context, code string) (Device, error) {
 // DeviceByToken returns the id of the device a token belongs to, or
 // ErrUnauthorized.
 func (s *Store) DeviceByToken(ctx context.Context, token string) (string, error) {
-	hash := sha256.Sum256([]byte(token))
-	var id string
-	err := s.db.Read.QueryRowContext(ctx, queryDeviceByToken, hash[:]).Scan(&id)
-	if errors.Is(err, sql.ErrNoRows) {
+	id, err := schema.IDByToken(ctx, s.db.Read, queryDeviceByToken, token)
+	if errors.Is(err, schema.ErrNotFound) {
 		return "", ErrUnauthorized
 	}
 	return id, err

@@ -6,16 +6,18 @@ package bus
 import (
 	"context"
 	"crypto/sha256"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
-	"net/url"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/recover"
 
+	"infobus/internal/web"
 	"infobus/pwa"
 )
 
@@ -42,6 +44,9 @@ type Config struct {
 	PublicURL string // the URL tablets reach the bus on; derived from Addr when empty
 	BodyLimit int    // bytes
 	Version   string // shown on /healthz
+	// CardContact is the contact line on printed cards; empty means
+	// DefaultCardContact.
+	CardContact string
 	// TLSCert and TLSKey are a certificate chain and key (PEM files) to serve
 	// instead of the local CA's; both or neither.
 	TLSCert, TLSKey string
@@ -61,14 +66,11 @@ func (c *Config) Validate() error {
 	if c.BodyLimit == 0 {
 		c.BodyLimit = DefaultBodyLimit
 	}
-	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
-		return fmt.Errorf("--addr %q: must be host:port, like %s", c.Addr, DefaultAddr)
+	if err := web.CheckAddr(c.Addr, DefaultAddr); err != nil {
+		return err
 	}
-	if c.PublicURL != "" {
-		u, err := url.Parse(c.PublicURL)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return fmt.Errorf("--public-url %q: must be an http or https URL", c.PublicURL)
-		}
+	if err := web.CheckPublicURL(c.PublicURL); err != nil {
+		return err
 	}
 	if err := c.validateTLS(); err != nil {
 		return err
@@ -77,6 +79,38 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("body limit %d: must be at least 1024 bytes", c.BodyLimit)
 	}
 	return nil
+}
+
+// ServesTLS reports whether the server speaks HTTPS: always off loopback,
+// because tablets need a secure context; on loopback (development, the demo)
+// only when a certificate is provided.
+func (c *Config) ServesTLS() bool {
+	return c.TLSCert != "" || !isLoopbackAddr(c.Addr)
+}
+
+// validateTLS checks the TLS settings; Validate calls it.
+func (c *Config) validateTLS() error {
+	if (c.TLSCert == "") != (c.TLSKey == "") {
+		return errors.New("--tls-cert and --tls-key go together: give both or neither")
+	}
+	if c.PublicURL != "" && c.ServesTLS() && !strings.HasPrefix(strings.ToLower(c.PublicURL), "https://") {
+		return fmt.Errorf("--public-url %q: must be an https URL, because the bus serves HTTPS on %s", c.PublicURL, c.Addr)
+	}
+	return nil
+}
+
+// isLoopbackAddr reports whether a host:port listens on loopback only. An
+// empty host listens everywhere, so it is not loopback.
+func isLoopbackAddr(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if strings.EqualFold(strings.TrimSuffix(host, "."), "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // Server is the bus's HTTP server.
@@ -89,6 +123,10 @@ type Server struct {
 	syncer  *Syncer // nil until SetSyncer
 	// appFiles is the tablet app, ready to serve.
 	appFiles map[string]*appFile
+
+	// qrImages keeps drawn QR codes: a tablet fetching its pool or a sheet
+	// of cards asks for the same images again.
+	qrImages qrCache
 }
 
 // theApp loads the embedded tablet app once per process.
@@ -134,10 +172,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 // PublicURL is the URL the server tells tablets to use: the configured one,
 // or one made from the address it listens on.
 func PublicURL(cfg Config, ln net.Addr) string {
-	if cfg.PublicURL != "" {
-		return cfg.PublicURL
-	}
-	return "http://" + ln.String()
+	return web.PublicURL(cfg.PublicURL, ln)
 }
 
 // RecordPublicURL stores the URL the server is reached on, so that
@@ -149,7 +184,7 @@ func (s *Server) RecordPublicURL(ctx context.Context, u string) error {
 const localDevice = "device"
 
 func (s *Server) routes() {
-	s.app.Use(s.logRequest)
+	s.app.Use(web.LogRequests(s.log, s.handleError))
 	s.app.Use(recover.New())
 
 	s.app.Get("/healthz", s.handleHealth)
@@ -162,6 +197,10 @@ func (s *Server) routes() {
 	api.Get("/visits", s.requireDevice, s.handleVisitList)
 	api.Get("/sync/status", s.requireDevice, s.handleSyncStatus)
 	api.Post("/sync", s.requireDevice, s.handleSyncNow)
+	api.Get("/codes", s.requireDevice, s.handleCodes)
+	api.Get("/cards", s.requireDevice, s.handleCards)
+
+	s.app.Get("/qr/:file", s.handleQR)
 
 	s.app.Route("/setup", s.setupRoutes)
 	s.app.Get("/*", s.handleApp)
@@ -180,29 +219,6 @@ func (s *Server) limitBody(c *fiber.Ctx) error {
 
 func (s *Server) handleHealth(c *fiber.Ctx) error {
 	return c.JSON(fiber.Map{"status": "ok", "version": s.cfg.Version})
-}
-
-// logRequest logs each request at a level matching its outcome; successful
-// ones only at debug, so that a busy bus does not spend its time logging.
-func (s *Server) logRequest(c *fiber.Ctx) error {
-	start := time.Now()
-	err := c.Next()
-	if err != nil {
-		// Let the error handler write the response first, so the status is right.
-		if herr := s.app.ErrorHandler(c, err); herr != nil {
-			return herr
-		}
-	}
-	status := c.Response().StatusCode()
-	level := slog.LevelDebug
-	if status >= 400 {
-		level = slog.LevelInfo
-	}
-	ctx := c.UserContext()
-	if s.log.Enabled(ctx, level) {
-		s.log.Log(ctx, level, "request", "method", c.Method(), "path", c.Path(), "status", status, "duration", time.Since(start))
-	}
-	return nil
 }
 
 // deviceCache remembers which device a token belongs to, so that the hot

@@ -6,13 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
-	"path/filepath"
 	"sync"
 	"time"
 
-	_ "github.com/mattn/go-sqlite3" // registers schema.DriverName
-
+	_ "infobus/internal/sqlite" // registers schema.DriverName
 	"infobus/schema"
 )
 
@@ -22,7 +19,7 @@ const DatabaseFile = "bus.db"
 // Domain errors. The Fiber error handler is the one place that turns them
 // into status codes.
 var (
-	ErrNotFound = errors.New("not found")
+	ErrNotFound = schema.ErrNotFound
 	// ErrConflict: same id and rev as a stored visit, other content.
 	ErrConflict = errors.New("conflicting revision")
 	// ErrStale: an older rev than the one stored.
@@ -61,17 +58,18 @@ type writeOp struct {
 }
 
 // OpenStore opens the bus database in dataDir, creating the dir and the
-// database if needed, and starts the writer.
+// database if needed, and starts the writer. now is the bus's clock; nil
+// means time.Now. A nil log logs nothing.
 func OpenStore(ctx context.Context, dataDir string, log *slog.Logger, now func() time.Time) (*Store, error) {
-	if err := os.MkdirAll(dataDir, 0o700); err != nil {
-		return nil, fmt.Errorf("data dir: %w", err)
-	}
-	db, err := schema.Open(ctx, filepath.Join(dataDir, DatabaseFile), schema.BusDatabase)
+	db, err := schema.OpenDir(ctx, dataDir, DatabaseFile, schema.BusDatabase)
 	if err != nil {
 		return nil, err
 	}
 	if now == nil {
 		now = time.Now
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
 	}
 	s := &Store{
 		db:     db,
@@ -174,7 +172,7 @@ func (s *Store) commit(batch []writeOp) {
 		}
 		defer tx.Rollback()
 		for i, op := range batch {
-			results[i] = runInSavepoint(ctx, tx, op.fn)
+			results[i] = schema.InSavepoint(ctx, tx, func() error { return op.fn(ctx, tx) })
 		}
 		return tx.Commit()
 	}()
@@ -190,26 +188,6 @@ func (s *Store) commit(batch []writeOp) {
 	}
 }
 
-func runInSavepoint(ctx context.Context, tx *sql.Tx, fn func(context.Context, *sql.Tx) error) (err error) {
-	if _, err := tx.ExecContext(ctx, "SAVEPOINT op"); err != nil {
-		return err
-	}
-	defer func() {
-		if p := recover(); p != nil {
-			err = fmt.Errorf("write panicked: %v", p)
-		}
-		if err != nil {
-			if _, rbErr := tx.ExecContext(ctx, "ROLLBACK TO op"); rbErr != nil {
-				err = errors.Join(err, rbErr)
-			}
-		}
-		if _, relErr := tx.ExecContext(ctx, "RELEASE op"); relErr != nil && err == nil {
-			err = relErr
-		}
-	}()
-	return fn(ctx, tx)
-}
-
 const queryNextSeq = `UPDATE changes SET seq = seq + 1 WHERE id = 1 RETURNING seq`
 
 // nextSeq takes the next value of the change counter inside tx.
@@ -219,27 +197,26 @@ func nextSeq(ctx context.Context, tx *sql.Tx) (int64, error) {
 	return seq, err
 }
 
-const (
-	querySettingGet = `SELECT value FROM settings WHERE key = ?`
-	querySettingPut = `INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`
-)
-
 // Setting returns a stored setting, or ErrNotFound.
 func (s *Store) Setting(ctx context.Context, key string) (string, error) {
-	var v string
-	err := s.db.Read.QueryRowContext(ctx, querySettingGet, key).Scan(&v)
-	if errors.Is(err, sql.ErrNoRows) {
-		return "", ErrNotFound
-	}
-	return v, err
+	return schema.Setting(ctx, s.db.Read, key)
 }
 
 // PutSetting stores a setting.
 func (s *Store) PutSetting(ctx context.Context, key, value string) error {
 	return s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, querySettingPut, key, value)
-		return err
+		return schema.PutSetting(ctx, tx, key, value)
 	})
+}
+
+// RecordedPublicURL returns the public URL the previous start recorded, or ""
+// if none was.
+func (s *Store) RecordedPublicURL(ctx context.Context) (string, error) {
+	u, err := s.Setting(ctx, settingPublicURL)
+	if errors.Is(err, ErrNotFound) {
+		return "", nil
+	}
+	return u, err
 }
 
 // IntegrityCheck runs SQLite's own consistency check and returns its
@@ -268,5 +245,3 @@ func (s *Store) IntegrityCheck(ctx context.Context) error {
 	}
 	return nil
 }
-
-func timestamp(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"infobus/schema"
+	infosync "infobus/sync"
 )
 
 func TestPersistenceAcrossRestart(t *testing.T) {
@@ -119,7 +120,7 @@ func TestGroupCommitIsolatesFailures(t *testing.T) {
 			defer wg.Done()
 			if i%8 == 0 {
 				errs[i] = store.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
-					if _, err := tx.ExecContext(ctx, querySettingPut, fmt.Sprint("bad", i), "half"); err != nil {
+					if err := schema.PutSetting(ctx, tx, fmt.Sprint("bad", i), "half"); err != nil {
 						return err
 					}
 					return errors.New("refused after writing")
@@ -198,5 +199,35 @@ VALUES (?1, 1, ?2, ?2, ?2, x'00', ?3, 'WK051801', '', 'd', '2026-11-26T14:00:00Z
 	}
 	if len(views) != n {
 		t.Fatalf("got %d visits, want %d", len(views), n)
+	}
+}
+
+// A store opened without a logger must still log, into nothing, rather
+// than panic the first time it has something to say: here a pulled status
+// the bus skips with a warning.
+func TestOpenStoreWithoutLogger(t *testing.T) {
+	ctx := context.Background()
+	store, err := OpenStore(ctx, t.TempDir(), nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	resp := &infosync.PullResponse{Next: 7, Statuses: []infosync.StatusChange{{
+		FollowUpID: "f1", VisitID: "v1",
+		FollowUpStatus: schema.FollowUpStatus{Status: "no such status", StatusRev: 1},
+	}}}
+	changed, err := store.ApplyPull(ctx, resp)
+	if err != nil {
+		t.Fatalf("apply pull: got err %v, want nil", err)
+	}
+	if changed != 0 {
+		t.Errorf("changed: got %d, want 0", changed)
+	}
+	cursor, err := store.PullCursor(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cursor != 7 {
+		t.Errorf("pull cursor: got %d, want 7", cursor)
 	}
 }

@@ -28,10 +28,10 @@ type SetAsideInfo struct {
 }
 
 const (
-	queryEnrollment = `SELECT office_url, bus_id, bus_token, code_key FROM sync_state WHERE id = 1`
-	queryEnrollSame = `UPDATE sync_state SET office_url = ?1, bus_token = ?2, code_key = ?3 WHERE id = 1`
+	queryEnrollment = `SELECT office_url, bus_id, bus_token, code_key, code_prefix FROM sync_state WHERE id = 1`
+	queryEnrollSame = `UPDATE sync_state SET office_url = ?1, bus_token = ?2, code_key = ?3, code_prefix = ?4 WHERE id = 1`
 	queryEnrollNew  = `
-UPDATE sync_state SET office_url = ?1, bus_token = ?2, code_key = ?3, bus_id = ?4,
+UPDATE sync_state SET office_url = ?1, bus_token = ?2, code_key = ?3, bus_id = ?4, code_prefix = ?5,
     acked_seq = 0, pull_cursor = 0, pushed_total = 0, last_attempt = '', last_success = '', last_error = ''
 WHERE id = 1`
 	queryClearSetAside = `DELETE FROM set_aside`
@@ -84,7 +84,7 @@ RETURNING visit_id`
 // infosync.ErrNotEnrolled.
 func (s *Store) Enrollment(ctx context.Context) (infosync.Enrollment, error) {
 	var e infosync.Enrollment
-	err := s.db.Read.QueryRowContext(ctx, queryEnrollment).Scan(&e.OfficeURL, &e.BusID, &e.BusToken, &e.CodeKey)
+	err := s.db.Read.QueryRowContext(ctx, queryEnrollment).Scan(&e.OfficeURL, &e.BusID, &e.BusToken, &e.CodeKey, &e.CodePrefix)
 	if err != nil {
 		return e, err
 	}
@@ -104,11 +104,11 @@ func (s *Store) Enroll(ctx context.Context, e infosync.Enrollment, force bool) e
 	}
 	return s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		var current infosync.Enrollment
-		if err := tx.QueryRowContext(ctx, queryEnrollment).Scan(&current.OfficeURL, &current.BusID, &current.BusToken, &current.CodeKey); err != nil {
+		if err := tx.QueryRowContext(ctx, queryEnrollment).Scan(&current.OfficeURL, &current.BusID, &current.BusToken, &current.CodeKey, &current.CodePrefix); err != nil {
 			return err
 		}
 		if current.BusID == e.BusID {
-			_, err := tx.ExecContext(ctx, queryEnrollSame, e.OfficeURL, e.BusToken, e.CodeKey)
+			_, err := tx.ExecContext(ctx, queryEnrollSame, e.OfficeURL, e.BusToken, e.CodeKey, e.CodePrefix)
 			return err
 		}
 		if current.BusID != "" && !force {
@@ -117,7 +117,7 @@ func (s *Store) Enroll(ctx context.Context, e infosync.Enrollment, force bool) e
 		if _, err := tx.ExecContext(ctx, queryClearSetAside); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, queryEnrollNew, e.OfficeURL, e.BusToken, e.CodeKey, e.BusID)
+		_, err := tx.ExecContext(ctx, queryEnrollNew, e.OfficeURL, e.BusToken, e.CodeKey, e.BusID, e.CodePrefix)
 		return err
 	})
 }
@@ -169,7 +169,7 @@ func (s *Store) Pending(ctx context.Context, after, upto int64, limit, maxBytes 
 // answer to an earlier push, from this process or an `infobus sync`
 // beside it, changes nothing.
 func (s *Store) Acknowledge(ctx context.Context, sent []infosync.OutRecord, resp *infosync.PushResponse) error {
-	now := timestamp(s.now())
+	now := schema.Timestamp(s.now())
 	return s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		var acked int64
 		if err := tx.QueryRowContext(ctx, queryAckedForSync).Scan(&acked); err != nil {
@@ -259,7 +259,7 @@ func (s *Store) ApplyPull(ctx context.Context, resp *infosync.PullResponse) (int
 
 // RecordResult notes how a sync ended: success when err is nil.
 func (s *Store) RecordResult(ctx context.Context, syncErr error) error {
-	now := timestamp(s.now())
+	now := schema.Timestamp(s.now())
 	return s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		var err error
 		if syncErr == nil {
@@ -310,4 +310,19 @@ func addSetAside(ctx context.Context, tx *sql.Tx, views []VisitView) error {
 		}
 	}
 	return nil
+}
+
+const querySyncStatus = `
+SELECT office_url != '', last_attempt, last_success, last_error, pushed_total,
+       (SELECT count(*) FROM visits WHERE crew_seq > sync_state.acked_seq),
+       (SELECT count(*) FROM set_aside a JOIN visits v ON v.id = a.visit_id AND v.rev = a.rev)
+FROM sync_state WHERE id = 1`
+
+// SyncStatus reads where sync stands.
+func (s *Store) SyncStatus(ctx context.Context) (SyncStatus, error) {
+	var st SyncStatus
+	err := s.db.Read.QueryRowContext(ctx, querySyncStatus).Scan(
+		&st.Enrolled, &st.LastAttempt, &st.LastSuccess, &st.LastError, &st.PushedTotal, &st.Pending, &st.SetAside)
+	st.Online = st.LastAttempt != "" && st.LastAttempt == st.LastSuccess
+	return st, err
 }

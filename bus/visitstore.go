@@ -127,7 +127,7 @@ func (s *Store) putVisit(ctx context.Context, v *schema.Visit, keepContact bool)
 			return 0, 0, err
 		}
 	}
-	receivedAt := timestamp(s.now())
+	receivedAt := schema.Timestamp(s.now())
 	var (
 		result PutResult
 		seq    int64
@@ -157,6 +157,9 @@ func (s *Store) putVisit(ctx context.Context, v *schema.Visit, keepContact bool)
 			result = Updated
 			if createdSeq == seq {
 				result = Created
+			}
+			if err := bindCodes(ctx, tx, v, receivedAt); err != nil {
+				return err
 			}
 			_, err = tx.ExecContext(ctx, queryCounterSet, seq)
 			return err
@@ -380,19 +383,8 @@ func addFollowUpStatus(ctx context.Context, tx *sql.Tx, views []VisitView) error
 	if err != nil {
 		return err
 	}
-	defer rows.Close()
-	status := map[string]schema.FollowUpStatus{}
-	for rows.Next() {
-		var (
-			id string
-			st schema.FollowUpStatus
-		)
-		if err := rows.Scan(&id, &st.Status, &st.Resolution, &st.StatusRev, &st.StatusAt); err != nil {
-			return err
-		}
-		status[id] = st
-	}
-	if err := rows.Err(); err != nil {
+	status, err := schema.ScanFollowUpStatus(rows)
+	if err != nil {
 		return err
 	}
 	for i := range views {

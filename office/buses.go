@@ -3,7 +3,6 @@ package office
 import (
 	"context"
 	"crypto/rand"
-	"crypto/sha256"
 	"database/sql"
 	"encoding/base64"
 	"errors"
@@ -11,6 +10,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"infobus/internal/sqlite"
 	"infobus/schema"
 	infosync "infobus/sync"
 )
@@ -19,7 +19,7 @@ import (
 const MaxBusName = 100
 
 const (
-	queryBusInsert  = `INSERT INTO buses (id, name, token_hash, code_key, enrolled_at) VALUES (?, ?, ?, ?, ?)`
+	queryBusInsert  = `INSERT INTO buses (id, name, token_hash, code_key, enrolled_at, code_prefix) VALUES (?, ?, ?, ?, ?, ?)`
 	queryBusByToken = `SELECT id FROM buses WHERE token_hash = ?`
 	queryBusCodeKey = `SELECT code_key FROM buses WHERE id = ?`
 	queryBuses      = `
@@ -68,9 +68,16 @@ func (s *Store) AddBus(ctx context.Context, name, officeURL string) (infosync.En
 	if err := e.Validate(); err != nil {
 		return infosync.Enrollment{}, err
 	}
-	hash := sha256.Sum256([]byte(e.BusToken))
-	_, err = s.db.Write.ExecContext(ctx, queryBusInsert, e.BusID, name, hash[:], key, timestamp(s.now()))
-	if isUnique(err) {
+	err = s.inTx(ctx, func(tx *sql.Tx) error {
+		// The transaction holds SQLite's write lock, so the free prefix
+		// stays free until the insert; the UNIQUE index guards it anyway.
+		if e.CodePrefix, err = freeCodePrefix(ctx, tx); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, queryBusInsert, e.BusID, name, schema.HashToken(e.BusToken), key, schema.Timestamp(s.now()), e.CodePrefix)
+		return err
+	})
+	if sqlite.IsUnique(err) {
 		return infosync.Enrollment{}, ErrConflict
 	}
 	if err != nil {
@@ -82,10 +89,8 @@ func (s *Store) AddBus(ctx context.Context, name, officeURL string) (infosync.En
 // BusByToken returns the id of the bus a token belongs to, or
 // infosync.ErrUnauthorized.
 func (s *Store) BusByToken(ctx context.Context, token string) (string, error) {
-	hash := sha256.Sum256([]byte(token))
-	var id string
-	err := s.db.Read.QueryRowContext(ctx, queryBusByToken, hash[:]).Scan(&id)
-	if errors.Is(err, sql.ErrNoRows) {
+	id, err := schema.IDByToken(ctx, s.db.Read, queryBusByToken, token)
+	if errors.Is(err, schema.ErrNotFound) {
 		return "", infosync.ErrUnauthorized
 	}
 	return id, err

@@ -10,13 +10,13 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"net/url"
 	"strconv"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/recover"
 
+	"infobus/internal/web"
 	"infobus/schema"
 	infosync "infobus/sync"
 )
@@ -47,14 +47,11 @@ func (c *Config) Validate() error {
 	if c.DataDir == "" {
 		c.DataDir = DefaultDataDir
 	}
-	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
-		return fmt.Errorf("--addr %q: must be host:port, like %s", c.Addr, DefaultAddr)
+	if err := web.CheckAddr(c.Addr, DefaultAddr); err != nil {
+		return err
 	}
-	if c.PublicURL != "" {
-		u, err := url.Parse(c.PublicURL)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return fmt.Errorf("--public-url %q: must be an http or https URL", c.PublicURL)
-		}
+	if err := web.CheckPublicURL(c.PublicURL); err != nil {
+		return err
 	}
 	return nil
 }
@@ -97,14 +94,11 @@ func (s *Server) Shutdown(ctx context.Context) error { return s.app.ShutdownWith
 // PublicURL is the URL the office gives buses: the configured one, or one
 // made from the address it listens on.
 func PublicURL(cfg Config, ln net.Addr) string {
-	if cfg.PublicURL != "" {
-		return cfg.PublicURL
-	}
-	return "http://" + ln.String()
+	return web.PublicURL(cfg.PublicURL, ln)
 }
 
 func (s *Server) routes() {
-	s.app.Use(s.logRequest)
+	s.app.Use(web.LogRequests(s.log, s.handleError), stampVersion)
 	s.app.Use(recover.New())
 
 	s.app.Get(infosync.HealthzPath, s.handleHealth)
@@ -148,27 +142,12 @@ func (s *Server) handlePull(c *fiber.Ctx) error {
 	return c.JSON(resp)
 }
 
-// logRequest stamps every answer with the protocol version and logs it at a
-// level matching its outcome.
-func (s *Server) logRequest(c *fiber.Ctx) error {
-	start := time.Now()
+// stampVersion stamps every answer with the protocol version, the error
+// handler's too: it runs inside LogRequests, which answers errors after it.
+func stampVersion(c *fiber.Ctx) error {
 	err := c.Next()
-	if err != nil {
-		if herr := s.app.ErrorHandler(c, err); herr != nil {
-			return herr
-		}
-	}
 	c.Set(infosync.VersionHeader, strconv.Itoa(infosync.Version))
-	status := c.Response().StatusCode()
-	level := slog.LevelDebug
-	if status >= 400 {
-		level = slog.LevelInfo
-	}
-	ctx := c.UserContext()
-	if s.log.Enabled(ctx, level) {
-		s.log.Log(ctx, level, "request", "method", c.Method(), "path", c.Path(), "status", status, "duration", time.Since(start))
-	}
-	return nil
+	return err
 }
 
 // handleError is the one place that turns errors into status codes: the

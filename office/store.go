@@ -4,14 +4,10 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"fmt"
 	"log/slog"
-	"os"
-	"path/filepath"
 	"time"
 
-	"github.com/mattn/go-sqlite3" // registers schema.DriverName
-
+	_ "infobus/internal/sqlite" // registers schema.DriverName
 	"infobus/schema"
 )
 
@@ -21,7 +17,7 @@ const DatabaseFile = "office.db"
 // Domain errors. The Fiber error handler maps them, together with the sync
 // protocol's, to status codes.
 var (
-	ErrNotFound = errors.New("not found")
+	ErrNotFound = schema.ErrNotFound
 	// ErrConflict: a unique name or id is taken.
 	ErrConflict = errors.New("already exists")
 )
@@ -36,10 +32,9 @@ type Store struct {
 // OpenStore opens the office database in dataDir, creating the dir and the
 // database if needed. now is the office's clock; nil means time.Now.
 func OpenStore(ctx context.Context, dataDir string, log *slog.Logger, now func() time.Time) (*Store, error) {
-	if err := os.MkdirAll(dataDir, 0o700); err != nil {
-		return nil, fmt.Errorf("data dir: %w", err)
-	}
-	db, err := schema.Open(ctx, filepath.Join(dataDir, DatabaseFile), schema.OfficeDatabase)
+	// 64 MiB of cache for the writer: a push upserts into the visits and
+	// follow-ups indexes, which outgrow SQLite's default 2 MiB quickly.
+	db, err := schema.OpenDir(ctx, dataDir, DatabaseFile, schema.OfficeDatabase, schema.WriteCacheKiB(64<<10))
 	if err != nil {
 		return nil, err
 	}
@@ -48,9 +43,6 @@ func OpenStore(ctx context.Context, dataDir string, log *slog.Logger, now func()
 	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
-	}
-	if _, err := db.Write.ExecContext(ctx, "PRAGMA cache_size = -65536"); err != nil {
-		return nil, err
 	}
 	return &Store{db: db, log: log, now: now}, nil
 }
@@ -71,48 +63,12 @@ func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	return tx.Commit()
 }
 
-// inSavepoint runs fn so that its failure undoes only its own changes.
-func inSavepoint(ctx context.Context, tx *sql.Tx, fn func() error) (err error) {
-	if _, err := tx.ExecContext(ctx, "SAVEPOINT rec"); err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			if _, rbErr := tx.ExecContext(ctx, "ROLLBACK TO rec"); rbErr != nil {
-				err = errors.Join(err, rbErr)
-			}
-		}
-		if _, relErr := tx.ExecContext(ctx, "RELEASE rec"); relErr != nil && err == nil {
-			err = relErr
-		}
-	}()
-	return fn()
-}
-
-func isUnique(err error) bool {
-	var se sqlite3.Error
-	return errors.As(err, &se) && (se.ExtendedCode == sqlite3.ErrConstraintUnique || se.ExtendedCode == sqlite3.ErrConstraintPrimaryKey)
-}
-
-const (
-	querySettingGet = `SELECT value FROM settings WHERE key = ?`
-	querySettingPut = `INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`
-)
-
 // Setting returns a stored setting, or ErrNotFound.
 func (s *Store) Setting(ctx context.Context, key string) (string, error) {
-	var v string
-	err := s.db.Read.QueryRowContext(ctx, querySettingGet, key).Scan(&v)
-	if errors.Is(err, sql.ErrNoRows) {
-		return "", ErrNotFound
-	}
-	return v, err
+	return schema.Setting(ctx, s.db.Read, key)
 }
 
 // PutSetting stores a setting.
 func (s *Store) PutSetting(ctx context.Context, key, value string) error {
-	_, err := s.db.Write.ExecContext(ctx, querySettingPut, key, value)
-	return err
+	return schema.PutSetting(ctx, s.db.Write, key, value)
 }
-
-func timestamp(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }

@@ -71,14 +71,14 @@ var errLateRefusal = errors.New("a record was refused after it wrote")
 // records by (id, rev), refused ones in quarantine, and the bus's cursor.
 // It sets Refused on records the database turns down.
 func (s *Store) CommitPush(ctx context.Context, busID string, batch *infosync.Batch) error {
-	now := timestamp(s.now())
+	now := schema.Timestamp(s.now())
 	return s.inTx(ctx, func(tx *sql.Tx) error {
 		// Almost every batch is all good: it runs in one savepoint. A record
 		// refused after it wrote (a follow-up id another visit owns) sends
 		// the batch round again with a savepoint per record, which costs a
 		// third more statements.
 		var refused map[int]*infosync.SetAside
-		err := inSavepoint(ctx, tx, func() (err error) {
+		err := schema.InSavepoint(ctx, tx, func() (err error) {
 			refused, err = putAll(ctx, tx, busID, batch, now, false)
 			return err
 		})
@@ -119,7 +119,7 @@ func putAll(ctx context.Context, tx *sql.Tx, busID string, batch *infosync.Batch
 		}
 		var err error
 		if perRecord {
-			err = inSavepoint(ctx, tx, func() error { return putVisit(ctx, tx, busID, rec, now) })
+			err = schema.InSavepoint(ctx, tx, func() error { return putVisit(ctx, tx, busID, rec, now) })
 		} else {
 			err = putVisit(ctx, tx, busID, rec, now)
 		}
@@ -141,9 +141,12 @@ func putAll(ctx context.Context, tx *sql.Tx, busID string, batch *infosync.Batch
 // identical replay is taken and changes nothing.
 func putVisit(ctx context.Context, tx *sql.Tx, busID string, rec *infosync.Incoming, now string) error {
 	v := rec.Visit
+	if err := checkCodes(ctx, tx, busID, rec); err != nil {
+		return err
+	}
 	// Exec and RowsAffected rather than RETURNING: a thousand rows a batch,
 	// and a query costs the driver twice what an exec does.
-	changed, err := execChanged(ctx, tx, queryVisitUpsert,
+	changed, err := schema.ExecChanged(ctx, tx, queryVisitUpsert,
 		v.ID, busID, v.Rev, rec.Hash[:], string(rec.Body), v.Wijk, v.VisitedAt, v.Deleted, now)
 	if err != nil {
 		return err
@@ -172,7 +175,7 @@ func putVisit(ctx context.Context, tx *sql.Tx, busID string, rec *infosync.Incom
 		return nil
 	}
 	for i, f := range v.FollowUps {
-		changed, err := execChanged(ctx, tx, queryFollowUpUpsert, f.ID, v.ID, busID, f.Kind, f.Department, f.DueDate, f.Code)
+		changed, err := schema.ExecChanged(ctx, tx, queryFollowUpUpsert, f.ID, v.ID, busID, f.Kind, f.Department, f.DueDate, f.Code)
 		if err != nil {
 			return err
 		}
@@ -183,17 +186,7 @@ func putVisit(ctx context.Context, tx *sql.Tx, busID string, rec *infosync.Incom
 					EN: "is used by a follow-up of another visit", NL: "wordt al gebruikt door een vervolgactie van een ander bezoek"}}}}
 		}
 	}
-	return nil
-}
-
-// execChanged runs a statement and reports whether it changed a row.
-func execChanged(ctx context.Context, tx *sql.Tx, query string, args ...any) (bool, error) {
-	res, err := tx.ExecContext(ctx, query, args...)
-	if err != nil {
-		return false, err
-	}
-	n, err := res.RowsAffected()
-	return n > 0, err
+	return bindCodes(ctx, tx, busID, rec, now)
 }
 
 func quarantine(ctx context.Context, tx *sql.Tx, busID string, rec *infosync.Incoming, now string) error {
@@ -244,7 +237,7 @@ func (s *Store) SetFollowUpStatus(ctx context.Context, followUpID, status, resol
 		if err != nil {
 			return err
 		}
-		st = schema.FollowUpStatus{Status: status, Resolution: resolution, StatusRev: rev + 1, StatusAt: timestamp(s.now())}
+		st = schema.FollowUpStatus{Status: status, Resolution: resolution, StatusRev: rev + 1, StatusAt: schema.Timestamp(s.now())}
 		if err := st.Validate(); err != nil {
 			return err
 		}
@@ -309,19 +302,8 @@ func (s *Store) FindVisitByID(ctx context.Context, id string) (*schema.Visit, er
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	status := map[string]schema.FollowUpStatus{}
-	for rows.Next() {
-		var (
-			fid string
-			st  schema.FollowUpStatus
-		)
-		if err := rows.Scan(&fid, &st.Status, &st.Resolution, &st.StatusRev, &st.StatusAt); err != nil {
-			return nil, err
-		}
-		status[fid] = st
-	}
-	if err := rows.Err(); err != nil {
+	status, err := schema.ScanFollowUpStatus(rows)
+	if err != nil {
 		return nil, err
 	}
 	for i := range v.FollowUps {

@@ -27,7 +27,7 @@ const (
 )
 
 // DriverName is the database/sql driver Open uses. The binary registers it
-// by importing github.com/mattn/go-sqlite3; schema itself stays free of it.
+// by importing infobus/sqlite; schema itself stays free of the driver.
 const DriverName = "sqlite3"
 
 // ErrSchemaTooNew means the database was written by a newer Infobus; opening
@@ -44,15 +44,38 @@ type DB struct {
 	Path  string
 }
 
+// Option changes how Open sets up the connections.
+type Option func(*options)
+
+type options struct {
+	writeCacheKiB int
+}
+
+// WriteCacheKiB sets the page cache of the writer connection, in KiB,
+// instead of SQLite's default of 2 MiB: the office's writer upserts into
+// indexes larger than that.
+func WriteCacheKiB(kib int) Option {
+	return func(o *options) { o.writeCacheKiB = kib }
+}
+
 // Open opens (creating if needed) the SQLite file at path, applies the
 // pending migrations of db in one transaction, and returns the two pools.
 // It returns ErrSchemaTooNew for a database from a newer binary.
-func Open(ctx context.Context, file string, db Database) (*DB, error) {
+func Open(ctx context.Context, file string, db Database, opts ...Option) (*DB, error) {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
 	// Pragmas ride in the DSN so that every new connection gets them; busy
 	// timeout first, so that even the others wait rather than fail.
 	base := "file:" + (&url.URL{Path: file}).EscapedPath()
 	common := "_busy_timeout=5000&_foreign_keys=on&_stmt_cache_size=32"
-	w, err := sql.Open(DriverName, base+"?"+common+"&_journal_mode=WAL&_synchronous=FULL&_txlock=immediate")
+	writer := base + "?" + common + "&_journal_mode=WAL&_synchronous=FULL&_txlock=immediate"
+	if o.writeCacheKiB > 0 {
+		// A negative cache_size counts KiB rather than pages.
+		writer += "&_cache_size=-" + strconv.Itoa(o.writeCacheKiB)
+	}
+	w, err := sql.Open(DriverName, writer)
 	if err != nil {
 		return nil, err
 	}

@@ -244,7 +244,7 @@ func (v *Visit) Normalize() {
 		f.Description = strings.TrimSpace(f.Description)
 		f.Department = strings.TrimSpace(f.Department)
 		f.DueDate = strings.TrimSpace(f.DueDate)
-		f.Code = strings.ToUpper(strings.TrimSpace(f.Code))
+		f.Code = NormalizeCode(f.Code)
 	}
 	if v.Topics == nil {
 		v.Topics = []string{}

@@ -66,6 +66,7 @@ const (
 	ReasonConflict   = "conflict"   // same id and rev as the office's copy, other content
 	ReasonForeignID  = "foreign_id" // the id is another bus's visit, or a follow-up id another visit's
 	ReasonMalformed  = "malformed"  // not a visit record at all
+	ReasonCodeTaken  = "code_taken" // a follow-up code is bound to another follow-up, or not this bus's
 )
 
 // SetAside is a record the office refused. Index is its place in the batch,

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"encoding/json"
@@ -18,6 +19,8 @@ import (
 	"github.com/skip2/go-qrcode"
 
 	"infobus/bus"
+	"infobus/schema"
+	infosync "infobus/sync"
 )
 
 // shutdownGrace is how long requests in flight get to finish on shutdown.
@@ -48,17 +51,15 @@ func (m *BusMain) Run(ctx context.Context) error {
 	if err := m.Sync.Validate(); err != nil {
 		return &usageError{err.Error()}
 	}
-	if err := checkDataDir(m.Config.DataDir); err != nil {
+	store, err := openDataDir(m.Config.DataDir, func() (*bus.Store, error) {
+		return bus.OpenStore(ctx, m.Config.DataDir, m.Log, m.Now)
+	})
+	if err != nil {
 		return err
 	}
-	store, err := bus.OpenStore(ctx, m.Config.DataDir, m.Log, m.Now)
+	ln, err := listen(m.Config.Addr, store)
 	if err != nil {
-		return &usageError{fmt.Sprintf("data dir %s: %v", m.Config.DataDir, err)}
-	}
-	ln, err := net.Listen("tcp", m.Config.Addr)
-	if err != nil {
-		store.Close()
-		return &usageError{fmt.Sprintf("--addr %s: %v", m.Config.Addr, err)}
+		return err
 	}
 	m.Store, m.ln = store, ln
 	if m.Config.ServesTLS() {
@@ -131,9 +132,7 @@ func (m *BusMain) Close() error {
 		m.Syncer.Stop()
 	}
 	if m.server != nil {
-		ctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
-		errs = append(errs, m.server.Shutdown(ctx))
-		cancel()
+		errs = append(errs, shutdownGracefully(m.server.Shutdown))
 	}
 	if m.Store != nil {
 		errs = append(errs, m.Store.Close())
@@ -156,6 +155,51 @@ func checkDataDir(dir string) error {
 	return os.Remove(name)
 }
 
+// openDataDir opens a store for a command that works on a data dir beside
+// a running server, or without one: the dir must be usable, and a failure
+// names it.
+func openDataDir[S any](dataDir string, open func() (S, error)) (S, error) {
+	var none S
+	if err := checkDataDir(dataDir); err != nil {
+		return none, err
+	}
+	s, err := open()
+	if err != nil {
+		return none, usagef("data dir %s: %v", dataDir, err)
+	}
+	return s, nil
+}
+
+// shutdownGracefully gives requests in flight shutdownGrace to finish.
+func shutdownGracefully(shutdown func(context.Context) error) error {
+	ctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+	defer cancel()
+	return shutdown(ctx)
+}
+
+// listen listens on a server's --addr. On failure it closes store, which
+// the server would have used, and names the setting at fault.
+func listen(addr string, store io.Closer) (net.Listener, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		store.Close()
+		return nil, usagef("--addr %s: %v", addr, err)
+	}
+	return ln, nil
+}
+
+// settingOr returns a setting the running server recorded, or fallback
+// when it recorded none.
+func settingOr(ctx context.Context, store interface {
+	Setting(ctx context.Context, key string) (string, error)
+}, key, fallback string) (string, error) {
+	v, err := store.Setting(ctx, key)
+	if errors.Is(err, schema.ErrNotFound) {
+		return fallback, nil
+	}
+	return v, err
+}
+
 func busFlags(name string, stderr io.Writer, cfg *bus.Config, syncCfg *bus.SyncConfig, level *logLevel) *flag.FlagSet {
 	fs := newFlagSet(name, stderr)
 	fs.StringVar(&syncCfg.Schedule, "sync-schedule", bus.DefaultSyncSchedule, "when to sync with the office: a cron spec such as @every 1m or */5 * * * *")
@@ -164,6 +208,7 @@ func busFlags(name string, stderr io.Writer, cfg *bus.Config, syncCfg *bus.SyncC
 	fs.StringVar(&cfg.PublicURL, "public-url", "", "URL tablets reach the bus on (default: from --addr; off loopback the first LAN address, then kept)")
 	fs.StringVar(&cfg.TLSCert, "tls-cert", "", "certificate chain (PEM) to serve instead of the bus's own CA; needs --tls-key")
 	fs.StringVar(&cfg.TLSKey, "tls-key", "", "private key (PEM) of --tls-cert")
+	fs.StringVar(&cfg.CardContact, "card-contact", bus.DefaultCardContact, "the contact line on cards printed from the tablet app")
 	fs.Var(level, "log-level", "debug, info, warn or error")
 	return fs
 }
@@ -175,10 +220,7 @@ func runBus(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	m.Log = newLogger(stderr, level.Level)
-	if err := m.Run(ctx); err != nil {
-		return err
-	}
-	return serveUntilStopped(ctx, &m, m.Log)
+	return runUntilStopped(ctx, &m, m.Log)
 }
 
 func runPair(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -189,20 +231,15 @@ func runPair(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if err := checkDataDir(*dataDir); err != nil {
-		return err
-	}
-	store, err := bus.OpenStore(ctx, *dataDir, newLogger(stderr, slog.LevelWarn), nil)
+	store, err := openDataDir(*dataDir, func() (*bus.Store, error) {
+		return bus.OpenStore(ctx, *dataDir, newLogger(stderr, slog.LevelWarn), nil)
+	})
 	if err != nil {
-		return usagef("data dir %s: %v", *dataDir, err)
+		return err
 	}
 	defer store.Close()
 	if *base == "" {
-		*base, err = store.Setting(ctx, "public_url")
-		if errors.Is(err, bus.ErrNotFound) {
-			*base, err = "http://"+bus.DefaultAddr, nil
-		}
-		if err != nil {
+		if *base, err = settingOr(ctx, store, "public_url", "http://"+bus.DefaultAddr); err != nil {
 			return err
 		}
 	}
@@ -230,4 +267,53 @@ func runPair(ctx context.Context, args []string, stdout, stderr io.Writer) error
 // fragment, which never reaches a server log.
 func pairingURL(base, code string) string {
 	return strings.TrimSuffix(base, "/") + "/#pair=" + code
+}
+
+func runCards(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("bus cards", stderr)
+	dataDir := fs.String("data", bus.DefaultDataDir, "the bus's data directory")
+	count := fs.Int("count", bus.DefaultCards, fmt.Sprintf("how many cards, 1 to %d (eight a page)", bus.MaxCards))
+	out := fs.String("out", "", "the HTML file to write (required); print it on A4")
+	contact := fs.String("contact", bus.DefaultCardContact, "the contact line on each card")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	switch {
+	case *out == "":
+		return usagef("--out is required: the HTML file to write the cards to")
+	case *count < 1 || *count > bus.MaxCards:
+		return usagef("--count %d: must be from 1 to %d", *count, bus.MaxCards)
+	}
+	if err := checkDataDir(*dataDir); err != nil {
+		return err
+	}
+	store, err := bus.OpenStore(ctx, *dataDir, newLogger(stderr, slog.LevelWarn), nil)
+	if err != nil {
+		return usagef("data dir %s: %v", *dataDir, err)
+	}
+	defer store.Close()
+	var sheet bytes.Buffer
+	codes, err := store.IssueCards(ctx, &sheet, *count, *contact)
+	if errors.Is(err, infosync.ErrNotEnrolled) || errors.Is(err, bus.ErrNoCodePrefix) {
+		return usagef("%v: cards need codes, and codes need the office's key (`infobus bus enroll`)", err)
+	}
+	if err != nil {
+		return err
+	}
+	// The codes are issued whatever happens to the file: they are only
+	// promises until a visit carries one.
+	if err := os.WriteFile(*out, sheet.Bytes(), 0o644); err != nil {
+		return usagef("--out %s: %v", *out, err)
+	}
+	pages := (len(codes) + bus.CardsPerPage - 1) / bus.CardsPerPage
+	fmt.Fprintf(stdout, "Wrote %s on %s to %s. Print it on A4 at 100%%.\n",
+		plural(len(codes), "card", "cards"), plural(pages, "page", "pages"), *out)
+	return nil
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
 }

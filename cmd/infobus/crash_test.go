@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	_ "github.com/mattn/go-sqlite3"
+	_ "infobus/internal/sqlite"
 )
 
 // A bus killed at any moment keeps every visit it answered with a 2xx, and

@@ -36,6 +36,8 @@ Usage:
               [--sync-schedule SPEC]                           when to sync with the office (default @every 1m)
   infobus bus pair [--data DIR] [--url URL] [--json]           a one-time code to pair a tablet
   infobus bus enroll STRING [--data DIR] [--force]             connect the bus to an office
+  infobus bus cards --count N --out FILE [--data DIR]          an A4 sheet of cards with new codes, to print
+              [--contact TEXT]                                 the contact line on each card
   infobus sync [--data DIR] [--json]                           sync a bus with its office now
   infobus office [--addr A] [--data DIR] [--public-url URL]    the central office's server
   infobus office add-bus NAME [--data DIR] [--url URL]         enroll a bus; prints its enrollment string
@@ -73,6 +75,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 		if len(args) > 1 && args[1] == "enroll" {
 			return runEnroll(ctx, args[2:], stdout, stderr)
+		}
+		if len(args) > 1 && args[1] == "cards" {
+			return runCards(ctx, args[2:], stdout, stderr)
 		}
 		return runBus(ctx, args[1:], stderr)
 	case "office":
@@ -140,13 +145,17 @@ func newLogger(w io.Writer, level slog.Level) *slog.Logger {
 
 // runningServer is a server Main: BusMain or OfficeMain.
 type runningServer interface {
+	Run(ctx context.Context) error
 	Done() <-chan error
 	Close() error
 }
 
-// serveUntilStopped waits for a signal (ctx) or for the server to stop on
-// its own, then closes it cleanly.
-func serveUntilStopped(ctx context.Context, m runningServer, log *slog.Logger) error {
+// runUntilStopped starts m, waits for a signal (ctx) or for the server to
+// stop on its own, then closes it cleanly.
+func runUntilStopped(ctx context.Context, m runningServer, log *slog.Logger) error {
+	if err := m.Run(ctx); err != nil {
+		return err
+	}
 	var served error
 	select {
 	case <-ctx.Done():

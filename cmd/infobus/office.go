@@ -35,17 +35,15 @@ func (m *OfficeMain) Run(ctx context.Context) error {
 	if err := m.Config.Validate(); err != nil {
 		return &usageError{err.Error()}
 	}
-	if err := checkDataDir(m.Config.DataDir); err != nil {
+	store, err := openDataDir(m.Config.DataDir, func() (*office.Store, error) {
+		return office.OpenStore(ctx, m.Config.DataDir, m.Log, nil)
+	})
+	if err != nil {
 		return err
 	}
-	store, err := office.OpenStore(ctx, m.Config.DataDir, m.Log, nil)
+	ln, err := listen(m.Config.Addr, store)
 	if err != nil {
-		return usagef("data dir %s: %v", m.Config.DataDir, err)
-	}
-	ln, err := net.Listen("tcp", m.Config.Addr)
-	if err != nil {
-		store.Close()
-		return usagef("--addr %s: %v", m.Config.Addr, err)
+		return err
 	}
 	m.Store, m.ln = store, ln
 	m.server = office.NewServer(m.Config, store, m.Log)
@@ -67,9 +65,7 @@ func (m *OfficeMain) Done() <-chan error { return m.served }
 func (m *OfficeMain) Close() error {
 	var errs []error
 	if m.server != nil {
-		ctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
-		errs = append(errs, m.server.Shutdown(ctx))
-		cancel()
+		errs = append(errs, shutdownGracefully(m.server.Shutdown))
 	}
 	if m.Store != nil {
 		errs = append(errs, m.Store.Close())
@@ -97,10 +93,7 @@ func runOffice(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	m.Log = newLogger(stderr, level.Level)
-	if err := m.Run(ctx); err != nil {
-		return err
-	}
-	return serveUntilStopped(ctx, &m, m.Log)
+	return runUntilStopped(ctx, &m, m.Log)
 }
 
 func runAddBus(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -117,11 +110,7 @@ func runAddBus(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	defer store.Close()
 	if *base == "" {
-		*base, err = store.Setting(ctx, office.SettingPublicURL)
-		if errors.Is(err, office.ErrNotFound) {
-			*base, err = "http://"+office.DefaultAddr, nil
-		}
-		if err != nil {
+		if *base, err = settingOr(ctx, store, office.SettingPublicURL, "http://"+office.DefaultAddr); err != nil {
 			return err
 		}
 	}
@@ -177,14 +166,9 @@ func runListBuses(ctx context.Context, args []string, stdout, stderr io.Writer) 
 }
 
 func openOfficeStore(ctx context.Context, dataDir string, stderr io.Writer) (*office.Store, error) {
-	if err := checkDataDir(dataDir); err != nil {
-		return nil, err
-	}
-	store, err := office.OpenStore(ctx, dataDir, newLogger(stderr, slog.LevelWarn), nil)
-	if err != nil {
-		return nil, usagef("data dir %s: %v", dataDir, err)
-	}
-	return store, nil
+	return openDataDir(dataDir, func() (*office.Store, error) {
+		return office.OpenStore(ctx, dataDir, newLogger(stderr, slog.LevelWarn), nil)
+	})
 }
 
 // parseFlagsWithArg parses a verb that takes one argument besides flags,

@@ -31,12 +31,11 @@ func runEnroll(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return &usageError{err.Error()}
 	}
-	if err := checkDataDir(*dataDir); err != nil {
-		return err
-	}
-	store, err := bus.OpenStore(ctx, *dataDir, newLogger(stderr, slog.LevelWarn), nil)
+	store, err := openDataDir(*dataDir, func() (*bus.Store, error) {
+		return bus.OpenStore(ctx, *dataDir, newLogger(stderr, slog.LevelWarn), nil)
+	})
 	if err != nil {
-		return usagef("data dir %s: %v", *dataDir, err)
+		return err
 	}
 	defer store.Close()
 	if err := store.Enroll(ctx, e, *force); err != nil {
@@ -61,15 +60,14 @@ func runSync(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if err := checkDataDir(*dataDir); err != nil {
-		return err
-	}
 	log := newLogger(stderr, level.Level)
 	// The bus server may be running on the same database: SQLite's busy
 	// timeout and the store's cursor that never moves back make that safe.
-	store, err := bus.OpenStore(ctx, *dataDir, log, nil)
+	store, err := openDataDir(*dataDir, func() (*bus.Store, error) {
+		return bus.OpenStore(ctx, *dataDir, log, nil)
+	})
 	if err != nil {
-		return usagef("data dir %s: %v", *dataDir, err)
+		return err
 	}
 	defer store.Close()
 	client := bus.NewSyncClient(store, bus.SyncConfig{Timeout: *timeout, BatchSize: *batch}, log)

@@ -238,3 +238,29 @@ func (s *Server) handleSyncNow(c *fiber.Ctx) error {
 	}
 	return c.JSON(syncNowAnswer{OK: true, Report: rep, Status: st})
 }
+
+// SyncStatus is where sync to the office stands, as the crew see it.
+type SyncStatus struct {
+	Enrolled    bool   `json:"enrolled"`     // the bus knows an office to sync with
+	Pending     int64  `json:"pending"`      // visits the office has not acknowledged
+	LastAttempt string `json:"last_attempt"` // RFC 3339, or empty
+	LastSuccess string `json:"last_success"` // RFC 3339, or empty
+	LastError   string `json:"last_error"`   // of the last attempt, empty after a success
+	Online      bool   `json:"online"`       // the office answered the last attempt
+	PushedTotal int64  `json:"pushed_total"` // visits the office has acknowledged, ever
+	SetAside    int64  `json:"set_aside"`    // visits whose current rev the office refused
+	// Devices says, on GET /api/sync/status, when each paired tablet last
+	// delivered a visit, so that a tablet that stopped sending is noticed.
+	Devices []DeviceDelivery `json:"devices,omitempty"`
+}
+
+func (s *Server) handleSyncStatus(c *fiber.Ctx) error {
+	st, err := s.store.SyncStatus(c.UserContext())
+	if err != nil {
+		return err
+	}
+	if st.Devices, err = s.store.DeviceDeliveries(c.UserContext()); err != nil {
+		return err
+	}
+	return c.JSON(st)
+}
