@@ -159,14 +159,14 @@ func TestCatalogue(t *testing.T) {
 	src := mustRead(t, "i18n.js")
 	keys := map[string]bool{}
 	str := `'((?:[^'\\]|\\.)*)'`
-	for _, m := range regexp.MustCompile(`(?m)^\s+'?([\w.]+)'?: \[` + str + `, ` + str + `\],$`).FindAllStringSubmatch(src, -1) {
+	for _, m := range regexp.MustCompile(`(?m)^\s+'?([\w.]+)'?: \[`+str+`, `+str+`\],$`).FindAllStringSubmatch(src, -1) {
 		if m[2] == "" || m[3] == "" {
 			t.Errorf("i18n.js: %s lacks a language", m[1])
 		}
 		keys[m[1]] = true
 	}
 	// A text with a count: [[one, other], [one, other]].
-	for _, m := range regexp.MustCompile(`(?m)^\s+'?([\w.]+)'?: \[\[` + str + `, ` + str + `\], \[` + str + `, ` + str + `\]\],$`).FindAllStringSubmatch(src, -1) {
+	for _, m := range regexp.MustCompile(`(?m)^\s+'?([\w.]+)'?: \[\[`+str+`, `+str+`\], \[`+str+`, `+str+`\]\],$`).FindAllStringSubmatch(src, -1) {
 		for _, text := range m[2:] {
 			if text == "" {
 				t.Errorf("i18n.js: %s lacks a form", m[1])
