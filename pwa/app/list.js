@@ -104,7 +104,6 @@ async function draw() {
   });
   update($('visit-list'), rows);
   const count = $('list-count');
-  count.dataset.n = String(shown.length);
   if (shown.length) count.textContent = t('list.count', { n: shown.length });
   else count.textContent = all.length ? t('list.nomatch') : t('list.empty');
 }
