@@ -6,8 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"maps"
-	"slices"
 	"strings"
 	"unicode"
 
@@ -20,12 +18,14 @@ import (
 // apiError is the JSON body of every refusal: a machine code, a sentence in
 // English and one in Dutch, and for validation the bad fields.
 type apiError struct {
-	Error      string            `json:"error"`
-	Message    string            `json:"message"`
-	MessageNL  string            `json:"message_nl"`
-	Fields     map[string]string `json:"fields,omitempty"`
-	FieldsNL   map[string]string `json:"fields_nl,omitempty"`
-	CurrentRev int64             `json:"current_rev,omitempty"`
+	Error     string            `json:"error"`
+	Message   string            `json:"message"`
+	MessageNL string            `json:"message_nl"`
+	Fields    map[string]string `json:"fields,omitempty"`
+	FieldsNL  map[string]string `json:"fields_nl,omitempty"`
+	// FieldsOmitted counts bad fields beyond the schema.MaxReportedFields named.
+	FieldsOmitted int   `json:"fields_omitted,omitempty"`
+	CurrentRev    int64 `json:"current_rev,omitempty"`
 }
 
 // fieldError reports one bad request field the way validation reports a
@@ -116,16 +116,26 @@ func (s *Server) errorResponse(c *fiber.Ctx, err error) (int, apiError) {
 	}
 	var (
 		ve *schema.ValidationError
+		de *schema.DecodeError
 		re *RevError
 		br *badRequest
 		fe *fiber.Error
 	)
 	switch {
 	case errors.As(err, &ve):
-		return fiber.StatusBadRequest, apiError{
-			Error: "validation", Message: "Some fields are not filled in correctly: " + strings.Join(slices.Sorted(maps.Keys(ve.Fields)), ", ") + ".",
-			MessageNL: "Niet alle velden zijn goed ingevuld.", Fields: ve.English(), FieldsNL: ve.Dutch(),
+		// Plain sentences for the crew: the fields say which; field names
+		// belong in logs (Summary), not here.
+		en, nl := "Some fields are not filled in correctly.", "Niet alle velden zijn goed ingevuld."
+		if ve.Omitted > 0 {
+			en += fmt.Sprintf(" These are %d of them, and %d more.", len(ve.Fields), ve.Omitted)
+			nl += fmt.Sprintf(" Dit zijn er %d, en nog %d meer.", len(ve.Fields), ve.Omitted)
 		}
+		return fiber.StatusBadRequest, apiError{
+			Error: "validation", Message: en, MessageNL: nl,
+			Fields: ve.English(), FieldsNL: ve.Dutch(), FieldsOmitted: ve.Omitted,
+		}
+	case errors.As(err, &de):
+		return fiber.StatusBadRequest, apiError{Error: "bad_request", Message: de.EN, MessageNL: de.NL}
 	case errors.As(err, &re) && errors.Is(re.Err, ErrConflict):
 		// Say what differs: the fields the bus holds otherwise, marked on
 		// the tablet's form like a validation error.

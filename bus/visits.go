@@ -1,6 +1,7 @@
 package bus
 
 import (
+	"bytes"
 	"encoding/json"
 	"strconv"
 	"strings"
@@ -21,11 +22,14 @@ const (
 func (s *Server) handleVisitPut(c *fiber.Ctx) error {
 	// A tablet may send back a record as it read it, read-only fields
 	// included; those are accepted and ignored.
-	var in VisitView
-	if err := decodeJSON(c.Body(), &in); err != nil {
+	v, err := schema.DecodeVisit(c.Body(), "seq", "state", "set_aside", "contact_withheld")
+	if err != nil {
 		return err
 	}
-	v := &in.Visit
+	withheld, err := contactWithheld(c.Body())
+	if err != nil {
+		return err
+	}
 	pathID := strings.ToLower(c.Params("id"))
 	if v.ID == "" {
 		v.ID = pathID
@@ -43,9 +47,8 @@ func (s *Server) handleVisitPut(c *fiber.Ctx) error {
 	var (
 		result PutResult
 		seq    int64
-		err    error
 	)
-	if in.ContactWithheld {
+	if withheld {
 		// The tablet never had the details: the bus keeps its own.
 		if v.Contact != nil {
 			return fieldError("contact", "must be left out when contact_withheld is true: the bus keeps the contact details it has",
@@ -75,6 +78,22 @@ func (s *Server) handleVisitPut(c *fiber.Ctx) error {
 	}
 	withholdContact(view, device)
 	return c.JSON(view)
+}
+
+// contactWithheld reads the mark a tablet sends back with a visit whose
+// contact details the bus withheld from it (see withholdContact). Most
+// bodies lack it: those are not read twice.
+func contactWithheld(body []byte) (bool, error) {
+	if !bytes.Contains(body, []byte(`"contact_withheld"`)) {
+		return false, nil
+	}
+	var mark struct {
+		ContactWithheld bool `json:"contact_withheld"`
+	}
+	if err := json.Unmarshal(body, &mark); err != nil {
+		return false, fieldError("contact_withheld", "must be true or false", "moet true of false zijn")
+	}
+	return mark.ContactWithheld, nil
 }
 
 // withholdContact takes the contact details out of a view for any device
