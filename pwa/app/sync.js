@@ -69,7 +69,9 @@ export function probeSoon(ms = 0) {
     } catch (err) {
       if (!(err instanceof api.NetworkError)) console.warn('infobus: probe', err);
     }
-    if (pollTimer) probeSoon(api.isReachable() ? PROBE_NEAR_MS : PROBE_AWAY_MS);
+    // A hidden page (a tablet asleep in a bag) looks less often.
+    const near = api.isReachable() || document.visibilityState !== 'visible';
+    if (pollTimer) probeSoon(near ? PROBE_NEAR_MS : PROBE_AWAY_MS);
   }, ms);
 }
 
