@@ -198,12 +198,11 @@ func (s *Store) putVisit(ctx context.Context, v *schema.Visit, keepContact bool)
 
 // keptContact gives v the contact details the bus holds for it, or none
 // when the bus holds none or consent is no longer given (withdrawn consent
-// erases them, as unticking it on the form does).
+// erases them, as unticking it on the form does). It also keeps the device
+// that made the visit: a tablet the details were withheld from must not
+// make the visit its own and so read them next time.
 func keptContact(ctx context.Context, tx *sql.Tx, v *schema.Visit) error {
 	v.Contact = nil
-	if !v.Consent.Given {
-		return nil
-	}
 	var body []byte
 	err := tx.QueryRowContext(ctx, queryVisitBody, v.ID).Scan(&body)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -213,12 +212,16 @@ func keptContact(ctx context.Context, tx *sql.Tx, v *schema.Visit) error {
 		return err
 	}
 	var stored struct {
-		Contact *schema.Contact `json:"contact"`
+		DeviceID string          `json:"device_id"`
+		Contact  *schema.Contact `json:"contact"`
 	}
 	if err := json.Unmarshal(body, &stored); err != nil {
 		return fmt.Errorf("visit %s: %w", v.ID, err)
 	}
-	v.Contact = stored.Contact
+	v.DeviceID = stored.DeviceID
+	if v.Consent.Given {
+		v.Contact = stored.Contact
+	}
 	return nil
 }
 

@@ -95,6 +95,7 @@ func TestContactWithheldFromOtherTablets(t *testing.T) {
 		want   string // the contact on the bus afterwards, as %v
 	}{
 		{"the marker with details is refused", func(v *bus.VisitView) { v.Contact = &schema.Contact{Phone: "0600000000"} }, http.StatusBadRequest, fmt.Sprint(&contact)},
+		{"claiming the visit keeps its maker", func(v *bus.VisitView) { v.DeviceID = "" }, http.StatusOK, fmt.Sprint(&contact)},
 		{"withdrawn consent erases them", func(v *bus.VisitView) {
 			v.Consent = schema.Consent{}
 			v.FollowUps[0].Kind = schema.KindInformation
@@ -113,6 +114,9 @@ func TestContactWithheldFromOtherTablets(t *testing.T) {
 			}
 			if fmt.Sprint(got.Contact) != c.want {
 				t.Errorf("contact on the bus: got %v, want %s", got.Contact, c.want)
+			}
+			if again := getVisitView(t, m, tabletB, v.ID); again.Contact != nil {
+				t.Errorf("tablet B reads contact %+v after its save, want none", again.Contact)
 			}
 		})
 	}
