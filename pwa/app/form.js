@@ -353,6 +353,7 @@ function renderNotice() {
   const n = $('form-notice');
   if (!rules()) {
     n.hidden = false;
+    delete n.dataset.kind; // a warning: nothing can be saved yet
     n.textContent = t('form.noref');
     return;
   }
