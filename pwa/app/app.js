@@ -30,12 +30,15 @@ function loadRest() {
           settings: () => settings,
           device: () => device,
           saved: async (rec) => {
-            // What stays the same at a stop comes along to the next visit.
+            // What stays the same at a stop comes along to the next visit:
+            // taken from a new visit here, not from an old one edited.
             const v = rec.visit;
-            settings = await db.updateSettings({
-              lastWijk: v.wijk,
-              carry: { stop: v.stop, street: v.business.address.street, city: v.business.address.city, language: v.language },
-            });
+            if (v.rev === 1 && v.stop === (settings.stop || '')) {
+              settings = await db.updateSettings({
+                lastWijk: v.wijk,
+                carry: { stop: v.stop, street: v.business.address.street, city: v.business.address.city, language: v.language },
+              });
+            }
             toast('form.saved');
             outbox.kick();
             await statusbar.update();
