@@ -72,6 +72,21 @@ func (s *Server) validateVisit(ctx context.Context, v *schema.Visit) error {
 
 const queryContactGoneOf = `SELECT contact_gone FROM visits WHERE id = ?`
 
+// validateKept validates, inside the write, a visit whose contact details
+// the bus kept (PutVisitKeepingContact): if the bus forgot them, the
+// office holds them, and callback follow-ups stay valid without.
+func validateKept(ctx context.Context, tx *sql.Tx, v *schema.Visit) error {
+	err := v.Validate()
+	if err == nil || !keepsContactGone(v) {
+		return err
+	}
+	var gone string
+	if qerr := tx.QueryRowContext(ctx, queryContactGoneOf, v.ID).Scan(&gone); qerr != nil || gone != contactForgotten {
+		return err
+	}
+	return v.ValidateContactElsewhere()
+}
+
 // contactGone says why the bus no longer holds visit id's contact details:
 // "", contactForgotten or contactErased; "" for a visit it does not hold.
 func (s *Store) contactGone(ctx context.Context, id string) (string, error) {
