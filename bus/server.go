@@ -207,7 +207,7 @@ func (s *Server) routes() {
 	// whoever is on it holds the database anyway.
 	s.app.Use(web.RateLimit(s.cfg.Limits.Requests, s.cfg.Limits.Window, web.FromLoopback))
 
-	s.app.Get("/healthz", s.handleHealth)
+	s.app.Get("/healthz", web.Health(s.cfg.Version, s.store.DiskFull, msgDiskFullEN, msgDiskFullNL))
 
 	api := s.app.Group("/api", s.limitBody)
 	api.Get("/reference", s.handleReference)
@@ -235,14 +235,6 @@ func (s *Server) limitBody(c *fiber.Ctx) error {
 		return fiber.ErrRequestEntityTooLarge
 	}
 	return c.Next()
-}
-
-func (s *Server) handleHealth(c *fiber.Ctx) error {
-	if s.store.DiskFull() {
-		return c.Status(fiber.StatusInsufficientStorage).JSON(fiber.Map{"status": "disk_full", "version": s.cfg.Version,
-			"message": msgDiskFullEN, "message_nl": msgDiskFullNL})
-	}
-	return c.JSON(fiber.Map{"status": "ok", "version": s.cfg.Version})
 }
 
 // securityHeaders are on every answer of the bus, refusals included: no

@@ -136,7 +136,7 @@ func (s *Server) routes() {
 	s.app.Use(s.handleSecurityHeaders)
 	s.app.Use(s.rateLimit(), s.boundBody)
 
-	s.app.Get(infosync.HealthzPath, s.handleHealth)
+	s.app.Get(infosync.HealthzPath, web.Health(s.cfg.Version, s.store.DiskFull, msgDiskFullEN, msgDiskFullNL))
 
 	s.app.Post(infosync.PushPath, s.syncLimit(), s.handlePush)
 	s.app.Get(infosync.PullPath, s.syncLimit(), s.handlePull)
@@ -162,14 +162,6 @@ func (s *Server) routes() {
 	s.app.Post("/staff/:id/reset", s.requireAdmin, s.handleStaffReset)
 
 	s.app.Use(func(c *fiber.Ctx) error { return fiber.ErrNotFound })
-}
-
-func (s *Server) handleHealth(c *fiber.Ctx) error {
-	if s.store.DiskFull() {
-		return c.Status(fiber.StatusInsufficientStorage).JSON(fiber.Map{"status": "disk_full", "version": s.cfg.Version,
-			"message": msgDiskFullEN, "message_nl": msgDiskFullNL})
-	}
-	return c.JSON(fiber.Map{"status": "ok", "version": s.cfg.Version})
 }
 
 func (s *Server) handlePush(c *fiber.Ctx) error {

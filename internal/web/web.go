@@ -89,3 +89,16 @@ func FromLoopback(c *fiber.Ctx) bool {
 	ip := net.ParseIP(c.IP())
 	return ip != nil && ip.IsLoopback()
 }
+
+// Health answers /healthz: 200 {"status":"ok"} while the server can
+// write, and 507 {"status":"disk_full"} with the server's message while
+// its last write failed for a full disk (full reports that).
+func Health(version string, full func() bool, msgEN, msgNL string) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		if full() {
+			return c.Status(fiber.StatusInsufficientStorage).JSON(fiber.Map{"status": "disk_full", "version": version,
+				"message": msgEN, "message_nl": msgNL})
+		}
+		return c.JSON(fiber.Map{"status": "ok", "version": version})
+	}
+}
