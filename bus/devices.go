@@ -30,7 +30,8 @@ const lastSeenEvery = time.Minute
 const (
 	queryDeviceLookup = `SELECT id, revoked_at FROM devices WHERE token_hash = ?`
 	queryDevices      = `
-SELECT d.id, d.name, d.paired_at, d.last_seen, d.revoked_at
+SELECT d.id, d.name, d.paired_at, d.last_seen, d.revoked_at,
+       coalesce((SELECT max(v.received_at) FROM visits v WHERE v.device_id = d.id), '')
 FROM devices d ORDER BY d.paired_at, d.id`
 	queryDeviceFind   = `SELECT id FROM devices WHERE id = ?1 OR (?1 != '' AND name = ?1) OR id LIKE ?1 || '%' ESCAPE '\'`
 	queryDeviceRevoke = `UPDATE devices SET revoked_at = ?2 WHERE id = ?1 AND revoked_at = ''`
@@ -44,6 +45,8 @@ type DeviceInfo struct {
 	PairedAt  string `json:"paired_at"`
 	LastSeen  string `json:"last_seen"`  // empty: never since pairing
 	RevokedAt string `json:"revoked_at"` // empty: still paired
+	// LastDelivered is when the bus last stored a visit this tablet made.
+	LastDelivered string `json:"last_delivered"`
 }
 
 // Devices lists every tablet ever paired, the unpaired ones included.
@@ -56,7 +59,7 @@ func (s *Store) Devices(ctx context.Context) ([]DeviceInfo, error) {
 	out := []DeviceInfo{}
 	for rows.Next() {
 		var d DeviceInfo
-		if err := rows.Scan(&d.ID, &d.Name, &d.PairedAt, &d.LastSeen, &d.RevokedAt); err != nil {
+		if err := rows.Scan(&d.ID, &d.Name, &d.PairedAt, &d.LastSeen, &d.RevokedAt, &d.LastDelivered); err != nil {
 			return nil, err
 		}
 		out = append(out, d)

@@ -178,16 +178,19 @@ func runDevices(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return nil
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "DEVICE\tNAME\tPAIRED AT\tLAST SEEN\tSTATE")
+	fmt.Fprintln(tw, "DEVICE\tNAME\tPAIRED AT\tLAST SEEN\tLAST VISIT STORED\tSTATE")
 	for _, d := range devices {
-		seen, state := d.LastSeen, "paired"
+		seen, delivered, state := d.LastSeen, d.LastDelivered, "paired"
 		if seen == "" {
 			seen = "never"
+		}
+		if delivered == "" {
+			delivered = "never"
 		}
 		if d.RevokedAt != "" {
 			state = "unpaired " + d.RevokedAt
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", d.ID, d.Name, d.PairedAt, seen, state)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", d.ID, d.Name, d.PairedAt, seen, delivered, state)
 	}
 	return tw.Flush()
 }

@@ -363,3 +363,59 @@ func startOfficeOn(tb testing.TB, o *office.Store) string {
 	tb.Cleanup(func() { srv.Shutdown(context.Background()) })
 	return "http://" + ln.Addr().String()
 }
+
+func TestPrivacyCommands(t *testing.T) {
+	ctx := context.Background()
+	busDir, officeDir := t.TempDir(), t.TempDir()
+	b, err := bus.OpenStore(ctx, busDir, syncLogger(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pc, _ := b.NewPairingCode(ctx)
+	d, err := b.Pair(ctx, pc.Code)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.Close()
+	o, err := office.OpenStore(ctx, officeDir, syncLogger(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := o.AddBus(ctx, "bus-cli", "https://office.example.nl"); err != nil {
+		t.Fatal(err)
+	}
+	o.Close()
+
+	cmd := func(args ...string) (string, error) {
+		var out, errOut bytes.Buffer
+		err := run(ctx, args, &out, &errOut)
+		return out.String() + errOut.String(), err
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+		fail bool
+	}{
+		{[]string{"bus", "devices", "--data", busDir}, d.ID, false},
+		{[]string{"bus", "unpair", d.ID[:13], "--data", busDir}, "unpaired", false},
+		{[]string{"bus", "devices", "--data", busDir}, "unpaired 2", false},
+		{[]string{"bus", "unpair", "no-such-tablet", "--data", busDir}, "", true},
+		{[]string{"office", "forget", "--email", "niemand@example.nl", "--dry-run", "--data", officeDir}, "Found 0 visit(s)", false},
+		{[]string{"office", "forget", "--data", officeDir}, "", true},
+		{[]string{"office", "export-person", "--kvk", "2731 2345", "--data", officeDir}, `"kvk": "27312345"`, false},
+		{[]string{"office", "revoke-bus", "bus-cli", "--data", officeDir}, "revoked", false},
+		{[]string{"office", "reissue-bus", "bus-cli", "--data", officeDir, "--url", "https://office.example.nl"}, "infobus-enroll-v1.", false},
+		{[]string{"office", "revoke-bus", "nobody", "--data", officeDir}, "", true},
+		{[]string{"bus", "renew-ca", "--data", busDir}, "no local CA yet", false},
+	} {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			out, err := cmd(tc.args...)
+			if (err != nil) != tc.fail {
+				t.Fatalf("error %v, want failure %v\n%s", err, tc.fail, out)
+			}
+			if !strings.Contains(out, tc.want) {
+				t.Errorf("output lacks %q:\n%s", tc.want, out)
+			}
+		})
+	}
+}
