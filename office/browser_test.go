@@ -202,7 +202,9 @@ func TestBrowserLoginAccessibility(t *testing.T) {
 	}
 	// Log out through the header's form (with its token), then the login
 	// page in English.
-	run("log out", chromedp.Click(chromedp.CSS(`form.logout button`)), chromedp.WaitVisible(chromedp.ID("email")))
+	// Wait for the password field: the staff page has an e-mail field too,
+	// so waiting for that one passed before the login page came (under load).
+	run("log out", chromedp.Click(chromedp.CSS(`form.logout button`)), chromedp.WaitVisible(chromedp.ID("password")))
 	if got := location(); got != "/login?out=1" {
 		t.Errorf("after logging out: at %q, want /login?out=1", got)
 	}
