@@ -56,6 +56,9 @@ type Store struct {
 	// full is set while writes fail because the disk is full, and cleared
 	// by the next commit that succeeds; /healthz reports it.
 	full atomic.Bool
+	// checkpointDue: contact details were removed but a checkpoint did not
+	// finish, so their old pages may still be in the WAL.
+	checkpointDue atomic.Bool
 }
 
 // DiskFull reports whether the last write failed for a full disk.

@@ -271,6 +271,7 @@ func (s *Store) ApplyPull(ctx context.Context, resp *infosync.PullResponse) (int
 		s.log.Info("contact details erased at the office's request", "visits", erased)
 		if cpErr := s.db.Checkpoint(ctx); cpErr != nil {
 			// The hourly job checkpoints again; the pull itself is stored.
+			s.checkpointDue.Store(true)
 			s.log.Warn("checkpoint after erasure", "err", cpErr)
 		}
 	}
