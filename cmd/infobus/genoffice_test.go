@@ -59,10 +59,11 @@ type officeGenerator struct {
 	rng       *rand.Rand
 	followUps int
 	codes     [][]schema.Code // per bus, the codes its follow-ups carry
+	issued    map[schema.Code]bool
 }
 
 func newOfficeGenerator(tb testing.TB, store *office.Store, buses int) *officeGenerator {
-	g := &officeGenerator{tb: tb, store: store, rng: rand.New(rand.NewPCG(7, 2026)), codes: make([][]schema.Code, buses)}
+	g := &officeGenerator{tb: tb, store: store, rng: rand.New(rand.NewPCG(7, 2026)), codes: make([][]schema.Code, buses), issued: map[schema.Code]bool{}}
 	for i := range buses {
 		e, err := store.AddBus(context.Background(), "Bus "+string(rune('A'+i)), "http://127.0.0.1:8090")
 		if err != nil {
@@ -115,7 +116,9 @@ func (g *officeGenerator) visits(ctx context.Context, n, followUps int) {
 		v.FollowUps = kept
 		g.followUps += len(kept)
 		for j := range kept {
-			kept[j].Code = string(g.code(bus))
+			c := g.code(bus)
+			kept[j].Code = string(c)
+			g.codes[bus] = append(g.codes[bus], c)
 		}
 		raw, err := json.Marshal(v)
 		if err != nil {
@@ -129,16 +132,21 @@ func (g *officeGenerator) visits(ctx context.Context, n, followUps int) {
 	flush()
 }
 
-// code issues a real follow-up code of bus i, as its ReserveCodes does,
-// and remembers it for feedback.
+// code issues a new follow-up code of bus i, as its ReserveCodes does:
+// never one issued before, which the office would refuse as taken (with
+// 2³⁰ random parts, some of 75,000 draws a bus clash). It remembers the
+// codes of follow-ups for feedback.
 func (g *officeGenerator) code(i int) schema.Code {
-	e := g.buses[i]
-	c, err := schema.RandomCode(e.CodePrefix, e.CodeKey)
-	if err != nil {
-		g.tb.Fatal(err)
+	for {
+		c, err := schema.RandomCode(g.buses[i].CodePrefix, g.buses[i].CodeKey)
+		if err != nil {
+			g.tb.Fatal(err)
+		}
+		if !g.issued[c] {
+			g.issued[c] = true
+			return c
+		}
 	}
-	g.codes[i] = append(g.codes[i], c)
-	return c
 }
 
 // feedback gives about n feedbacks: nine in ten on codes whose follow-up
@@ -161,11 +169,7 @@ func (g *officeGenerator) feedback(ctx context.Context, n int) int {
 			}
 		}
 		for len(codes) < want {
-			c, err := schema.RandomCode(e.CodePrefix, e.CodeKey)
-			if err != nil {
-				g.tb.Fatal(err)
-			}
-			codes = append(codes, c)
+			codes = append(codes, g.code(i))
 		}
 		in := make([]office.FeedbackInput, len(codes))
 		for j := range in {
