@@ -51,6 +51,8 @@ func officeRoutes() []officeRoute {
 		{"GET", "/account/set-password", ""},
 		{"POST", "/account/set-password", ""},
 		{"GET", "/", "staff"},
+		{"GET", "/f/HQ7K-2M4X-9P", ""},
+		{"POST", "/f/HQ7K-2M4X-9P/feedback", ""},
 		{"GET", "/staff", "admin"},
 		{"POST", "/staff", "admin"},
 		{"POST", "/staff/3/disable", "admin"},
@@ -68,7 +70,7 @@ func TestOfficeRoutesListed(t *testing.T) {
 		if r.Method == "HEAD" || r.Method == "USE" {
 			continue
 		}
-		p := strings.NewReplacer("/:name", "/office.css", "/:id/", "/3/").Replace(r.Path)
+		p := strings.NewReplacer("/:name", "/office.css", "/:id/", "/3/", "/:code", "/HQ7K-2M4X-9P").Replace(r.Path)
 		if !listed[r.Method+" "+p] {
 			t.Errorf("route %s %s is not in officeRoutes: add it, so that the limit, header and authorization tests cover it", r.Method, r.Path)
 		}

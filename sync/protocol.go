@@ -98,18 +98,29 @@ type StatusChange struct {
 	Seq int64 `json:"seq"` // the bus's pull counter at this change
 }
 
+// FeedbackChange is an entrepreneur's feedback on one of the bus's codes,
+// whole, as pulled each time it is given or revised. The code joins it to
+// the follow-up: the bus knows which follow-up carries each code it
+// issued, also before the office does.
+type FeedbackChange struct {
+	schema.Feedback
+	Seq int64 `json:"seq"` // the bus's pull counter at this change
+}
+
 // PullResponse is the answer to GET /sync/v1/pull?since=N: the office-owned
 // changes for the asking bus's visits after N, oldest first, and the
-// cursor to ask from next. More says another page is waiting.
+// cursor to ask from next. Statuses and Feedback share the bus's one
+// counter, so Next is the highest seq in either. More says another page
+// is waiting.
 type PullResponse struct {
-	Statuses []StatusChange `json:"statuses"`
+	Statuses []StatusChange   `json:"statuses"`
+	Feedback []FeedbackChange `json:"feedback"`
 	// Erasures are visits whose contact details the office erased (on
 	// request or after the retention period): the bus erases its copy
 	// too. Optional within v1: an older office sends none.
-	Erasures []Erasure         `json:"erasures,omitempty"`
-	Feedback []schema.Feedback `json:"feedback,omitempty"` // reserved: entrepreneurs' feedback comes in a later version
-	Next     int64             `json:"next"`
-	More     bool              `json:"more"`
+	Erasures []Erasure `json:"erasures,omitempty"`
+	Next     int64     `json:"next"`
+	More     bool      `json:"more"`
 }
 
 // Erasure asks the bus to erase the contact details of one visit.

@@ -32,6 +32,9 @@ type ReceiverStore interface {
 	// Erasures returns up to limit contact-detail erasures for busID's
 	// visits with a pull seq above since, oldest first.
 	Erasures(ctx context.Context, busID string, since int64, limit int) ([]Erasure, error)
+	// FeedbackChanges returns up to limit feedbacks on busID's codes with a
+	// pull seq above since, oldest first.
+	FeedbackChanges(ctx context.Context, busID string, since int64, limit int) ([]FeedbackChange, error)
 }
 
 // Batch is a push after the receiver has read and checked each record.
@@ -287,25 +290,51 @@ func (r *Receiver) Pull(ctx context.Context, in PullInput) (*PullResponse, error
 	if err != nil {
 		return nil, err
 	}
+	feedback, err := r.Store.FeedbackChanges(ctx, busID, since, MaxPullPage+1)
+	if err != nil {
+		return nil, err
+	}
 	erasures, err := r.Store.Erasures(ctx, busID, since, MaxPullPage+1)
 	if err != nil {
 		return nil, err
 	}
-	// Both lists share the bus's pull counter: one page is the first
-	// MaxPullPage changes of the two together, by seq.
-	resp := &PullResponse{Statuses: []StatusChange{}, Next: since}
-	i, j := 0, 0
-	for i+j < MaxPullPage && (i < len(changes) || j < len(erasures)) {
-		if j >= len(erasures) || (i < len(changes) && changes[i].Seq < erasures[j].Seq) {
+	return pullPage(since, changes, feedback, erasures), nil
+}
+
+// pullPage takes the first MaxPullPage changes of the three lists by seq:
+// all count on the bus's one pull counter, and the cursor may only pass a
+// seq whose change the page carries.
+func pullPage(since int64, changes []StatusChange, feedback []FeedbackChange, erasures []Erasure) *PullResponse {
+	resp := &PullResponse{Statuses: []StatusChange{}, Feedback: []FeedbackChange{}, Next: since}
+	i, j, k := 0, 0, 0
+	const none = int64(1<<63 - 1)
+	at := func(n int, seq func(int) int64, l int) int64 {
+		if n < l {
+			return seq(n)
+		}
+		return none
+	}
+	for n := 0; n < MaxPullPage; n++ {
+		si := at(i, func(x int) int64 { return changes[x].Seq }, len(changes))
+		sj := at(j, func(x int) int64 { return feedback[x].Seq }, len(feedback))
+		sk := at(k, func(x int) int64 { return erasures[x].Seq }, len(erasures))
+		switch {
+		case si == none && sj == none && sk == none:
+			n = MaxPullPage
+		case si <= sj && si <= sk:
 			resp.Statuses = append(resp.Statuses, changes[i])
-			resp.Next = changes[i].Seq
+			resp.Next = si
 			i++
-		} else {
-			resp.Erasures = append(resp.Erasures, erasures[j])
-			resp.Next = erasures[j].Seq
+		case sj <= sk:
+			resp.Feedback = append(resp.Feedback, feedback[j])
+			resp.Next = sj
 			j++
+		default:
+			resp.Erasures = append(resp.Erasures, erasures[k])
+			resp.Next = sk
+			k++
 		}
 	}
-	resp.More = i < len(changes) || j < len(erasures)
-	return resp, nil
+	resp.More = i < len(changes) || j < len(feedback) || k < len(erasures)
+	return resp
 }
