@@ -29,12 +29,16 @@ function loadRest() {
           reference: () => reference,
           settings: () => settings,
           device: () => device,
-          saved: async (rec) => {
+          saved: async (rec, got) => {
             settings = await db.updateSettings({ lastWijk: rec.visit.wijk });
             toast('form.saved');
             outbox.kick();
             await statusbar.update();
-            location.hash = '#/';
+            // Follow-ups that took a code from the pool (or found it empty):
+            // the entrepreneur scans it now.
+            qrMissing = got ? got.missing : 0;
+            location.hash = got && (got.taken || got.missing) ? `#/qr/${rec.visit.id}` : '#/';
+            refillCodes();
           },
         });
         await statusbar.init();
@@ -60,7 +64,13 @@ let screen = '';
 let route = '';
 let leaving = false; // the crew chose to reload: records are safe in IndexedDB
 
-const screens = ['pair', 'list', 'form', 'settings'];
+const screens = ['pair', 'list', 'form', 'settings', 'qr'];
+let qrMissing = 0; // follow-ups the pool had no code for at the last save
+
+// Tops up the pool of follow-up codes while the bus is in reach.
+function refillCodes() {
+  if (device) import('./codes.js').then((c) => c.refill()).catch((err) => console.error('infobus: code pool', err));
+}
 
 function show(name) {
   screen = name;
@@ -123,6 +133,17 @@ async function navigate() {
       return;
     }
     show('form');
+  } else if ((m = /^#\/qr\/([0-9a-f-]{36})$/.exec(hash))) {
+    const qr = await import('./qr.js');
+    qr.init(() => reference && reference.codes);
+    const missing = qrMissing;
+    qrMissing = 0;
+    if (!(await qr.show(m[1], missing))) {
+      toast('form.notfound');
+      location.replace('#/');
+      return;
+    }
+    show('qr');
   } else if (hash === '#/settings') {
     await renderSettings();
     show('settings');
@@ -140,6 +161,7 @@ async function paired(d) {
   outbox.start();
   sync.start();
   askPersistence();
+  refillCodes();
   if (!reference) loadReference().catch((err) => console.error('infobus: reference lists', err));
   toast('pair.done');
   // Visits carry the crew and the stop: ask for them before the first one.
@@ -216,6 +238,7 @@ function wire() {
     if (statusbar) statusbar.render();
     if (list && screen === 'list') list.render();
     if (screen === 'settings') renderSettings();
+    if (screen === 'qr') import('./qr.js').then((q) => q.render());
     const h = document.querySelector(`#screen-${screen} h1`);
     document.title = `${h ? h.textContent : ''} – ${t('app.title')}`;
   });
@@ -229,6 +252,13 @@ function wire() {
     const n = statusbar ? statusbar.unsent() : 0;
     if (!confirm(n ? t('settings.unpair.queued', { n }) : t('settings.unpair.confirm'))) return;
     await unpaired(null);
+  });
+  $('cards-form').addEventListener('submit', (e) => {
+    e.preventDefault();
+    import('./cards.js').then((c) => c.print());
+  });
+  api.events.addEventListener('reachable', (e) => {
+    if (e.detail) refillCodes();
   });
   api.events.addEventListener('unauthorized', () => {
     if (device) unpaired('pair.revoked');
@@ -318,6 +348,7 @@ async function main() {
     outbox.start();
     sync.start();
     askPersistence();
+    refillCodes();
   } else {
     // The pairing screen needs neither the lists nor the other modules:
     // they come in while the crew type the code.

@@ -6,6 +6,7 @@ import * as db from './db.js';
 import { t, pick, reason, locale } from './i18n.js';
 import { localDate, parse } from './clock.js';
 import { formatPostcode } from './validate.js';
+import { rating } from './feedback.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -97,6 +98,7 @@ async function draw() {
       meta: [d && (localDate(d) === today ? time : dateTime).format(d), wijk ? wijk.name : v.wijk, topics].filter(Boolean).join(' · '),
       badge: t(`state.${rec.state}`),
       reason: why ? t(why.by === 'office' ? 'list.aside.office' : 'list.aside.bus', { message: reason(why) }) : '',
+      feedback: rating(rec) === null ? '' : t('list.feedback', { rating: rating(rec) }),
     };
   });
   update($('visit-list'), rows);
@@ -170,6 +172,12 @@ function fillRow(li, row) {
   meta.className = 'visit-meta';
   meta.textContent = row.meta;
   const parts = [name, badge, meta];
+  if (row.feedback) {
+    const fb = document.createElement('span');
+    fb.className = 'visit-feedback';
+    fb.textContent = row.feedback;
+    parts.splice(2, 0, fb);
+  }
   if (row.reason) {
     const why = document.createElement('span');
     why.className = 'visit-reason';
