@@ -1,0 +1,252 @@
+package pwa_test
+
+// Browser tests of follow-up codes on the tablet: the pool and its QR shown
+// offline, a card's code typed with its check, the QR again from the
+// visit's detail, and the entrepreneur's feedback with the visit.
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"image"
+	"image/png"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+	"github.com/google/uuid"
+	"github.com/makiuchi-d/gozxing"
+	gozxingqr "github.com/makiuchi-d/gozxing/qrcode"
+
+	"infobus/bus"
+	"infobus/schema"
+)
+
+// appModule imports one of the app's modules as the page has it.
+func appModule(name string) string {
+	return `import('/v/' + new URL(document.querySelector('script[type=module]').src).pathname.split('/')[2] + '/` + name + `')`
+}
+
+// enrolledBus is a bus enrolled with a real office, so that it can issue
+// follow-up codes (they are signed with the office's key for the bus).
+func enrolledBus(t *testing.T) (*testBus, *testOffice) {
+	t.Helper()
+	o := startOffice(t)
+	b := startBus(t)
+	b.enroll(o.addBus("Infobus 1"))
+	return b, o
+}
+
+// shownQR takes a picture of the image element id as the page shows it and
+// reads it with a real QR decoder.
+func (p *tab) shownQR(id string) string {
+	p.tb.Helper()
+	p.waitFor("the QR image #"+id+" to load", fmt.Sprintf(`(() => { const i = document.getElementById(%q); return i && !i.hidden && i.complete && i.naturalWidth > 0; })()`, id))
+	p.do("scroll to #"+id, chromedp.ScrollIntoView(chromedp.ID(id)))
+	ctx, cancel := context.WithTimeout(p.ctx, waitTimeout)
+	defer cancel()
+	shot, err := chromedp.Run(ctx, chromedp.Screenshot(chromedp.ID(id)))
+	if err != nil {
+		p.tb.Fatalf("picture of #%s: %v", id, err)
+	}
+	img, err := png.Decode(bytes.NewReader(shot))
+	if err != nil {
+		p.tb.Fatalf("picture of #%s: %v", id, err)
+	}
+	return decodeQR(p.tb, img)
+}
+
+func decodeQR(tb testing.TB, img image.Image) string {
+	tb.Helper()
+	bmp, err := gozxing.NewBinaryBitmapFromImage(img)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	res, err := gozxingqr.NewQRCodeReader().Decode(bmp, map[gozxing.DecodeHintType]any{gozxing.DecodeHintType_TRY_HARDER: true})
+	if err != nil {
+		tb.Fatalf("decode the QR on the screen: %v", err)
+	}
+	return res.GetText()
+}
+
+// poolSize is what the tablet keeps (codes.js POOL_SIZE).
+const poolSize = 10
+
+func (p *tab) poolFree() string {
+	return appModule("codes.js") + `.then(m => m.free())`
+}
+
+// addFollowUp adds a follow-up of kind information to the open form.
+func (p *tab) addFollowUp(n int, description string) {
+	p.tb.Helper()
+	p.click("followup-add")
+	p.choose(fmt.Sprintf("followups-%d-kind", n), schema.KindInformation)
+	p.typeInto(fmt.Sprintf("followups-%d-description", n), description)
+}
+
+// savedVisit reads a visit as the tablet stored it.
+func savedVisit(p *tab, id string) schema.Visit {
+	p.tb.Helper()
+	raw := eval[string](p, appDB+fmt.Sprintf(`.then(db => db.getVisit(%q)).then(r => JSON.stringify(r.visit))`, id))
+	var v schema.Visit
+	if err := json.Unmarshal([]byte(raw), &v); err != nil {
+		p.tb.Fatal(err)
+	}
+	return v
+}
+
+// TestBrowserCodesOffline: with the bus out of reach and no network at all,
+// a visit with a follow-up saved on the tablet takes a code from the pool
+// and shows its QR full screen, the code in groups beneath it; the QR reads
+// as the code's page at the office. The visit's detail shows it again. Back
+// in reach, the bus binds the code to the follow-up and the pool fills up.
+func TestBrowserCodesOffline(t *testing.T) {
+	b, o := enrolledBus(t)
+	p := newTab(t, b)
+	p.pair()
+	p.waitFor("a full pool", fmt.Sprintf(`%s.then(n => n === %d)`, p.poolFree(), poolSize))
+	p.reload()
+	p.waitFor("the service worker to control the page", `navigator.serviceWorker.controller !== null`)
+
+	b.stop()
+	p.setOffline(true)
+	p.reload()
+	p.screen("list")
+
+	p.click("new-visit")
+	p.fill(visit{name: "Lijstenmakerij Zonder Wifi", wijk: "WK051828", topics: []string{"subsidies"}})
+	p.addFollowUp(0, "Stuurt informatie over de subsidie voor verduurzaming.")
+	p.click("save")
+	p.screen("qr")
+	id := eval[string](p, `location.hash.slice('#/qr/'.length)`)
+	v := savedVisit(p, id)
+	if len(v.FollowUps) != 1 || v.FollowUps[0].Code == "" {
+		t.Fatalf("saved follow-ups %+v, want one with a code from the pool", v.FollowUps)
+	}
+	code, err := schema.ParseCode(v.FollowUps[0].Code)
+	if err != nil {
+		t.Fatalf("the pool's code %q: %v", v.FollowUps[0].Code, err)
+	}
+	want := bus.QRTarget(o.url, code)
+	if got := p.shownQR("qr-image-0"); got != want {
+		t.Errorf("the QR on the screen reads %q, want %q", got, want)
+	}
+	if got := eval[string](p, `document.getElementById('qr-code-0').textContent`); got != code.Grouped() {
+		t.Errorf("the code beneath the QR: %q, want %q", got, code.Grouped())
+	}
+	if got := eval[string](p, `document.getElementById('qr-line').textContent`); !strings.Contains(got, "Scan deze code") {
+		t.Errorf("the line for the entrepreneur: %q", got)
+	}
+	if got := eval[int](p, p.poolFree()); got != poolSize-1 {
+		t.Errorf("pool after one code: %d free, want %d", got, poolSize-1)
+	}
+
+	// Back to the list, and the QR again from the visit's detail.
+	p.click("qr-back")
+	p.screen("list")
+	p.waitFor("the visit waiting", rowState(id)+` === 'tablet'`)
+	p.clickRow(id)
+	p.screen("form")
+	p.waitFor("the code on the detail", fmt.Sprintf(`document.querySelector('#followups-0 .fu-qr-code').textContent === %q`, code.Grouped()))
+	if got := p.shownQR("followups-0-qr"); got != want {
+		t.Errorf("the QR on the detail reads %q, want %q", got, want)
+	}
+	p.click("followups-0-qr-show")
+	p.screen("qr")
+	if got := p.shownQR("qr-image-0"); got != want {
+		t.Errorf("the QR shown again reads %q, want %q", got, want)
+	}
+	p.click("qr-back")
+	p.screen("list")
+
+	// In reach again: the visit reaches the bus, which binds the code to
+	// its follow-up, and the pool fills up.
+	b.restart()
+	p.setOffline(false)
+	p.waitFor("the visit on the bus", rowState(id)+` === 'bus'`)
+	p.waitFor("a full pool again", fmt.Sprintf(`%s.then(n => n === %d)`, p.poolFree(), poolSize))
+	token := b.deviceToken()
+	other := map[string]any{
+		"id": uuid.Must(uuid.NewV7()).String(), "rev": 1, "visited_at": "2026-11-26T14:05:00+01:00",
+		"business": map[string]any{"name": "Een ander"}, "wijk": "WK051828", "topics": []string{"subsidies"},
+		"consent":   map[string]any{"given": false},
+		"followups": []map[string]any{{"id": uuid.Must(uuid.NewV7()).String(), "kind": "information", "description": "x", "code": string(code)}},
+		"created_at": "2026-11-26T14:05:00+01:00", "updated_at": "2026-11-26T14:05:00+01:00",
+	}
+	if status, body := b.do(http.MethodPut, "/api/visits/"+other["id"].(string), token, other); status != http.StatusConflict || !strings.Contains(string(body), "code_taken") {
+		t.Errorf("the pool's code on another follow-up: got %d %s, want 409 code_taken (bound to the tablet's visit)", status, body)
+	}
+}
+
+// TestBrowserCardCode: the crew type the code of a printed card. One wrong
+// character and the form says so at once, in plain Dutch, and saves
+// nothing; the right code saves, the bus binds it, and no pool code is
+// used.
+func TestBrowserCardCode(t *testing.T) {
+	b, _ := enrolledBus(t)
+	codes, err := b.store.IssueCards(context.Background(), io.Discard, 1, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	card := codes[0]
+	p := newTab(t, b)
+	p.pair()
+	p.waitFor("a full pool", fmt.Sprintf(`%s.then(n => n === %d)`, p.poolFree(), poolSize))
+
+	p.click("new-visit")
+	p.fill(visit{name: "Drukkerij Op Papier", wijk: "WK051807", topics: []string{"vergunningen"}})
+	p.addFollowUp(0, "Belt over de vergunning voor het uithangbord.")
+
+	// One symbol changed, typed the way a person copies a card: in lower
+	// case with the dashes.
+	typo := []byte(string(card))
+	typo[6] = schema.CodeAlphabet[(strings.IndexByte(schema.CodeAlphabet, typo[6])+7)%32]
+	p.typeInto("followups-0-code", strings.ToLower(schema.Code(typo).Grouped()))
+	checkMsg := `document.getElementById('followups-0-code-check').textContent`
+	p.waitFor("the check's message", checkMsg+` === 'Deze code klopt niet. Vergelijk elk teken met de kaart.'`)
+	if got := eval[string](p, `document.getElementById('followups-0-code').getAttribute('aria-invalid')`); got != "true" {
+		t.Errorf("aria-invalid on the mistyped code: %q, want true", got)
+	}
+	if !eval[bool](p, `document.getElementById('followups-0-code').getAttribute('aria-describedby').split(' ').includes('followups-0-code-check')`) {
+		t.Error("the code field is not described by the check's message")
+	}
+	p.click("save")
+	p.waitFor("the error summary", `document.querySelectorAll('#form-errors li').length === 1`)
+	if got := eval[string](p, `document.getElementById('form-errors').textContent`); !strings.Contains(got, "Deze code klopt niet.") {
+		t.Errorf("error summary %q, want the check's message", got)
+	}
+	if got := eval[int](p, appDB+`.then(db => db.allVisits()).then(a => a.length)`); got != 0 {
+		t.Fatalf("%d visits saved with a mistyped code, want none", got)
+	}
+
+	// A half-typed code is no error yet.
+	p.typeInto("followups-0-code", string(card[:7]))
+	p.waitFor("no message while typing", checkMsg+` === ''`)
+	p.typeInto("followups-0-code", strings.ToLower(card.Grouped()))
+	p.waitFor("the code accepted", checkMsg+` === 'De code klopt.'`)
+	p.click("save")
+	p.screen("list")
+	id := eval[string](p, `document.querySelector('[data-visit-id]').dataset.visitId`)
+	p.waitFor("the visit on the bus", rowState(id)+` === 'bus'`)
+	views := b.visits()
+	if len(views) != 1 || len(views[0].FollowUps) != 1 || views[0].FollowUps[0].Code != string(card) {
+		t.Fatalf("bus holds %+v, want one visit whose follow-up has code %s", views, card)
+	}
+	if got := eval[int](p, p.poolFree()); got != poolSize {
+		t.Errorf("pool: %d free, want %d (the card's code was used)", got, poolSize)
+	}
+	// Bound: the same card on another follow-up is refused.
+	other := map[string]any{
+		"id": uuid.Must(uuid.NewV7()).String(), "rev": 1, "visited_at": "2026-11-26T14:05:00+01:00",
+		"business": map[string]any{"name": "Een ander"}, "wijk": "WK051828", "topics": []string{"subsidies"},
+		"consent":   map[string]any{"given": false},
+		"followups": []map[string]any{{"id": uuid.Must(uuid.NewV7()).String(), "kind": "information", "description": "x", "code": string(card)}},
+		"created_at": "2026-11-26T14:05:00+01:00", "updated_at": "2026-11-26T14:05:00+01:00",
+	}
+	if status, body := b.do(http.MethodPut, "/api/visits/"+other["id"].(string), b.deviceToken(), other); status != http.StatusConflict || !strings.Contains(string(body), "code_taken") {
+		t.Errorf("the card's code on another follow-up: got %d %s, want 409 code_taken", status, body)
+	}
+}
