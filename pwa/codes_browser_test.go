@@ -13,6 +13,10 @@ import (
 	"image/png"
 	"io"
 	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -249,4 +253,164 @@ func TestBrowserCardCode(t *testing.T) {
 	if status, body := b.do(http.MethodPut, "/api/visits/"+other["id"].(string), b.deviceToken(), other); status != http.StatusConflict || !strings.Contains(string(body), "code_taken") {
 		t.Errorf("the card's code on another follow-up: got %d %s, want 409 code_taken", status, body)
 	}
+}
+
+// feedbackProxy stands in front of a real bus and adds the entrepreneur's
+// feedback to the follow-ups of the visit views the bus answers with, in
+// the shape agreed for the crew API (each follow-up's "feedback": {rating,
+// comment, contact_preference, created_at}), for follow-ups with a code in
+// fb. It stands in for the office's feedback coming back through sync,
+// which the bus does not carry yet; the tablet reads the views as it reads
+// the bus's own.
+func feedbackProxy(t *testing.T, b *testBus, fb map[string]map[string]any) *testBus {
+	t.Helper()
+	target, err := url.Parse(b.url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rp := httputil.NewSingleHostReverseProxy(target)
+	director := rp.Director
+	rp.Director = func(r *http.Request) {
+		director(r)
+		r.Header.Del("Accept-Encoding") // plain JSON to rewrite
+	}
+	var add func(v any)
+	add = func(v any) {
+		switch x := v.(type) {
+		case map[string]any:
+			if fus, ok := x["followups"].([]any); ok {
+				for _, f := range fus {
+					if m, ok := f.(map[string]any); ok {
+						if code, _ := m["code"].(string); fb[code] != nil {
+							m["feedback"] = fb[code]
+						}
+					}
+				}
+			}
+			for _, e := range x {
+				add(e)
+			}
+		case []any:
+			for _, e := range x {
+				add(e)
+			}
+		}
+	}
+	rp.ModifyResponse = func(resp *http.Response) error {
+		if !strings.HasPrefix(resp.Request.URL.Path, "/api/visits") || !strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") {
+			return nil
+		}
+		raw, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil {
+			return err
+		}
+		var v any
+		if json.Unmarshal(raw, &v) == nil {
+			add(v)
+			raw, _ = json.Marshal(v)
+		}
+		resp.Body = io.NopCloser(bytes.NewReader(raw))
+		resp.ContentLength = int64(len(raw))
+		resp.Header.Set("Content-Length", strconv.Itoa(len(raw)))
+		return nil
+	}
+	srv := httptest.NewServer(rp)
+	t.Cleanup(srv.Close)
+	front := *b
+	front.url = srv.URL
+	return &front
+}
+
+// TestBrowserFeedback: the entrepreneur's rating and comment come back with
+// the visit's view; the list marks the visit and its detail shows them
+// beside the follow-up, in Dutch and, switched, in English.
+func TestBrowserFeedback(t *testing.T) {
+	b, _ := enrolledBus(t)
+	cards, err := b.store.IssueCards(context.Background(), io.Discard, 1, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	card := string(cards[0])
+	front := feedbackProxy(t, b, map[string]map[string]any{card: {
+		"rating": 4, "comment": "Ik wacht nog op een antwoord.\nGraag snel.", "contact_preference": "phone", "created_at": "2026-11-27T09:30:00+01:00",
+	}})
+	p := newTab(t, front)
+	p.pair()
+	p.click("new-visit")
+	p.fill(visit{name: "Kaaswinkel De Reactie", wijk: "WK051807", topics: []string{"vergunningen"}})
+	p.addFollowUp(0, "Zoekt uit of een terras mag.")
+	p.typeInto("followups-0-code", card)
+	p.click("save")
+	p.screen("list")
+	id := eval[string](p, `document.querySelector('[data-visit-id]').dataset.visitId`)
+	p.waitFor("the visit on the bus", rowState(id)+` === 'bus'`)
+	p.waitFor("the feedback mark in the list", fmt.Sprintf(`document.querySelector('[data-visit-id=%q] .visit-feedback')?.textContent === 'Reactie: 4'`, id))
+
+	p.clickRow(id)
+	p.screen("form")
+	p.waitFor("the feedback on the detail", `!document.querySelector('#followups-0 .fu-feedback').hidden`)
+	got := eval[[]string](p, `['title', 'comment', 'meta'].map(k => document.querySelector('#followups-0 .fu-feedback-' + k).textContent)`)
+	if got[0] != "Reactie van de ondernemer: cijfer 4 van 10" || got[1] != "Ik wacht nog op een antwoord.\nGraag snel." || !strings.HasPrefix(got[2], "Wil gebeld worden · 27 nov") {
+		t.Errorf("feedback shown as %q", got)
+	}
+	p.click("lang-switch")
+	p.waitFor("English", `document.documentElement.lang === 'en'`)
+	if got := eval[string](p, `document.querySelector('#followups-0 .fu-feedback-title').textContent`); got != "Feedback from the entrepreneur: 4 out of 10" {
+		t.Errorf("feedback title in English: %q", got)
+	}
+}
+
+// TestBrowserCodesAccessibility runs axe-core (WCAG 2.1 A and AA) on the
+// screens of follow-up codes: the form with a mistyped card code, the list
+// with feedback, a visit's detail with its code, QR and feedback, the QR
+// screen in both languages, and settings with the cards.
+func TestBrowserCodesAccessibility(t *testing.T) {
+	axe := axeSource(t)
+	b, _ := enrolledBus(t)
+	cards, err := b.store.IssueCards(context.Background(), io.Discard, 1, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	card := cards[0]
+	front := feedbackProxy(t, b, map[string]map[string]any{string(card): {
+		"rating": 7, "comment": "Duidelijk verhaal.", "contact_preference": "none", "created_at": "2026-11-27T09:30:00+01:00",
+	}})
+	p := newTab(t, front)
+	p.pair()
+	p.waitFor("a full pool", fmt.Sprintf(`%s.then(n => n === %d)`, p.poolFree(), poolSize))
+	p.checkAxe("settings with the cards", axe)
+
+	p.click("nav-list")
+	p.screen("list")
+	p.click("new-visit")
+	p.fill(visit{name: "Bloemist Toegankelijk", wijk: "WK051807", topics: []string{"vergunningen"}})
+	p.addFollowUp(0, "Stuurt de regels voor uitstallingen.")
+	p.typeInto("followups-0-code", string(card[:12])+"Z")
+	p.waitFor("the check's message", `document.getElementById('followups-0-code-check').dataset.kind === 'error'`)
+	p.checkAxe("the form with a mistyped card code", axe)
+	p.typeInto("followups-0-code", card.Grouped())
+	p.click("save")
+	p.screen("list")
+	id := eval[string](p, `document.querySelector('[data-visit-id]').dataset.visitId`)
+	p.waitFor("the feedback mark", fmt.Sprintf(`!!document.querySelector('[data-visit-id=%q] .visit-feedback')`, id))
+	p.checkAxe("the list with feedback", axe)
+	p.clickRow(id)
+	p.screen("form")
+	p.waitFor("code and feedback on the detail", `!document.querySelector('#followups-0 .fu-feedback').hidden && document.getElementById('followups-0-qr').complete`)
+	p.checkAxe("a visit's detail with its code, QR and feedback", axe)
+
+	p.click("cancel")
+	p.screen("list")
+	p.click("new-visit")
+	p.fill(visit{name: "Fietsenwinkel Scanbaar", wijk: "WK051828", topics: []string{"subsidies"}})
+	p.addFollowUp(0, "Belt terug over de subsidie.")
+	p.addFollowUp(1, "Stuurt het formulier.")
+	p.click("save")
+	p.screen("qr")
+	p.waitFor("both QR images", `[0, 1].every(i => document.getElementById('qr-image-' + i)?.complete)`)
+	p.checkAxe("the QR screen", axe)
+	p.click("lang-switch")
+	p.waitFor("English", `document.documentElement.lang === 'en'`)
+	p.checkAxe("the QR screen in English", axe)
 }

@@ -14,7 +14,7 @@
 // this tablet handed out, kept so that a visit's detail shows the QR again).
 
 import * as api from './api.js';
-import { t, pick } from './i18n.js';
+import { t, pick, apply } from './i18n.js';
 
 /** How many free codes the tablet keeps. */
 export const POOL_SIZE = 10;
@@ -316,6 +316,8 @@ export function number(li, base, visitId) {
 
 /** Rewords the row's code parts in the language in use. */
 export function render(li) {
+  // A row is a clone of the template, which setLang does not reach.
+  apply(li);
   const shown = li.querySelector('.fu-qr');
   if (!shown.hidden) {
     const r = rulesOf();
