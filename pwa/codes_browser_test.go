@@ -176,8 +176,8 @@ func TestBrowserCodesOffline(t *testing.T) {
 	other := map[string]any{
 		"id": uuid.Must(uuid.NewV7()).String(), "rev": 1, "visited_at": "2026-11-26T14:05:00+01:00",
 		"business": map[string]any{"name": "Een ander"}, "wijk": "WK051828", "topics": []string{"subsidies"},
-		"consent":   map[string]any{"given": false},
-		"followups": []map[string]any{{"id": uuid.Must(uuid.NewV7()).String(), "kind": "information", "description": "x", "code": string(code)}},
+		"consent":    map[string]any{"given": false},
+		"followups":  []map[string]any{{"id": uuid.Must(uuid.NewV7()).String(), "kind": "information", "description": "x", "code": string(code)}},
 		"created_at": "2026-11-26T14:05:00+01:00", "updated_at": "2026-11-26T14:05:00+01:00",
 	}
 	if status, body := b.do(http.MethodPut, "/api/visits/"+other["id"].(string), token, other); status != http.StatusConflict || !strings.Contains(string(body), "code_taken") {
@@ -246,8 +246,8 @@ func TestBrowserCardCode(t *testing.T) {
 	other := map[string]any{
 		"id": uuid.Must(uuid.NewV7()).String(), "rev": 1, "visited_at": "2026-11-26T14:05:00+01:00",
 		"business": map[string]any{"name": "Een ander"}, "wijk": "WK051828", "topics": []string{"subsidies"},
-		"consent":   map[string]any{"given": false},
-		"followups": []map[string]any{{"id": uuid.Must(uuid.NewV7()).String(), "kind": "information", "description": "x", "code": string(card)}},
+		"consent":    map[string]any{"given": false},
+		"followups":  []map[string]any{{"id": uuid.Must(uuid.NewV7()).String(), "kind": "information", "description": "x", "code": string(card)}},
 		"created_at": "2026-11-26T14:05:00+01:00", "updated_at": "2026-11-26T14:05:00+01:00",
 	}
 	if status, body := b.do(http.MethodPut, "/api/visits/"+other["id"].(string), b.deviceToken(), other); status != http.StatusConflict || !strings.Contains(string(body), "code_taken") {
