@@ -80,7 +80,7 @@ func (s *Server) handleCardLink(c *fiber.Ctx) error {
 	if _, err := s.store.codeSigner(c.UserContext()); err != nil {
 		return err
 	}
-	ticket, err := s.cardLinks.add(n, time.Now())
+	ticket, err := s.cardLinks.add(n, s.store.now())
 	if err != nil {
 		return err
 	}
@@ -97,7 +97,7 @@ const cardLinkGone = `<!doctype html>
 // handleCardSheet issues the cards of a link's ticket and answers with
 // the sheet, once.
 func (s *Server) handleCardSheet(c *fiber.Ctx) error {
-	n, ok := s.cardLinks.take(c.Params("ticket"), time.Now())
+	n, ok := s.cardLinks.take(c.Params("ticket"), s.store.now())
 	if !ok {
 		c.Set(fiber.HeaderCacheControl, "no-store")
 		c.Set(fiber.HeaderContentSecurityPolicy, cardsCSP)

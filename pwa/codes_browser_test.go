@@ -19,7 +19,9 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/chromedp/cdproto/target"
 	"github.com/chromedp/chromedp"
 	"github.com/google/uuid"
 	"github.com/makiuchi-d/gozxing"
@@ -413,4 +415,41 @@ func TestBrowserCodesAccessibility(t *testing.T) {
 	p.click("lang-switch")
 	p.waitFor("English", `document.documentElement.lang === 'en'`)
 	p.checkAxe("the QR screen in English", axe)
+}
+
+// TestBrowserCardsSheet: the settings screen opens a sheet of new cards
+// from the bus in a tab of its own, styled for print (its inline style is
+// allowed there, as it would not be in a Blob URL of the app).
+func TestBrowserCardsSheet(t *testing.T) {
+	b, _ := enrolledBus(t)
+	p := newTab(t, b)
+	p.pair()
+	p.click("nav-settings")
+	p.screen("settings")
+	p.choose("cards-count", "16")
+	p.click("cards-print")
+	p.waitFor("the sheet opened", `document.getElementById('cards-message').textContent === 'Het vel met kaarten is geopend in een nieuw tabblad.'`)
+
+	var sheet target.ID
+	deadline := time.Now().Add(waitTimeout)
+	for sheet == "" {
+		infos, err := chromedp.Targets(p.ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, info := range infos {
+			if info.Type == "page" && strings.HasPrefix(info.URL, b.url+"/cards/") {
+				sheet = info.TargetID
+			}
+		}
+		if sheet == "" && time.Now().After(deadline) {
+			t.Fatalf("no tab with the sheet after %v", waitTimeout)
+		}
+		time.Sleep(25 * time.Millisecond) // between polls of the browser's tabs
+	}
+	sctx, cancel := chromedp.NewContext(p.ctx, chromedp.WithTargetID(sheet))
+	defer cancel()
+	s := &tab{tb: t, ctx: sctx, bus: b}
+	s.waitFor("16 cards on two pages, laid out for A4", `document.querySelectorAll('.card').length === 16 &&
+		document.querySelectorAll('.page').length === 2 && getComputedStyle(document.querySelector('.page')).display === 'grid'`)
 }
