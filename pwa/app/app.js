@@ -67,9 +67,11 @@ let leaving = false; // the crew chose to reload: records are safe in IndexedDB
 const screens = ['pair', 'list', 'form', 'settings', 'qr'];
 let qrMissing = 0; // follow-ups the pool had no code for at the last save
 
-// Tops up the pool of follow-up codes while the bus is in reach.
+// Tops up the pool of follow-up codes while the bus is in reach; only once
+// the token is set, or the bus would answer 401 and unpair the tablet.
+let tokenSet = false;
 function refillCodes() {
-  if (device) import('./codes.js').then((c) => c.refill()).catch((err) => console.error('infobus: code pool', err));
+  if (device && tokenSet) import('./codes.js').then((c) => c.refill()).catch((err) => console.error('infobus: code pool', err));
 }
 
 function show(name) {
@@ -157,6 +159,7 @@ async function navigate() {
 async function paired(d) {
   device = d;
   api.setToken(d.device_token);
+  tokenSet = true;
   await loadRest();
   outbox.start();
   sync.start();
@@ -174,6 +177,7 @@ async function unpaired(noticeKey) {
   // Only the credentials go: visits and their queue stay on the tablet.
   device = null;
   api.setToken('');
+  tokenSet = false;
   if (outbox) outbox.stop();
   if (sync) sync.stop();
   await db.del('device');
@@ -345,6 +349,7 @@ async function main() {
     const cached = await db.get('reference');
     if (!cached || !cached.rules) await ref;
     api.setToken(device.device_token);
+    tokenSet = true;
     outbox.start();
     sync.start();
     askPersistence();
