@@ -295,6 +295,7 @@ export function attach(li, rules) {
   const shown = li.querySelector('.fu-qr');
   const code = (input.value || '').replace(/[\s-]/g, '').toUpperCase();
   if (code) {
+    input.value = grouped(code, rulesOf());
     shown.hidden = false;
     shown.dataset.code = code;
     showQR(shown.querySelector('img'), code);
