@@ -20,11 +20,12 @@ var ErrEnrolledElsewhere = errors.New("this bus is already enrolled as another b
 
 // SetAsideInfo says why the office refused a visit's current rev.
 type SetAsideInfo struct {
-	Rev     int64                     `json:"rev"`
-	Reason  string                    `json:"reason"` // one of infosync's Reason constants
-	Message string                    `json:"message"`
-	Fields  map[string]schema.Problem `json:"fields,omitempty"`
-	At      string                    `json:"at"`
+	Rev       int64                     `json:"rev"`
+	Reason    string                    `json:"reason"` // one of infosync's Reason constants
+	Message   string                    `json:"message"`
+	MessageNL string                    `json:"message_nl"`
+	Fields    map[string]schema.Problem `json:"fields,omitempty"`
+	At        string                    `json:"at"`
 }
 
 const (
@@ -43,10 +44,11 @@ SELECT crew_seq, id, rev, body FROM visits
 WHERE crew_seq > ?1 AND crew_seq <= ?2
 ORDER BY crew_seq LIMIT ?3`
 	querySetAsidePut = `
-INSERT INTO set_aside (visit_id, rev, reason, message, fields, at)
-SELECT ?1, ?2, ?3, ?4, ?5, ?6 WHERE EXISTS (SELECT 1 FROM visits WHERE id = ?1)
+INSERT INTO set_aside (visit_id, rev, reason, message, fields, at, message_nl)
+SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7 WHERE EXISTS (SELECT 1 FROM visits WHERE id = ?1)
 ON CONFLICT (visit_id) DO UPDATE SET
-    rev = excluded.rev, reason = excluded.reason, message = excluded.message, fields = excluded.fields, at = excluded.at
+    rev = excluded.rev, reason = excluded.reason, message = excluded.message, fields = excluded.fields, at = excluded.at,
+    message_nl = excluded.message_nl
 WHERE excluded.rev >= set_aside.rev`
 	// A newer rev makes an older refusal moot.
 	querySetAsideCleanup = `
@@ -77,7 +79,7 @@ RETURNING visit_id`
 	queryPullCursorTo = `UPDATE sync_state SET pull_cursor = max(pull_cursor, ?1) WHERE id = 1`
 	querySyncSuccess  = `UPDATE sync_state SET last_attempt = ?1, last_success = ?1, last_error = '' WHERE id = 1`
 	querySyncFailure  = `UPDATE sync_state SET last_attempt = ?1, last_error = ?2 WHERE id = 1`
-	querySetAsideOf   = `SELECT visit_id, rev, reason, message, fields, at FROM set_aside WHERE visit_id IN (SELECT value FROM json_each(?))`
+	querySetAsideOf   = `SELECT visit_id, rev, reason, message, fields, at, message_nl FROM set_aside WHERE visit_id IN (SELECT value FROM json_each(?))`
 )
 
 // Enrollment returns the office this bus syncs with, or
@@ -181,7 +183,7 @@ func (s *Store) Acknowledge(ctx context.Context, sent []infosync.OutRecord, resp
 			if err != nil {
 				return err
 			}
-			if _, err := tx.ExecContext(ctx, querySetAsidePut, rec.ID, rec.Rev, sa.Reason, sa.Message, string(fields), now); err != nil {
+			if _, err := tx.ExecContext(ctx, querySetAsidePut, rec.ID, rec.Rev, sa.Reason, sa.Message, string(fields), now, sa.MessageNL); err != nil {
 				return err
 			}
 		}
@@ -292,7 +294,7 @@ func addSetAside(ctx context.Context, tx *sql.Tx, views []VisitView) error {
 			info   SetAsideInfo
 			fields []byte
 		)
-		if err := rows.Scan(&id, &info.Rev, &info.Reason, &info.Message, &fields, &info.At); err != nil {
+		if err := rows.Scan(&id, &info.Rev, &info.Reason, &info.Message, &fields, &info.At, &info.MessageNL); err != nil {
 			return err
 		}
 		if err := json.Unmarshal(fields, &info.Fields); err != nil {

@@ -166,21 +166,22 @@ func (s *Server) handleError(c *fiber.Ctx, err error) error {
 	)
 	switch {
 	case errors.As(err, &ve):
-		return c.Status(fiber.StatusBadRequest).JSON(fiber.Map{"error": "validation", "message": ve.Error(), "fields": ve.English()})
+		return c.Status(fiber.StatusBadRequest).JSON(infosync.ValidationBody(ve))
 	case errors.Is(err, ErrNotFound):
-		return c.Status(fiber.StatusNotFound).JSON(infosync.ErrorBody{Error: "not_found", Message: "no such record"})
+		return c.Status(fiber.StatusNotFound).JSON(infosync.ErrorBody{Error: "not_found", Message: "no such record", MessageNL: "dit record bestaat niet"})
 	case errors.As(err, &fe) && fe.Code == fiber.StatusRequestEntityTooLarge:
 		return c.Status(fe.Code).JSON(infosync.ErrorBody{Error: "too_large",
-			Message: fmt.Sprintf("the request body is larger than %d bytes; send at most %d records per batch", infosync.MaxPushCompressed, infosync.MaxPushRecords)})
+			Message:   fmt.Sprintf("the request body is larger than %d bytes; send at most %d records per batch", infosync.MaxPushCompressed, infosync.MaxPushRecords),
+			MessageNL: fmt.Sprintf("het verzoek is groter dan %d bytes; stuur hoogstens %d records per keer", infosync.MaxPushCompressed, infosync.MaxPushRecords)})
 	case errors.As(err, &fe) && fe.Code == fiber.StatusNotFound:
-		return c.Status(fe.Code).JSON(infosync.ErrorBody{Error: "not_found", Message: "no such route"})
+		return c.Status(fe.Code).JSON(infosync.ErrorBody{Error: "not_found", Message: "no such route", MessageNL: "dit adres bestaat niet"})
 	case errors.As(err, &fe) && fe.Code == fiber.StatusMethodNotAllowed:
-		return c.Status(fe.Code).JSON(infosync.ErrorBody{Error: "method_not_allowed", Message: "this route does not take that method"})
+		return c.Status(fe.Code).JSON(infosync.ErrorBody{Error: "method_not_allowed", Message: "this route does not take that method", MessageNL: "dit adres kent deze methode niet"})
 	case errors.As(err, &fe):
-		return c.Status(fe.Code).JSON(infosync.ErrorBody{Error: "error", Message: fe.Message})
+		return c.Status(fe.Code).JSON(infosync.ErrorBody{Error: "error", Message: fe.Message, MessageNL: "het kantoor weigerde dit verzoek (" + fe.Message + ")"})
 	}
 	s.log.Error("internal error", "method", c.Method(), "path", c.Path(), "err", err)
-	return c.Status(fiber.StatusInternalServerError).JSON(infosync.ErrorBody{Error: "internal", Message: "internal error"})
+	return c.Status(fiber.StatusInternalServerError).JSON(infosync.ErrorBody{Error: "internal", Message: "internal error", MessageNL: "interne fout"})
 }
 
 // RecordPublicURL stores the URL the office is reached on.
