@@ -205,6 +205,10 @@ func TestBrowserCardCode(t *testing.T) {
 	p.click("new-visit")
 	p.fill(visit{name: "Drukkerij Op Papier", wijk: "WK051807", topics: []string{"vergunningen"}})
 	p.addFollowUp(0, "Belt over de vergunning voor het uithangbord.")
+	// The camera button only where the browser reads QR codes (not on an iPad).
+	if !eval[bool](p, `document.getElementById('followups-0-code-scan').hidden === !('BarcodeDetector' in window)`) {
+		t.Error("the scan button shows where BarcodeDetector is missing, or hides where it exists")
+	}
 
 	// One symbol changed, typed the way a person copies a card: in lower
 	// case with the dashes.
@@ -452,4 +456,32 @@ func TestBrowserCardsSheet(t *testing.T) {
 	s := &tab{tb: t, ctx: sctx, bus: b}
 	s.waitFor("16 cards on two pages, laid out for A4", `document.querySelectorAll('.card').length === 16 &&
 		document.querySelectorAll('.page').length === 2 && getComputedStyle(document.querySelector('.page')).display === 'grid'`)
+}
+
+// TestBrowserCodesPoolEmpty: a bus without an office issues no codes, so
+// the pool stays empty; a visit with a follow-up still saves, and the QR
+// screen says that the follow-up has no code and what to do.
+func TestBrowserCodesPoolEmpty(t *testing.T) {
+	b := startBus(t)
+	p := newTab(t, b)
+	p.pair()
+	p.click("new-visit")
+	p.fill(visit{name: "Schoenmaker Zonder Code", wijk: "WK051828", topics: []string{"parkeren"}})
+	p.addFollowUp(0, "Belt over de parkeervergunning.")
+	p.click("save")
+	p.screen("qr")
+	p.waitFor("the message", `!document.getElementById('qr-none').hidden`)
+	if got := eval[string](p, `document.getElementById('qr-none').textContent`); !strings.HasPrefix(got, "1 vervolgactie(s) zonder code: de tablet heeft geen codes meer.") {
+		t.Errorf("QR screen says %q", got)
+	}
+	if n := eval[int](p, `document.querySelectorAll('#qr-list li').length`); n != 0 {
+		t.Errorf("%d codes shown, want none", n)
+	}
+	p.click("qr-back")
+	p.screen("list")
+	id := eval[string](p, `document.querySelector('[data-visit-id]').dataset.visitId`)
+	p.waitFor("the visit on the bus", rowState(id)+` === 'bus'`)
+	if v := b.visits(); len(v) != 1 || len(v[0].FollowUps) != 1 || v[0].FollowUps[0].Code != "" {
+		t.Errorf("bus holds %+v, want one visit with one follow-up without a code", v)
+	}
 }

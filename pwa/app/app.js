@@ -164,7 +164,8 @@ async function paired(d) {
   outbox.start();
   sync.start();
   askPersistence();
-  refillCodes();
+  // Codes of the bus paired before may not be this bus's.
+  import('./codes.js').then((c) => c.clearPool()).then(refillCodes, (err) => console.error('infobus: code pool', err));
   if (!reference) loadReference().catch((err) => console.error('infobus: reference lists', err));
   toast('pair.done');
   // Visits carry the crew and the stop: ask for them before the first one.

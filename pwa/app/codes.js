@@ -205,6 +205,12 @@ async function fill() {
 }
 
 /**
+ * Empties the pool, when the tablet is paired (again): the bus it pairs
+ * with now may be another, which would refuse the codes of the last one.
+ */
+export const clearPool = () => tx(['pool'], 'readwrite', (s) => done(s.pool.clear()));
+
+/**
  * Gives every follow-up of visit v without a code one from the pool, and
  * marks every code the visit uses as issued (a pooled code typed by hand
  * leaves the pool too), in one transaction. Resolves with the number of
