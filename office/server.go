@@ -1,7 +1,7 @@
 // Package office is the central office's server: it receives the buses'
 // records through the sync protocol and keeps them, with the office's own
-// work on them, in its SQLite database. The staff dashboard, the public
-// follow-up page and the reports come in later issues.
+// work on them, in its SQLite database, and serves the staff's pages
+// (web.go has the page framework).
 package office
 
 import (
@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/compress"
 	"github.com/gofiber/fiber/v2/middleware/recover"
 
 	"infobus/internal/web"
@@ -37,6 +38,10 @@ type Config struct {
 	DataDir   string // holds office.db
 	PublicURL string // the URL buses and entrepreneurs reach the office on; derived from Addr when empty
 	Version   string // shown on /healthz
+	// Staff sessions end after SessionIdle without a request, and
+	// SessionAbsolute after logging in whatever happens.
+	SessionIdle     time.Duration
+	SessionAbsolute time.Duration
 }
 
 // Validate fills defaults and checks settings that depend on each other.
@@ -46,6 +51,15 @@ func (c *Config) Validate() error {
 	}
 	if c.DataDir == "" {
 		c.DataDir = DefaultDataDir
+	}
+	if c.SessionIdle <= 0 {
+		c.SessionIdle = DefaultSessionIdle
+	}
+	if c.SessionAbsolute <= 0 {
+		c.SessionAbsolute = DefaultSessionAbsolute
+	}
+	if c.SessionIdle > c.SessionAbsolute {
+		return fmt.Errorf("--session-idle %v: must not be longer than --session-absolute %v", c.SessionIdle, c.SessionAbsolute)
 	}
 	if err := web.CheckAddr(c.Addr, DefaultAddr); err != nil {
 		return err
@@ -100,11 +114,32 @@ func PublicURL(cfg Config, ln net.Addr) string {
 func (s *Server) routes() {
 	s.app.Use(web.LogRequests(s.log, s.handleError), stampVersion)
 	s.app.Use(recover.New())
+	s.app.Use(s.handleSecurityHeaders)
 
 	s.app.Get(infosync.HealthzPath, s.handleHealth)
 
 	s.app.Post(infosync.PushPath, s.handlePush)
 	s.app.Get(infosync.PullPath, s.handlePull)
+
+	s.app.Get("/static/:name", s.handleStylesheet)
+
+	// Pages (web.go): every route below gets the person's language and
+	// session, and every POST below must carry its page's form token.
+	s.app.Use(compress.New(compress.Config{Level: compress.LevelBestSpeed}))
+	s.app.Use(s.handlePageLocale, s.handleSession, s.handleFormCheck)
+
+	s.app.Get("/login", s.handleLoginPage)
+	s.app.Post("/login", s.limit(loginRateMax, loginRateWindow), s.handleLogin)
+	s.app.Post("/logout", s.requireStaff, s.handleLogout)
+	s.app.Get("/account/set-password", s.handleSetPasswordPage)
+	s.app.Post("/account/set-password", s.limit(loginRateMax, loginRateWindow), s.handleSetPassword)
+
+	s.app.Get("/", s.requireStaff, s.handleHome)
+
+	s.app.Get("/staff", s.requireAdmin, s.handleStaffPage)
+	s.app.Post("/staff", s.requireAdmin, s.handleStaffAdd)
+	s.app.Post("/staff/:id/disable", s.requireAdmin, s.handleStaffDisable)
+	s.app.Post("/staff/:id/reset", s.requireAdmin, s.handleStaffReset)
 
 	s.app.Use(func(c *fiber.Ctx) error { return fiber.ErrNotFound })
 }
@@ -157,6 +192,10 @@ func stampVersion(c *fiber.Ctx) error {
 func (s *Server) handleError(c *fiber.Ctx, err error) error {
 	// Also reached for a body over the limit, before any middleware ran.
 	c.Set(infosync.VersionHeader, strconv.Itoa(infosync.Version))
+	s.setSecurityHeaders(c)
+	if isPage(c) {
+		return s.handlePageError(c, err)
+	}
 	if status, body, ok := infosync.ErrorResponse(err); ok {
 		return c.Status(status).JSON(body)
 	}

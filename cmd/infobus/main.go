@@ -42,6 +42,7 @@ Usage:
   infobus office [--addr A] [--data DIR] [--public-url URL]    the central office's server
   infobus office add-bus NAME [--data DIR] [--url URL]         enroll a bus; prints its enrollment string
   infobus office list-buses [--data DIR] [--json]              the enrolled buses
+  infobus office add-staff EMAIL --role staff|admin [--data DIR]  add an office account; prints a one-time link
   infobus version                                             print the version
 
 Every flag can also be set in the environment: --data is INFOBUS_DATA,
