@@ -189,10 +189,10 @@ func TestBrowserCodesOffline(t *testing.T) {
 
 // TestBrowserCardCode: the crew type the code of a printed card. One wrong
 // character and the form says so at once, in plain Dutch, and saves
-// nothing; the right code saves, the bus binds it, and no pool code is
-// used.
+// nothing; the right code saves, the bus binds it, no pool code is used,
+// and the detail shows the card's QR.
 func TestBrowserCardCode(t *testing.T) {
-	b, _ := enrolledBus(t)
+	b, o := enrolledBus(t)
 	codes, err := b.store.IssueCards(context.Background(), io.Discard, 1, "")
 	if err != nil {
 		t.Fatal(err)
@@ -247,6 +247,16 @@ func TestBrowserCardCode(t *testing.T) {
 	}
 	if got := eval[int](p, p.poolFree()); got != poolSize {
 		t.Errorf("pool: %d free, want %d (the card's code was used)", got, poolSize)
+	}
+	// The detail shows the card's QR, drawn by the bus: the tablet has no
+	// image of a code it did not take from its pool.
+	p.clickRow(id)
+	p.screen("form")
+	if got, want := p.shownQR("followups-0-qr"), bus.QRTarget(o.url, card); got != want {
+		t.Errorf("the card's QR on the detail reads %q, want %q", got, want)
+	}
+	if got := p.value("followups-0-code"); got != card.Grouped() {
+		t.Errorf("the saved code shows as %q, want %q", got, card.Grouped())
 	}
 	// Bound: the same card on another follow-up is refused.
 	other := map[string]any{
