@@ -155,6 +155,7 @@ export function checkVisit(v, rules) {
 // ---- the pool
 
 let refilling = null;
+let again = false;
 
 /**
  * Tops the pool up to POOL_SIZE from the bus: GET /api/codes, then each
@@ -164,9 +165,21 @@ let refilling = null;
  * waits for the next chance.
  */
 export function refill() {
-  if (!refilling) {
-    refilling = fill().finally(() => (refilling = null));
+  if (refilling) {
+    // Codes taken meanwhile are counted by one more round.
+    again = true;
+    return refilling;
   }
+  refilling = (async () => {
+    try {
+      do {
+        again = false;
+        await fill();
+      } while (again);
+    } finally {
+      refilling = null;
+    }
+  })();
   return refilling;
 }
 
