@@ -438,8 +438,10 @@ func TestBrowserCardsSheet(t *testing.T) {
 	b, _ := enrolledBus(t)
 	p := newTab(t, b)
 	p.pair()
+	p.waitFor("a full pool", fmt.Sprintf(`%s.then(n => n === %d)`, p.poolFree(), poolSize))
 	p.click("nav-settings")
 	p.screen("settings")
+	p.waitFor("the pool's state", fmt.Sprintf(`document.getElementById('settings-codes').textContent === '%d'`, poolSize))
 	p.choose("cards-count", "16")
 	p.click("cards-print")
 	p.waitFor("the sheet opened", `document.getElementById('cards-message').textContent === 'Het vel met kaarten is geopend in een nieuw tabblad.'`)
@@ -493,5 +495,11 @@ func TestBrowserCodesPoolEmpty(t *testing.T) {
 	p.waitFor("the visit on the bus", rowState(id)+` === 'bus'`)
 	if v := b.visits(); len(v) != 1 || len(v[0].FollowUps) != 1 || v[0].FollowUps[0].Code != "" {
 		t.Errorf("bus holds %+v, want one visit with one follow-up without a code", v)
+	}
+	p.click("nav-settings")
+	p.screen("settings")
+	p.waitFor("the pool's state", `document.getElementById('settings-codes').textContent !== '–'`)
+	if got := eval[string](p, `document.getElementById('settings-codes').textContent`); !strings.HasPrefix(got, "0 – ") || !strings.Contains(got, "kantoor") {
+		t.Errorf("settings say %q about the pool, want 0 and the bus's reason", got)
 	}
 }

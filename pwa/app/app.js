@@ -6,7 +6,7 @@
 import * as db from './db.js';
 import * as api from './api.js';
 import * as pair from './pair.js';
-import { t, setLang, lang } from './i18n.js';
+import { t, setLang, lang, message } from './i18n.js';
 
 // The modules of a paired tablet load beside the first screen: a first
 // start shows pairing after one round of requests (the browser opens six
@@ -220,6 +220,11 @@ async function renderSettings() {
   let persisted = false;
   if (navigator.storage && navigator.storage.persisted) persisted = await navigator.storage.persisted().catch(() => false);
   $('settings-storage').textContent = t(persisted ? 'settings.storage.persistent' : 'settings.storage.best');
+  // How many codes wait for follow-ups, and why none come when the bus refuses.
+  const codes = await import('./codes.js');
+  const free = await codes.free();
+  const why = codes.refusal();
+  $('settings-codes').textContent = why && !free ? `${free} – ${message(why) || t('settings.codes.none')}` : String(free);
 }
 
 // The switch names the other language, in that language.

@@ -193,6 +193,8 @@ const catalogue = {
   'settings.storage': ['Opslag', 'Storage'],
   'settings.storage.persistent': ['blijvend (de browser wist niets vanzelf)', 'persistent (the browser clears nothing by itself)'],
   'settings.storage.best': ['niet gegarandeerd blijvend; installeer de app op het startscherm', 'not guaranteed persistent; install the app on the home screen'],
+  'settings.codes': ['Vervolgcodes op de tablet', 'Follow-up codes on the tablet'],
+  'settings.codes.none': ['de bus geeft nu geen codes', 'the bus gives no codes now'],
   'settings.unpair': ['Ontkoppelen', 'Unpair'],
   'settings.unpair.confirm': ['Deze tablet ontkoppelen van de bus?', 'Unpair this tablet from the bus?'],
   'settings.unpair.queued': ['Let op: {n} bezoek(en) zijn nog niet op de bus. Ze blijven op de tablet bewaard en gaan mee na opnieuw koppelen. Toch ontkoppelen?', 'Note: {n} visit(s) are not on the bus yet. They are kept on the tablet and go along after pairing again. Unpair anyway?'],
