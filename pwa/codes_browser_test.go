@@ -52,7 +52,15 @@ func enrolledBus(t *testing.T) (*testBus, *testOffice) {
 // reads it with a real QR decoder.
 func (p *tab) shownQR(id string) string {
 	p.tb.Helper()
-	p.waitFor("the QR image #"+id+" to load", fmt.Sprintf(`(() => { const i = document.getElementById(%q); return i && !i.hidden && i.complete && i.naturalWidth > 0; })()`, id))
+	// Loaded, decoded and painted: a picture taken before the first paint
+	// of a fresh image can catch it half drawn.
+	p.waitFor("the QR image #"+id+" to load", fmt.Sprintf(`(async () => {
+		const i = document.getElementById(%q);
+		if (!i || i.hidden || !i.complete || !i.naturalWidth) return false;
+		await i.decode();
+		await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
+		return true;
+	})()`, id))
 	p.do("scroll to #"+id, chromedp.ScrollIntoView(chromedp.ID(id)))
 	ctx, cancel := context.WithTimeout(p.ctx, waitTimeout)
 	defer cancel()
