@@ -30,14 +30,25 @@ function loadRest() {
           settings: () => settings,
           device: () => device,
           saved: async (rec, got) => {
-            settings = await db.updateSettings({ lastWijk: rec.visit.wijk });
-            toast('form.saved');
+            // What stays the same at a stop comes along to the next visit:
+            // taken from a new visit here, not from an old one edited.
+            const v = rec.visit;
+            if (v.rev === 1 && v.stop === (settings.stop || '')) {
+              settings = await db.updateSettings({
+                lastWijk: v.wijk,
+                carry: { stop: v.stop, street: v.business.address.street, city: v.business.address.city, language: v.language },
+              });
+            }
+            // A follow-up the pool had no code for: the crew hear it now,
+            // and give a card instead.
+            if (got && got.missing) toast('qr.missing', { n: got.missing });
+            else toast('form.saved');
             outbox.kick();
             await statusbar.update();
-            // Follow-ups that took a code from the pool (or found it empty):
-            // the entrepreneur scans it now.
+            // Follow-ups that took a code from the pool: the entrepreneur
+            // scans it now.
             qrMissing = got ? got.missing : 0;
-            location.hash = got && (got.taken || got.missing) ? `#/qr/${rec.visit.id}` : '#/';
+            location.hash = got && got.taken ? `#/qr/${rec.visit.id}` : '#/';
             refillCodes();
           },
         });
@@ -91,15 +102,16 @@ function focusTitle() {
   document.title = `${h ? h.textContent : ''} – ${t('app.title')}`;
 }
 
-function toast(key) {
+function toast(key, vars) {
   const el = $('toast');
-  el.textContent = t(key);
+  el.textContent = t(key, vars);
   el.dataset.show = '1';
   clearTimeout(toast.timer);
+  // A longer sentence stays long enough to be read.
   toast.timer = setTimeout(() => {
     el.dataset.show = '';
     el.textContent = '';
-  }, 3000);
+  }, Math.max(3000, el.textContent.length * 60));
 }
 
 async function navigate() {
@@ -124,6 +136,7 @@ async function navigate() {
     return;
   }
   route = hash;
+  if (statusbar) statusbar.clearMessage();
   let m;
   if (hash === '#/new') {
     await form.open(null);
@@ -154,6 +167,8 @@ async function navigate() {
     show('list');
   }
   focusTitle();
+  // A new visit starts with its name: no tap needed to begin typing.
+  if (hash === '#/new') $('business-name').focus();
 }
 
 async function paired(d) {
@@ -202,19 +217,32 @@ async function loadReference() {
   }
 }
 
+/**
+ * Asks the browser to keep the app's data, and where it cannot promise to
+ * (Safari has no navigator.storage and may clear a web app's data that is
+ * not on the Home Screen), says so on the list with what to do.
+ */
 async function askPersistence() {
+  let kept = false;
   if (navigator.storage && navigator.storage.persist) {
     try {
-      await navigator.storage.persist();
+      kept = (await navigator.storage.persisted()) || (await navigator.storage.persist());
     } catch {
-      // not offered here; the settings screen says so
+      kept = false;
     }
   }
+  // Opened from the Home Screen, Safari keeps the app's data like an app's.
+  const installed = navigator.standalone === true || matchMedia('(display-mode: standalone)').matches;
+  $('storage-notice').hidden = kept || installed;
 }
 
 async function renderSettings() {
   $('settings-crew').value = settings.crew || '';
   $('settings-stop').value = settings.stop || '';
+  const wijk = $('settings-wijk');
+  wijk.replaceChildren(new Option(t('none'), ''));
+  for (const w of [...((reference && reference.wijken) || [])].sort((a, b) => a.name.localeCompare(b.name, 'nl'))) wijk.append(new Option(w.name, w.code));
+  wijk.value = settings.stopWijk || '';
   $('settings-device-id').textContent = device ? device.device_id : '–';
   $('settings-version').textContent = VERSION;
   let persisted = false;
@@ -254,7 +282,7 @@ function wire() {
   });
   $('settings-form').addEventListener('submit', async (e) => {
     e.preventDefault();
-    settings = await db.updateSettings({ crew: $('settings-crew').value.trim(), stop: $('settings-stop').value.trim() });
+    settings = await db.updateSettings({ crew: $('settings-crew').value.trim(), stop: $('settings-stop').value.trim(), stopWijk: $('settings-wijk').value });
     renderCrew();
     toast('settings.saved');
   });
@@ -274,9 +302,11 @@ function wire() {
     if (device) unpaired('pair.revoked');
   });
   window.addEventListener('hashchange', navigate);
+  // Only typing not yet saved is at risk when the page goes: a saved visit
+  // and its place in the queue are in IndexedDB, in one transaction, so an
+  // offline reload with visits waiting asks nothing.
   window.addEventListener('beforeunload', (e) => {
-    const formDirty = screen === 'form' && form && form.isDirty();
-    if (formDirty || (!leaving && statusbar && statusbar.unsent() > 0)) {
+    if (!leaving && screen === 'form' && form && form.isDirty()) {
       e.preventDefault();
       e.returnValue = t('leave.unsent');
     }
@@ -295,11 +325,9 @@ function wireRest() {
     if (e.detail.sent) sync.refresh().catch(() => {});
   });
   window.addEventListener('online', () => {
-    if (device) {
-      outbox.kick();
-      sync.refresh().catch(() => {});
-    }
+    if (device) sync.probeSoon();
   });
+  window.addEventListener('offline', () => api.markUnreachable());
   document.addEventListener('visibilitychange', () => {
     if (document.visibilityState === 'visible' && device) outbox.kick();
   });
