@@ -56,7 +56,17 @@ async function tx(names, mode, fn) {
     t.onerror = () => reject(t.error);
     t.onabort = () => reject(t.error || new Error('transaction aborted'));
   });
-  const result = await fn(stores);
+  let result;
+  try {
+    result = await fn(stores);
+  } catch (err) {
+    try {
+      t.abort(); // nothing half-taken from the pool
+    } catch {
+      // already finished
+    }
+    throw err;
+  }
   await committed;
   return result;
 }
