@@ -13,10 +13,6 @@ import (
 	"image/png"
 	"io"
 	"net/http"
-	"net/http/httptest"
-	"net/http/httputil"
-	"net/url"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -31,6 +27,7 @@ import (
 
 	"infobus/bus"
 	"infobus/schema"
+	infosync "infobus/sync"
 )
 
 // appModule imports one of the app's modules as the page has it.
@@ -281,76 +278,29 @@ func TestBrowserCardCode(t *testing.T) {
 	}
 }
 
-// feedbackProxy stands in front of a real bus and adds the entrepreneur's
-// feedback to the follow-ups of the visit views the bus answers with, in
-// the shape agreed for the crew API (each follow-up's "feedback": {rating,
-// comment, contact_preference, created_at}), for follow-ups with a code in
-// fb. It stands in for the office's feedback coming back through sync,
-// which the bus does not carry yet; the tablet reads the views as it reads
-// the bus's own.
-func feedbackProxy(t *testing.T, b *testBus, fb map[string]map[string]any) *testBus {
+// giveFeedback stores an entrepreneur's feedback on code in the bus, as a
+// sync's pull does, and returns at once: the tablet sees it at its next
+// read of the bus.
+func giveFeedback(t *testing.T, b *testBus, code string, rating int, comment, pref string) {
 	t.Helper()
-	target, err := url.Parse(b.url)
+	seq, err := b.store.PullCursor(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
-	rp := httputil.NewSingleHostReverseProxy(target)
-	director := rp.Director
-	rp.Director = func(r *http.Request) {
-		director(r)
-		r.Header.Del("Accept-Encoding") // plain JSON to rewrite
+	_, err = b.store.ApplyPull(context.Background(), &infosync.PullResponse{Feedback: []infosync.FeedbackChange{{
+		Feedback: schema.Feedback{ID: uuid.Must(uuid.NewV7()).String(), Code: code, Rating: rating, Comment: comment,
+			ContactPreference: pref, CreatedAt: "2026-11-27T09:30:00+01:00"},
+		Seq: seq + 1,
+	}}, Next: seq + 1})
+	if err != nil {
+		t.Fatal(err)
 	}
-	var add func(v any)
-	add = func(v any) {
-		switch x := v.(type) {
-		case map[string]any:
-			if fus, ok := x["followups"].([]any); ok {
-				for _, f := range fus {
-					if m, ok := f.(map[string]any); ok {
-						if code, _ := m["code"].(string); fb[code] != nil {
-							m["feedback"] = fb[code]
-						}
-					}
-				}
-			}
-			for _, e := range x {
-				add(e)
-			}
-		case []any:
-			for _, e := range x {
-				add(e)
-			}
-		}
-	}
-	rp.ModifyResponse = func(resp *http.Response) error {
-		if !strings.HasPrefix(resp.Request.URL.Path, "/api/visits") || !strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") {
-			return nil
-		}
-		raw, err := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if err != nil {
-			return err
-		}
-		var v any
-		if json.Unmarshal(raw, &v) == nil {
-			add(v)
-			raw, _ = json.Marshal(v)
-		}
-		resp.Body = io.NopCloser(bytes.NewReader(raw))
-		resp.ContentLength = int64(len(raw))
-		resp.Header.Set("Content-Length", strconv.Itoa(len(raw)))
-		return nil
-	}
-	srv := httptest.NewServer(rp)
-	t.Cleanup(srv.Close)
-	front := *b
-	front.url = srv.URL
-	return &front
 }
 
-// TestBrowserFeedback: the entrepreneur's rating and comment come back with
-// the visit's view; the list marks the visit and its detail shows them
-// beside the follow-up, in Dutch and, switched, in English.
+// TestBrowserFeedback: the entrepreneur's rating and comment, pulled by
+// the bus, come to the tablet with the visit's view; the list marks the
+// visit and its detail shows them beside the follow-up, in Dutch and,
+// switched, in English.
 func TestBrowserFeedback(t *testing.T) {
 	b, _ := enrolledBus(t)
 	cards, err := b.store.IssueCards(context.Background(), io.Discard, 1, "")
@@ -358,10 +308,7 @@ func TestBrowserFeedback(t *testing.T) {
 		t.Fatal(err)
 	}
 	card := string(cards[0])
-	front := feedbackProxy(t, b, map[string]map[string]any{card: {
-		"rating": 4, "comment": "Ik wacht nog op een antwoord.\nGraag snel.", "contact_preference": "phone", "created_at": "2026-11-27T09:30:00+01:00",
-	}})
-	p := newTab(t, front)
+	p := newTab(t, b)
 	p.pair()
 	p.click("new-visit")
 	p.fill(visit{name: "Kaaswinkel De Reactie", wijk: "WK051807", topics: []string{"vergunningen"}})
@@ -371,6 +318,11 @@ func TestBrowserFeedback(t *testing.T) {
 	p.screen("list")
 	id := eval[string](p, `document.querySelector('[data-visit-id]').dataset.visitId`)
 	p.waitFor("the visit on the bus", rowState(id)+` === 'bus'`)
+	if n := eval[int](p, `document.querySelectorAll('.visit-feedback').length`); n != 0 {
+		t.Fatalf("%d feedback marks before any feedback", n)
+	}
+	giveFeedback(t, b, card, 4, "Ik wacht nog op een antwoord.\nGraag snel.", schema.PreferPhone)
+	p.click("sync-now")
 	p.waitFor("the feedback mark in the list", fmt.Sprintf(`document.querySelector('[data-visit-id=%q] .visit-feedback')?.textContent === 'Reactie: 4'`, id))
 
 	p.clickRow(id)
@@ -387,6 +339,47 @@ func TestBrowserFeedback(t *testing.T) {
 	}
 }
 
+// TestBrowserFeedbackRoundTrip: the QR a tablet shows offline, opened on
+// the entrepreneur's phone, takes their feedback at the office; after the
+// next sync the tablet shows it with the visit.
+func TestBrowserFeedbackRoundTrip(t *testing.T) {
+	b, _ := enrolledBus(t)
+	p := newTab(t, b)
+	p.pair()
+	p.waitFor("a full pool", fmt.Sprintf(`%s.then(n => n === %d)`, p.poolFree(), poolSize))
+	p.setOffline(true)
+	p.click("new-visit")
+	p.fill(visit{name: "Bakkerij Terugkoppeling", wijk: "WK051828", topics: []string{"subsidies"}})
+	p.addFollowUp(0, "Zoekt uit welke subsidie past.")
+	p.click("save")
+	p.screen("qr")
+	id := eval[string](p, `location.hash.slice('#/qr/'.length)`)
+	target := p.shownQR("qr-image-0")
+	p.click("qr-back")
+	p.screen("list")
+
+	// The entrepreneur's phone: the office page the QR names.
+	phone := newTab(t, b)
+	phone.do("open the QR's page", chromedp.Navigate(target))
+	phone.waitFor("the feedback form", `document.querySelector('input[name=rating][value="8"]') !== null`)
+	phone.do("give feedback", chromedp.Click(chromedp.CSS(`input[name=rating][value="8"]`)))
+	phone.do("comment", chromedp.SendKeys(chromedp.ID("comment"), "Fijn gesprek, snel geholpen."))
+	phone.do("send", chromedp.Click(chromedp.CSS(`form button[type=submit]`)))
+	phone.waitFor("feedback taken", `document.body.textContent.includes('8')`)
+
+	// Back in reach: the visit goes to the bus and the office; the
+	// feedback comes back.
+	p.setOffline(false)
+	p.waitFor("the visit on the bus", rowState(id)+` === 'bus'`)
+	p.click("sync-now")
+	p.waitFor("the visit at the office", rowState(id)+` === 'office'`)
+	p.click("sync-now")
+	p.waitFor("the feedback in the list", fmt.Sprintf(`document.querySelector('[data-visit-id=%q] .visit-feedback')?.textContent === 'Reactie: 8'`, id))
+	p.clickRow(id)
+	p.screen("form")
+	p.waitFor("the comment on the detail", `document.querySelector('#followups-0 .fu-feedback-comment').textContent === 'Fijn gesprek, snel geholpen.'`)
+}
+
 // TestBrowserCodesAccessibility runs axe-core (WCAG 2.1 A and AA) on the
 // screens of follow-up codes: the form with a mistyped card code, the list
 // with feedback, a visit's detail with its code, QR and feedback, the QR
@@ -399,10 +392,8 @@ func TestBrowserCodesAccessibility(t *testing.T) {
 		t.Fatal(err)
 	}
 	card := cards[0]
-	front := feedbackProxy(t, b, map[string]map[string]any{string(card): {
-		"rating": 7, "comment": "Duidelijk verhaal.", "contact_preference": "none", "created_at": "2026-11-27T09:30:00+01:00",
-	}})
-	p := newTab(t, front)
+	giveFeedback(t, b, string(card), 7, "Duidelijk verhaal.", schema.PreferNone) // kept until the card's code is used
+	p := newTab(t, b)
 	p.pair()
 	p.waitFor("a full pool", fmt.Sprintf(`%s.then(n => n === %d)`, p.poolFree(), poolSize))
 	p.checkAxe("settings with the cards", axe)
