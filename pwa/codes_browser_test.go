@@ -61,7 +61,9 @@ func (p *tab) shownQR(id string) string {
 	p.do("scroll to #"+id, chromedp.ScrollIntoView(chromedp.ID(id)))
 	ctx, cancel := context.WithTimeout(p.ctx, waitTimeout)
 	defer cancel()
-	shot, err := chromedp.Run(ctx, chromedp.Screenshot(chromedp.ID(id)))
+	// At four device pixels a CSS pixel: the small QR on a visit's detail
+	// has under three CSS pixels a module, too few to read reliably.
+	shot, err := chromedp.Run(ctx, chromedp.ScreenshotScale(chromedp.ID(id), 4))
 	if err != nil {
 		p.tb.Fatalf("picture of #%s: %v", id, err)
 	}
