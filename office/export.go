@@ -229,7 +229,7 @@ func (s *Store) ExportPanel(ctx context.Context, w io.Writer, area Area, start, 
 	n := 0
 	for rows.Next() {
 		var (
-			at, wijk                         string
+			at, wijk                        string
 			name, kvk, cname, phone, cemail sql.NullString
 		)
 		if err := rows.Scan(&at, &wijk, &name, &kvk, &cname, &phone, &cemail); err != nil {

@@ -21,7 +21,7 @@ const (
 )
 
 type fxFollowUp struct {
-	dept, due string
+	dept, due  string
 	closeAfter time.Duration // 0: stays open
 	status     string
 }
@@ -345,11 +345,11 @@ func TestInsightExactAfterSync(t *testing.T) {
 	a.Rev, a.VisitedAt = 2, "2026-11-02T10:00:00+01:00"
 	s.push(t, b, d, a)
 	vc := countMonths()
-	wantInt(t, "october visits", vc.All.N, 4)  // B, C, G, H
-	wantInt(t, "W1", vc.Wijk[fxW1].N, 0)       // A left, B moved
-	wantInt(t, "W2", vc.Wijk[fxW2].N, 2)       // B and C
-	wantInt(t, "marks", vc.Marks.Count(), 2)   // 9 and 10
-	wantInt(t, "panel (A left)", vc.All.P, 0)  // A took its opt-in along
+	wantInt(t, "october visits", vc.All.N, 4) // B, C, G, H
+	wantInt(t, "W1", vc.Wijk[fxW1].N, 0)      // A left, B moved
+	wantInt(t, "W2", vc.Wijk[fxW2].N, 2)      // B and C
+	wantInt(t, "marks", vc.Marks.Count(), 2)  // 9 and 10
+	wantInt(t, "panel (A left)", vc.All.P, 0) // A took its opt-in along
 	wantInt(t, "subsidies", vc.Topic["subsidies"].N, 0)
 	if m := vc.Marks.Mean(); m != 9.5 {
 		t.Errorf("mean: got %v, want 9.5", m)
