@@ -11,7 +11,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
 )
 
 // newFixtureWeb is the insight fixture behind the office's pages.
