@@ -389,3 +389,55 @@ func TestPercentile(t *testing.T) {
 		})
 	}
 }
+
+// TestInsightBackfill empties the insight columns as a database from
+// before migration 0005 has them and checks that opening fills them and
+// the counts come back.
+func TestInsightBackfill(t *testing.T) {
+	dir := t.TempDir()
+	ctx := context.Background()
+	st, err := OpenStore(ctx, dir, slog.New(slog.DiscardHandler), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fx := &fxStore{Store: st, bus: mustAddBus(t, st, "Bus A"), ids: map[string]string{}, visits: map[string]schema.Visit{}}
+	var vs []schema.Visit
+	for _, f := range insightFixture {
+		vs = append(vs, fxVisitOf(t, newID(t), f))
+	}
+	fx.push(t, vs...)
+	october := PeriodAt(PeriodMonth, mustDate(t, "2026-10-10"))
+	before, err := st.VisitCounts(ctx, Area{}, october.Start(), october.End())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{
+		`UPDATE visits SET visited_unix = 0, month = '', wdhour = 0, stop = '', sector = '', topics = '[]', rating = NULL, panel = 0, fu_n = 0`,
+		`UPDATE followups SET opened_unix = 0, wijk = ''`,
+		`DELETE FROM settings WHERE key = 'insight_filled'`,
+	} {
+		if _, err := st.db.Write.ExecContext(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	emptied, _ := st.VisitCounts(ctx, Area{}, october.Start(), october.End())
+	wantInt(t, "visits after emptying", emptied.All.N, 0)
+	st.Close()
+	st, err = OpenStore(ctx, dir, slog.New(slog.DiscardHandler), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	after, err := st.VisitCounts(ctx, Area{}, october.Start(), october.End())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after.All != before.All || after.Marks != before.Marks || after.WdHour != before.WdHour || len(after.Topic) != len(before.Topic) {
+		t.Errorf("after the backfill: got %+v %v, want %+v %v", after.All, after.Marks, before.All, before.Marks)
+	}
+	fc, err := st.FollowUpCounts(ctx, Area{}, october.Start(), october.End(), october.End())
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantInt(t, "follow-ups opened after the backfill", fc.Total.Opened, 4)
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"sort"
@@ -534,4 +535,85 @@ func (s *Store) FollowUpCounts(ctx context.Context, area Area, start, end, asOf 
 // with ok false rather than with zeros that look like no feedback.
 func (s *Store) FeedbackMarks(ctx context.Context, area Area, start, end time.Time, limit int) (marks map[string]*Marks, comments []string, ok bool, err error) {
 	return nil, nil, false, nil
+}
+
+// settingInsightFilled says the insight columns of visits from before
+// migration 0005 are filled.
+const settingInsightFilled = "insight_filled"
+
+const (
+	queryBackfillVisits = `SELECT id, body FROM visits WHERE month = '' AND visited_unix = 0 LIMIT 1000`
+	queryBackfillVisit  = `
+UPDATE visits SET visited_unix = ?2, month = ?3, wdhour = ?4, stop = ?5, sector = ?6, topics = ?7, rating = ?8, panel = ?9, fu_n = ?10
+WHERE id = ?1`
+	queryBackfillFollowUps = `
+UPDATE followups SET opened_unix = v.visited_unix, wijk = v.wijk, gone = v.deleted,
+    closed_unix = CASE WHEN followups.status IN ('done', 'cancelled') AND followups.status_at != '' THEN unixepoch(followups.status_at) END
+FROM visits AS v WHERE v.id = followups.visit_id AND followups.opened_unix = 0`
+)
+
+// backfillInsight fills the insight columns of visits stored before
+// migration 0005, a thousand per transaction; the triggers count them as
+// they are filled. A visit whose time cannot be read keeps month '' and
+// is left out of the figures, as at push.
+func (s *Store) backfillInsight(ctx context.Context) error {
+	// Once done it stays done (a push fills the columns itself), so a
+	// setting spares every later start a scan of all visits.
+	if _, err := s.Setting(ctx, settingInsightFilled); err == nil {
+		return nil
+	} else if !errors.Is(err, ErrNotFound) {
+		return err
+	}
+	for {
+		rows, err := s.db.Write.QueryContext(ctx, queryBackfillVisits)
+		if err != nil {
+			return err
+		}
+		type row struct{ id, body string }
+		var batch []row
+		for rows.Next() {
+			var r row
+			if err := rows.Scan(&r.id, &r.body); err != nil {
+				rows.Close()
+				return err
+			}
+			batch = append(batch, r)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		if len(batch) == 0 {
+			break
+		}
+		left := 0
+		err = s.inTx(ctx, func(tx *sql.Tx) error {
+			for _, r := range batch {
+				var v schema.Visit
+				if err := json.Unmarshal([]byte(r.body), &v); err != nil {
+					return fmt.Errorf("visit %s: %w", r.id, err)
+				}
+				fx := factsOf(&v)
+				if fx.unix == 0 {
+					fx.unix = -1 // not again
+					left++
+				}
+				if _, err := tx.ExecContext(ctx, queryBackfillVisit, r.id, fx.unix, fx.month, fx.wdhour, v.Stop, v.Sector,
+					fx.topics, fx.rating, v.PanelOptIn, len(v.FollowUps)); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		if left == len(batch) {
+			break
+		}
+	}
+	if _, err := s.db.Write.ExecContext(ctx, queryBackfillFollowUps); err != nil {
+		return err
+	}
+	return s.PutSetting(ctx, settingInsightFilled, "1")
 }
