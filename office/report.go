@@ -48,6 +48,12 @@ type Report struct {
 	SentAt string
 }
 
+// Made is when the report was made.
+func (r Report) Made() time.Time { t, _ := time.Parse(time.RFC3339Nano, r.MadeAt); return t }
+
+// Sent is when the report was mailed; zero if it was not.
+func (r Report) Sent() time.Time { t, _ := time.Parse(time.RFC3339Nano, r.SentAt); return t }
+
 // PutReport keeps the report of a month, replacing one made before.
 func (s *Store) PutReport(ctx context.Context, month, html string) error {
 	_, err := s.db.Write.ExecContext(ctx, queryReportPut, month, schema.Timestamp(s.now()), html)
