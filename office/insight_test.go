@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"math"
 	"testing"
 	"time"
 
@@ -440,4 +441,65 @@ func TestInsightBackfill(t *testing.T) {
 		t.Fatal(err)
 	}
 	wantInt(t, "follow-ups opened after the backfill", fc.Total.Opened, 4)
+}
+
+// addFeedback writes feedback rows as the entrepreneur's page does, with
+// the table as that page's migration makes it when this database does
+// not have it yet.
+func addFeedback(tb testing.TB, s *fxStore, rows ...[5]string) {
+	tb.Helper()
+	ctx := context.Background()
+	if _, err := s.db.Write.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS feedback (
+    code TEXT PRIMARY KEY, id TEXT NOT NULL UNIQUE, bus_id TEXT NOT NULL REFERENCES buses (id),
+    rating INTEGER NOT NULL CHECK (rating BETWEEN 1 AND 10), comment TEXT NOT NULL DEFAULT '',
+    contact_preference TEXT NOT NULL, created_at TEXT NOT NULL, first_at TEXT NOT NULL,
+    revisions INTEGER NOT NULL DEFAULT 0, pull_seq INTEGER NOT NULL, UNIQUE (bus_id, pull_seq)) STRICT`); err != nil {
+		tb.Fatal(err)
+	}
+	for i, r := range rows { // code, visit fixture name ("" for none), rating, first_at, comment
+		if r[1] != "" {
+			if _, err := s.db.Write.ExecContext(ctx, `INSERT INTO codes (code, bus_id, followup_id, visit_id, bound_at) VALUES (?, ?, ?, ?, ?)`,
+				r[0], s.bus.BusID, newID(tb), s.ids[r[1]], r[3]); err != nil {
+				tb.Fatal(err)
+			}
+		}
+		if _, err := s.db.Write.ExecContext(ctx, `INSERT INTO feedback (code, id, bus_id, rating, comment, contact_preference, created_at, first_at, pull_seq)
+VALUES (?, ?, ?, ?, ?, 'none', ?, ?, ?)`, r[0], newID(tb), s.bus.BusID, r[2], r[4], r[3], r[3], 1000+i); err != nil {
+			tb.Fatal(err)
+		}
+	}
+}
+
+func TestInsightFeedback(t *testing.T) {
+	s := newFixtureStore(t)
+	october := PeriodAt(PeriodMonth, mustDate(t, "2026-10-10"))
+	if in := mustInsight(t, s.Store, october, Area{}); in.FeedbackOK {
+		t.Fatal("feedback counted on a database without feedback")
+	}
+	addFeedback(t, s,
+		[5]string{"K1", "A", "9", "2026-10-05T10:00:00.5Z", "Heel goed geholpen, bel me op 06-12345678 of mail noor@example.nl"},
+		// 00.00.00.25 on 1 October in Amsterdam; its visit not yet in.
+		[5]string{"K2", "", "3", "2026-09-30T22:00:00.25Z", ""},
+		// 23.59.59.9 on 30 September in Amsterdam.
+		[5]string{"K3", "C", "5", "2026-09-30T21:59:59.9Z", "Prima"},
+	)
+	in := mustInsight(t, s.Store, october, Area{})
+	if !in.FeedbackOK {
+		t.Fatal("feedback not seen")
+	}
+	all, old := in.AllMarks(false), in.AllMarks(true)
+	wantInt(t, "october marks (crew 8, 6, 10; feedback 9, 3)", all.Count(), 5)
+	if m := all.Mean(); math.Abs(m-7.2) > 1e-9 {
+		t.Errorf("october mean: got %v, want 7.2", m)
+	}
+	wantInt(t, "september marks (crew 4, 7; feedback 5)", old.Count(), 3)
+	wantInt(t, "W1 feedback", in.Feedback[fxW1].Count(), 1)
+	wantInt(t, "feedback without its visit", in.Feedback[""].Count(), 1)
+	want := "Heel goed geholpen, bel me op […] of mail […]"
+	if len(in.Comments) != 1 || in.Comments[0] != want {
+		t.Errorf("comments: got %q, want [%q]", in.Comments, want)
+	}
+	sch := mustInsight(t, s.Store, october, Area{Stadsdeel: "Scheveningen"})
+	wantInt(t, "Scheveningen october marks (crew 10)", sch.AllMarks(false).Count(), 1)
+	wantInt(t, "Scheveningen september marks (feedback 5)", sch.AllMarks(true).Count(), 1)
 }

@@ -322,3 +322,18 @@ func TestInsightMonthlyJob(t *testing.T) {
 		t.Errorf("after a restart: made %v, %v; want nothing", made, err)
 	}
 }
+
+func TestReportQuotesFeedback(t *testing.T) {
+	w, fx := newFixtureWeb(t)
+	addFeedback(t, fx, [5]string{"K1", "A", "9", "2026-10-05T10:00:00Z", "Fijn dat jullie langskwamen! Mail: noor@example.nl"})
+	body, err := w.server.reportBody(context.Background(), "2026-10")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(body, "<li>Fijn dat jullie langskwamen! Mail: […]</li>") || strings.Contains(body, "noor@example.nl") {
+		t.Errorf("report quotes:\n%s", body[strings.Index(body, `id="said"`):])
+	}
+	if !strings.Contains(body, "7,8 (n = 4)") { // 8, 6, 10 and 9
+		t.Error("the report's mark leaves out the feedback")
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -123,7 +124,7 @@ type Tally struct{ N, FU, P int }
 type Marks [11]int
 
 // Count is how many marks there are.
-func (m *Marks) Count() int {
+func (m Marks) Count() int {
 	n := 0
 	for _, c := range m[1:] {
 		n += c
@@ -132,7 +133,7 @@ func (m *Marks) Count() int {
 }
 
 // Mean is the average mark, NaN without any.
-func (m *Marks) Mean() float64 {
+func (m Marks) Mean() float64 {
 	n, sum := 0, 0
 	for i, c := range m {
 		n += c
@@ -527,14 +528,102 @@ func (s *Store) FollowUpCounts(ctx context.Context, area Area, start, end, asOf 
 }
 
 // FeedbackMarks are the marks entrepreneurs gave on the feedback page in
-// [start, end), per wijk of the visit their code belongs to, and up to
-// limit of their comments, newest first.
+// [start, end) (by when they first gave it; a later revision keeps its
+// place), per wijk of the visit their code belongs to ("" while that
+// visit has not reached the office: counted for the whole city only),
+// and up to limit of their comments, newest first, with e-mail addresses
+// and phone numbers taken out.
 //
-// The feedback table comes with the entrepreneur's page (issue 9); until
-// it is in this database there is nothing to count, and this says so
-// with ok false rather than with zeros that look like no feedback.
+// The feedback table comes with the entrepreneur's page; on a database
+// without it ok is false, so that the page says there is no feedback yet
+// rather than showing zeros that look like none was given.
 func (s *Store) FeedbackMarks(ctx context.Context, area Area, start, end time.Time, limit int) (marks map[string]*Marks, comments []string, ok bool, err error) {
-	return nil, nil, false, nil
+	var n int
+	if err := s.db.Read.QueryRowContext(ctx, queryHasFeedback).Scan(&n); err != nil || n == 0 {
+		return nil, nil, false, err
+	}
+	filter := ""
+	if ws := area.wijkFilter(); ws != "" {
+		filter = strings.Replace(ws, "AND wijk", "AND v.wijk", 1)
+	}
+	rows, err := s.db.Read.QueryContext(ctx, fmt.Sprintf(queryFeedbackMarks, filter), start.Unix(), end.Unix())
+	if err != nil {
+		return nil, nil, true, err
+	}
+	defer rows.Close()
+	marks = map[string]*Marks{}
+	for rows.Next() {
+		var (
+			wijk      string
+			rating, c int
+		)
+		if err := rows.Scan(&wijk, &rating, &c); err != nil {
+			return nil, nil, true, err
+		}
+		if rating < 1 || rating > 10 {
+			continue
+		}
+		m := marks[wijk]
+		if m == nil {
+			m = &Marks{}
+			marks[wijk] = m
+		}
+		m[rating] += c
+	}
+	if err := rows.Err(); err != nil {
+		return nil, nil, true, err
+	}
+	if limit <= 0 {
+		return marks, nil, true, nil
+	}
+	crows, err := s.db.Read.QueryContext(ctx, fmt.Sprintf(queryFeedbackComments, filter), start.Unix(), end.Unix(), limit)
+	if err != nil {
+		return nil, nil, true, err
+	}
+	defer crows.Close()
+	for crows.Next() {
+		var c string
+		if err := crows.Scan(&c); err != nil {
+			return nil, nil, true, err
+		}
+		comments = append(comments, scrubComment(c))
+	}
+	return marks, comments, true, crows.Err()
+}
+
+const (
+	queryHasFeedback = `SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'feedback'`
+	// unixepoch() compares moments, where the stored strings, with
+	// fractions of a second of varying length, would not sort as times.
+	queryFeedbackMarks = `
+SELECT coalesce(v.wijk, ''), f.rating, count(*) FROM feedback AS f
+LEFT JOIN codes AS c ON c.code = f.code
+LEFT JOIN visits AS v ON v.id = c.visit_id AND v.deleted = 0
+WHERE unixepoch(f.first_at) >= ?1 AND unixepoch(f.first_at) < ?2 %s
+GROUP BY 1, 2`
+	queryFeedbackComments = `
+SELECT f.comment FROM feedback AS f
+LEFT JOIN codes AS c ON c.code = f.code
+LEFT JOIN visits AS v ON v.id = c.visit_id AND v.deleted = 0
+WHERE unixepoch(f.first_at) >= ?1 AND unixepoch(f.first_at) < ?2 AND trim(f.comment) != '' %s
+ORDER BY f.first_at DESC, f.code LIMIT ?3`
+)
+
+var (
+	emailRE = regexp.MustCompile(`[^\s@]+@[^\s@]+\.[^\s@]+`)
+	phoneRE = regexp.MustCompile(`(\+31|0031|0)[\s.-]?\d([\s.-]?\d){7,9}`)
+)
+
+// scrubComment takes e-mail addresses and phone numbers out of a comment
+// before it goes into a report, and shortens a long one.
+func scrubComment(c string) string {
+	c = strings.Join(strings.Fields(c), " ")
+	c = emailRE.ReplaceAllString(c, "[…]")
+	c = phoneRE.ReplaceAllString(c, "[…]")
+	if r := []rune(c); len(r) > 300 {
+		c = string(r[:299]) + "…"
+	}
+	return c
 }
 
 // settingInsightFilled says the insight columns of visits from before
