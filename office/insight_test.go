@@ -415,6 +415,7 @@ func TestInsightBackfill(t *testing.T) {
 	for _, q := range []string{
 		`UPDATE visits SET visited_unix = 0, month = '', wdhour = 0, stop = '', sector = '', topics = '[]', rating = NULL, panel = 0, fu_n = 0`,
 		`UPDATE followups SET opened_unix = 0, wijk = ''`,
+		`DELETE FROM insight_months`,
 		`DELETE FROM settings WHERE key = 'insight_filled'`,
 	} {
 		if _, err := st.db.Write.ExecContext(ctx, q); err != nil {
@@ -502,4 +503,37 @@ func TestInsightFeedback(t *testing.T) {
 	sch := mustInsight(t, s.Store, october, Area{Stadsdeel: "Scheveningen"})
 	wantInt(t, "Scheveningen october marks (crew 10)", sch.AllMarks(false).Count(), 1)
 	wantInt(t, "Scheveningen september marks (feedback 5)", sch.AllMarks(true).Count(), 1)
+}
+
+// TestInsightSameBatch sends a visit's first and second rev in one push,
+// and a visit in a batch a record of which is refused after it wrote:
+// each counted once, as it ends up.
+func TestInsightSameBatch(t *testing.T) {
+	s := newFixtureStore(t)
+	ctx := context.Background()
+	october := PeriodAt(PeriodMonth, mustDate(t, "2026-10-10"))
+	f := insightFixture[2] // A
+	f.name = "A2"
+	v1 := fxVisitOf(t, newID(t), f)
+	v2 := v1
+	v2.Rev, v2.Wijk, v2.FollowUps = 2, fxW2, nil
+	r := 1
+	v2.Rating = &r
+	s.push(t, v1, v2)
+	vc, err := s.VisitCounts(ctx, Area{}, october.Start(), october.End())
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantInt(t, "october visits", vc.All.N, 7)
+	wantInt(t, "W2 (A2's second rev)", vc.Wijk[fxW2].N, 3)
+	wantInt(t, "W1 (not A2's first rev)", vc.Wijk[fxW1].N, 2)
+	wantInt(t, "marks of 1", vc.Marks[1], 1)
+	wantInt(t, "marks of 8 (A only)", vc.Marks[8], 1)
+	raw := newVisitCounts()
+	if err := s.countRaw(ctx, raw, "", october.Start(), october.End()); err != nil {
+		t.Fatal(err)
+	}
+	if raw.All != vc.All || raw.Marks != vc.Marks || raw.WdHour != vc.WdHour {
+		t.Errorf("raw %+v %v, months %+v %v", raw.All, raw.Marks, vc.All, vc.Marks)
+	}
 }

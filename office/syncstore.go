@@ -83,12 +83,14 @@ func (s *Store) CommitPush(ctx context.Context, busID string, batch *infosync.Ba
 		// the batch round again with a savepoint per record, which costs a
 		// third more statements.
 		var refused map[int]*infosync.SetAside
+		counts := &insightDelta{}
 		err := schema.InSavepoint(ctx, tx, func() (err error) {
-			refused, err = putAll(ctx, tx, busID, batch, now, false)
+			refused, err = putAll(ctx, tx, busID, batch, now, false, counts)
 			return err
 		})
 		if errors.Is(err, errLateRefusal) {
-			refused, err = putAll(ctx, tx, busID, batch, now, true)
+			counts = &insightDelta{}
+			refused, err = putAll(ctx, tx, busID, batch, now, true, counts)
 		}
 		if err != nil {
 			return err
@@ -107,6 +109,10 @@ func (s *Store) CommitPush(ctx context.Context, busID string, batch *infosync.Ba
 				return err
 			}
 		}
+		// The figures change with the batch (insightstore.go).
+		if err := counts.flush(ctx, tx); err != nil {
+			return err
+		}
 		_, err = tx.ExecContext(ctx, queryBusPushed, busID, batch.ThroughSeq, now, landed)
 		return err
 	})
@@ -115,8 +121,11 @@ func (s *Store) CommitPush(ctx context.Context, busID string, batch *infosync.Ba
 // putAll upserts the good records of a batch and returns the ones the
 // database refused, by index. Without perRecord it returns errLateRefusal
 // as soon as a refusal needs a write undone.
-func putAll(ctx context.Context, tx *sql.Tx, busID string, batch *infosync.Batch, now string, perRecord bool) (map[int]*infosync.SetAside, error) {
+func putAll(ctx context.Context, tx *sql.Tx, busID string, batch *infosync.Batch, now string, perRecord bool, counts *insightDelta) (map[int]*infosync.SetAside, error) {
 	refused := map[int]*infosync.SetAside{}
+	if err := counts.prefetch(ctx, tx, batch); err != nil {
+		return nil, err
+	}
 	for i := range batch.Records {
 		rec := &batch.Records[i]
 		if rec.Refused != nil {
@@ -124,9 +133,9 @@ func putAll(ctx context.Context, tx *sql.Tx, busID string, batch *infosync.Batch
 		}
 		var err error
 		if perRecord {
-			err = schema.InSavepoint(ctx, tx, func() error { return putVisit(ctx, tx, busID, rec, now) })
+			err = schema.InSavepoint(ctx, tx, func() error { return putVisit(ctx, tx, busID, rec, now, counts) })
 		} else {
-			err = putVisit(ctx, tx, busID, rec, now)
+			err = putVisit(ctx, tx, busID, rec, now, counts)
 		}
 		var r *errRefused
 		switch {
@@ -144,7 +153,7 @@ func putAll(ctx context.Context, tx *sql.Tx, busID string, batch *infosync.Batch
 // putVisit upserts one checked visit and its follow-ups. A record the
 // office cannot take comes back as *errRefused; an older rev or an
 // identical replay is taken and changes nothing.
-func putVisit(ctx context.Context, tx *sql.Tx, busID string, rec *infosync.Incoming, now string) error {
+func putVisit(ctx context.Context, tx *sql.Tx, busID string, rec *infosync.Incoming, now string, counts *insightDelta) error {
 	v := rec.Visit
 	if err := checkCodes(ctx, tx, busID, rec); err != nil {
 		return err
@@ -197,7 +206,11 @@ func putVisit(ctx context.Context, tx *sql.Tx, busID string, rec *infosync.Incom
 					EN: "is used by a follow-up of another visit", NL: "wordt al gebruikt door een vervolgactie van een ander bezoek"}}}}
 		}
 	}
-	return bindCodes(ctx, tx, busID, rec, now)
+	if err := bindCodes(ctx, tx, busID, rec, now); err != nil {
+		return err
+	}
+	counts.change(v, fx)
+	return nil
 }
 
 func quarantine(ctx context.Context, tx *sql.Tx, busID string, rec *infosync.Incoming, now string) error {

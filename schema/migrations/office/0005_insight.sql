@@ -1,7 +1,7 @@
 -- Insight for the programme: the facts of a visit the figures count,
 -- copied out of the body at push time (in Go, which knows Amsterdam's
--- clock), and monthly counts that triggers keep exact in the same
--- transaction as the visit they count.
+-- clock), and monthly counts kept exact in the same transaction as the
+-- visits they count.
 
 -- visited_unix: visited_at in unix seconds; month: its local month
 -- (YYYY-MM, Europe/Amsterdam); wdhour: local weekday (0 = Sunday) * 24 +
@@ -35,48 +35,12 @@ CREATE TABLE insight_months (
     PRIMARY KEY (month, wijk, dim, key)
 ) STRICT, WITHOUT ROWID;
 
--- The facts of one visit as rows of insight_months, each counted sign
--- times. Written out per trigger: SQLite triggers cannot share a view
--- that reads NEW or OLD.
-CREATE TRIGGER visits_insight_insert AFTER INSERT ON visits
-WHEN NEW.deleted = 0 AND NEW.month != ''
-BEGIN
-    INSERT INTO insight_months (month, wijk, dim, key, n, fu, p)
-    SELECT NEW.month, NEW.wijk, d, k, 1, NEW.fu_n > 0, CASE WHEN d = 'all' THEN NEW.panel ELSE 0 END
-    FROM (SELECT 'all' AS d, '' AS k
-          UNION ALL SELECT 'stop', NEW.stop
-          UNION ALL SELECT 'wdhour', CAST(NEW.wdhour AS TEXT)
-          UNION ALL SELECT 'sector', NEW.sector
-          UNION ALL SELECT 'topic', value FROM json_each(NEW.topics)
-          UNION ALL SELECT 'rating', CAST(NEW.rating AS TEXT) WHERE NEW.rating IS NOT NULL)
-    WHERE true
-    ON CONFLICT DO UPDATE SET n = n + excluded.n, fu = fu + excluded.fu, p = p + excluded.p;
-END;
-
-CREATE TRIGGER visits_insight_update AFTER UPDATE OF month, wijk, stop, wdhour, sector, topics, rating, panel, fu_n, deleted ON visits
-BEGIN
-    INSERT INTO insight_months (month, wijk, dim, key, n, fu, p)
-    SELECT OLD.month, OLD.wijk, d, k, -1, -(OLD.fu_n > 0), CASE WHEN d = 'all' THEN -OLD.panel ELSE 0 END
-    FROM (SELECT 'all' AS d, '' AS k
-          UNION ALL SELECT 'stop', OLD.stop
-          UNION ALL SELECT 'wdhour', CAST(OLD.wdhour AS TEXT)
-          UNION ALL SELECT 'sector', OLD.sector
-          UNION ALL SELECT 'topic', value FROM json_each(OLD.topics)
-          UNION ALL SELECT 'rating', CAST(OLD.rating AS TEXT) WHERE OLD.rating IS NOT NULL)
-    WHERE OLD.deleted = 0 AND OLD.month != ''
-    ON CONFLICT DO UPDATE SET n = n + excluded.n, fu = fu + excluded.fu, p = p + excluded.p;
-    INSERT INTO insight_months (month, wijk, dim, key, n, fu, p)
-    SELECT NEW.month, NEW.wijk, d, k, 1, NEW.fu_n > 0, CASE WHEN d = 'all' THEN NEW.panel ELSE 0 END
-    FROM (SELECT 'all' AS d, '' AS k
-          UNION ALL SELECT 'stop', NEW.stop
-          UNION ALL SELECT 'wdhour', CAST(NEW.wdhour AS TEXT)
-          UNION ALL SELECT 'sector', NEW.sector
-          UNION ALL SELECT 'topic', value FROM json_each(NEW.topics)
-          UNION ALL SELECT 'rating', CAST(NEW.rating AS TEXT) WHERE NEW.rating IS NOT NULL)
-    WHERE NEW.deleted = 0 AND NEW.month != ''
-    ON CONFLICT DO UPDATE SET n = n + excluded.n, fu = fu + excluded.fu, p = p + excluded.p;
-END;
-
+-- A push changes insight_months in Go, once per row at the end of its
+-- transaction (insightDelta in office/insightstore.go): the facts its
+-- visits had go out, the ones they end with come in. Triggers on the
+-- visits would do the same for a third more CPU per pushed visit, which
+-- the sync cannot spare. Nothing but a push writes these columns; a visit
+-- that leaves the table (an erasure) takes its counts along here.
 CREATE TRIGGER visits_insight_delete AFTER DELETE ON visits
 WHEN OLD.deleted = 0 AND OLD.month != ''
 BEGIN
