@@ -40,11 +40,17 @@ WHERE opened_unix >= ?1 AND opened_unix < ?2 AND gone = 0 %s GROUP BY department
 	queryFollowUpsClosed = `
 SELECT department, max(0, closed_unix - opened_unix) / 3600, count(*) FROM followups
 WHERE closed_unix >= ?1 AND closed_unix < ?2 AND gone = 0 %s GROUP BY 1, 2`
-	// Open at a moment: opened before it and not closed by then. Overdue:
-	// besides, its due date lies before that moment's day.
+	// Open at a moment: opened before it and not closed by then: those
+	// open now (a small index of their own) and those closed since.
+	// Overdue: besides, its due date lies before that moment's day.
 	queryFollowUpsOpenAt = `
-SELECT department, count(*), count(*) FILTER (WHERE due_date != '' AND due_date < ?2) FROM followups
-WHERE opened_unix < ?1 AND (closed_unix IS NULL OR closed_unix >= ?1) AND gone = 0 %s GROUP BY department`
+SELECT department, count(*), count(*) FILTER (WHERE due_date != '' AND due_date < ?2) FROM (
+    SELECT department, due_date FROM followups INDEXED BY followups_open
+    WHERE closed_unix IS NULL AND gone = 0 AND opened_unix < ?1 %[1]s
+    UNION ALL
+    SELECT department, due_date FROM followups INDEXED BY followups_closed
+    WHERE closed_unix >= ?1 AND gone = 0 AND closed_unix IS NOT NULL AND opened_unix < ?1 %[1]s)
+GROUP BY department`
 )
 
 // Area narrows the figures to one stadsdeel or one wijk; the zero Area is
