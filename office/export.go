@@ -33,7 +33,7 @@ const (
 	queryExportVisits = `
 SELECT id, bus_id, visited_at, wijk, stop, sector, topics, rating, panel, fu_n,
     json_extract(body, '$.business.name'), json_extract(body, '$.business.kvk'), json_extract(body, '$.language') %s
-FROM visits WHERE deleted = 0 AND visited_unix >= ?1 AND visited_unix < ?2 %s ORDER BY visited_unix, id`
+FROM visits WHERE deleted = 0 AND %s >= ?1 AND visited_unix < ?2 %s ORDER BY %s`
 	queryExportContact = `,
     json_extract(body, '$.contact.name'), json_extract(body, '$.contact.phone'), json_extract(body, '$.contact.email'),
     json_extract(body, '$.business.address.street') || ' ' || json_extract(body, '$.business.address.number'),
@@ -112,7 +112,15 @@ func (s *Store) ExportVisits(ctx context.Context, w io.Writer, area Area, start,
 	if contact {
 		extra = queryExportContact
 	}
-	rows, err := s.db.Read.QueryContext(ctx, fmt.Sprintf(queryExportVisits, extra, area.wijkFilter()), start.Unix(), end.Unix())
+	// A short period is read through visits_when, in time order. A long
+	// one, up to every visit, is read in the table's own order (the order
+	// the office received them), which streams three times faster than
+	// a lookup per row through the index.
+	when, order := "visited_unix", "visited_unix, id"
+	if end.Sub(start) > 62*24*time.Hour {
+		when, order = "+visited_unix", "rowid"
+	}
+	rows, err := s.db.Read.QueryContext(ctx, fmt.Sprintf(queryExportVisits, extra, when, area.wijkFilter(), order), start.Unix(), end.Unix())
 	if err != nil {
 		return 0, err
 	}
