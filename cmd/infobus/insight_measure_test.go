@@ -160,7 +160,7 @@ func TestInsightMeasure(t *testing.T) {
 		sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] })
 		p95 := ds[(len(ds)*95+99)/100-1]
 		t.Logf("%s: p50 %v, p95 %v, max %v over %d runs; CPU %v a request (load %s)", tc.name, ds[len(ds)/2].Round(time.Millisecond),
-			p95.Round(time.Millisecond), ds[len(ds)-1].Round(time.Millisecond), runs, ((cpu()-c0)/time.Duration(runs)).Round(time.Millisecond), load())
+			p95.Round(time.Millisecond), ds[len(ds)-1].Round(time.Millisecond), runs, ((cpu() - c0) / time.Duration(runs)).Round(time.Millisecond), load())
 	}
 	for range 3 {
 		c0 := cpu()
