@@ -697,8 +697,8 @@ func (s *Store) FollowUpCounts(ctx context.Context, area Area, start, end, asOf 
 // without it ok is false, so that the page says there is no feedback yet
 // rather than showing zeros that look like none was given.
 func (s *Store) FeedbackMarks(ctx context.Context, area Area, start, end time.Time, limit int) (marks map[string]*Marks, comments []string, ok bool, err error) {
-	var n int
-	if err := s.db.Read.QueryRowContext(ctx, queryHasFeedback).Scan(&n); err != nil || n == 0 {
+	var has bool
+	if err := s.db.Read.QueryRowContext(ctx, queryHasFeedback).Scan(&has); err != nil || !has {
 		return nil, nil, false, err
 	}
 	filter := ""
@@ -751,7 +751,9 @@ func (s *Store) FeedbackMarks(ctx context.Context, area Area, start, end time.Ti
 }
 
 const (
-	queryHasFeedback = `SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'feedback'`
+	// The columns this file reads, so that a feedback table of another
+	// shape reads as no feedback rather than as an error on every page.
+	queryHasFeedback = `SELECT count(*) = 4 FROM pragma_table_info('feedback') WHERE name IN ('code', 'rating', 'comment', 'first_at')`
 	// unixepoch() compares moments, where the stored strings, with
 	// fractions of a second of varying length, would not sort as times.
 	queryFeedbackMarks = `
