@@ -392,7 +392,7 @@ func TestPercentile(t *testing.T) {
 }
 
 // TestInsightBackfill empties the insight columns as a database from
-// before migration 0005 has them and checks that opening fills them and
+// before migration 0006 has them and checks that opening fills them and
 // the counts come back.
 func TestInsightBackfill(t *testing.T) {
 	dir := t.TempDir()
@@ -474,8 +474,8 @@ VALUES (?, ?, ?, ?, ?, 'none', ?, ?, ?)`, r[0], newID(tb), s.bus.BusID, r[2], r[
 func TestInsightFeedback(t *testing.T) {
 	s := newFixtureStore(t)
 	october := PeriodAt(PeriodMonth, mustDate(t, "2026-10-10"))
-	if in := mustInsight(t, s.Store, october, Area{}); in.FeedbackOK {
-		t.Fatal("feedback counted on a database without feedback")
+	if in := mustInsight(t, s.Store, october, Area{}); !in.FeedbackOK || len(in.Feedback) != 0 {
+		t.Fatalf("before any feedback: got ok %v, %d wijken with feedback", in.FeedbackOK, len(in.Feedback))
 	}
 	addFeedback(t, s,
 		[5]string{"K1", "A", "9", "2026-10-05T10:00:00.5Z", "Heel goed geholpen, bel me op 06-12345678 of mail noor@example.nl"},
