@@ -217,7 +217,7 @@ FROM visits AS v WHERE v.id = followups.visit_id AND followups.opened_unix = 0`
 
 // backfillInsight fills the insight columns of visits stored before
 // migration 0006, a thousand per transaction, and counts them. A visit
-// whose time cannot be read keeps month '' and is left out of the
+// whose time cannot be read keeps an empty month and is left out of the
 // figures, as at push.
 func (s *Store) backfillInsight(ctx context.Context) error {
 	// Once done it stays done (a push fills the columns itself), so a
