@@ -392,7 +392,7 @@ func TestPercentile(t *testing.T) {
 }
 
 // TestInsightBackfill empties the insight columns as a database from
-// before migration 0006 has them and checks that opening fills them and
+// before migration 0007 has them and checks that opening fills them and
 // the counts come back.
 func TestInsightBackfill(t *testing.T) {
 	dir := t.TempDir()

@@ -16,7 +16,7 @@ import (
 
 // The write side of the figures: the facts a push copies out of each
 // visit, the monthly counts it changes in its own transaction, and the
-// one-time fill of visits stored before migration 0006. The read side is
+// one-time fill of visits stored before migration 0007. The read side is
 // insightstore.go.
 
 // facts are the columns a visit's figures are counted by, derived once at
@@ -201,7 +201,7 @@ func factsOf(v *schema.Visit) facts {
 }
 
 // settingInsightFilled says the insight columns of visits from before
-// migration 0006 are filled.
+// migration 0007 are filled.
 const settingInsightFilled = "insight_filled"
 
 const (
@@ -216,7 +216,7 @@ FROM visits AS v WHERE v.id = followups.visit_id AND followups.opened_unix = 0`
 )
 
 // backfillInsight fills the insight columns of visits stored before
-// migration 0006, a thousand per transaction, and counts them. A visit
+// migration 0007, a thousand per transaction, and counts them. A visit
 // whose time cannot be read keeps an empty month and is left out of the
 // figures, as at push.
 func (s *Store) backfillInsight(ctx context.Context) error {
@@ -251,7 +251,7 @@ func (s *Store) backfillInsight(ctx context.Context) error {
 		}
 		left := 0
 		err = s.inTx(ctx, func(tx *sql.Tx) error {
-			// Visits from before 0006 are not counted: each comes in.
+			// Visits from before 0007 are not counted: each comes in.
 			counts := &insightDelta{cur: map[string]*counted{}, delta: map[countKey]*Tally{}}
 			for _, r := range batch {
 				var v schema.Visit
