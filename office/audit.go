@@ -19,6 +19,13 @@ const (
 	ActionStaffAdded    = "staff_added"
 	ActionStaffDisabled = "staff_disabled"
 	ActionStaffReset    = "staff_reset"
+
+	ActionFollowUpMoved    = "followup_moved"
+	ActionFollowUpAssigned = "followup_assigned"
+	ActionContactViewed    = "contact_viewed"
+	ActionBusEnrolled      = "bus_enrolled"
+	ActionBusReissued      = "bus_reissued"
+	ActionBusRevoked       = "bus_revoked"
 )
 
 // ActorCLI is the actor of changes made on the office's command line.

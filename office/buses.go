@@ -25,8 +25,12 @@ const (
 	queryBuses      = `
 SELECT b.id, b.name, b.enrolled_at, b.last_push_at, b.acked_seq, b.pushed_total,
        (SELECT count(*) FROM visits v WHERE v.bus_id = b.id),
-       (SELECT count(*) FROM set_aside a WHERE a.bus_id = b.id)
+       (SELECT count(*) FROM set_aside a WHERE a.bus_id = b.id),
+       b.software, b.last_sync_at, b.revoked_at
 FROM buses b ORDER BY b.name`
+	queryBusEnrollment = `SELECT name, code_key, code_prefix FROM buses WHERE id = ?`
+	queryBusSetToken   = `UPDATE buses SET token_hash = ?, revoked_at = ? WHERE id = ?`
+	queryBusSynced     = `UPDATE buses SET last_sync_at = ?2, software = ?3 WHERE token_hash = ?1`
 )
 
 // Bus is an enrolled bus as the office lists it.
@@ -39,13 +43,24 @@ type Bus struct {
 	PushedTotal int64  `json:"pushed_total"`
 	Visits      int64  `json:"visits"`
 	SetAside    int64  `json:"set_aside"`
+	// Software is the version the bus said it runs at its last sync.
+	Software   string `json:"software"`
+	LastSyncAt string `json:"last_sync_at"`
+	RevokedAt  string `json:"revoked_at,omitempty"`
 }
 
-// AddBus enrolls a new bus called name and returns what the bus needs to
-// sync with the office at officeURL. The token is shown only here: the
-// office keeps its hash. It returns a *schema.ValidationError for a bad
-// name and ErrConflict when the name is taken.
+// AddBus enrolls a new bus called name from the command line; see
+// EnrollBus.
 func (s *Store) AddBus(ctx context.Context, name, officeURL string) (infosync.Enrollment, error) {
+	return s.EnrollBus(ctx, ActorCLI, name, officeURL)
+}
+
+// EnrollBus enrolls a new bus called name on behalf of actor (audited) and
+// returns what the bus needs to sync with the office at officeURL. The
+// token is shown only here: the office keeps its hash. It returns a
+// *schema.ValidationError for a bad name and ErrConflict when the name is
+// taken.
+func (s *Store) EnrollBus(ctx context.Context, actor, name, officeURL string) (infosync.Enrollment, error) {
 	name = strings.TrimSpace(name)
 	if name == "" || len([]rune(name)) > MaxBusName || strings.ContainsFunc(name, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
 		return infosync.Enrollment{}, &schema.ValidationError{Fields: map[string]schema.Problem{"name": {
@@ -74,8 +89,10 @@ func (s *Store) AddBus(ctx context.Context, name, officeURL string) (infosync.En
 		if e.CodePrefix, err = freeCodePrefix(ctx, tx); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, queryBusInsert, e.BusID, name, schema.HashToken(e.BusToken), key, schema.Timestamp(s.now()), e.CodePrefix)
-		return err
+		if _, err := tx.ExecContext(ctx, queryBusInsert, e.BusID, name, schema.HashToken(e.BusToken), key, schema.Timestamp(s.now()), e.CodePrefix); err != nil {
+			return err
+		}
+		return audit(ctx, tx, s.now(), actor, ActionBusEnrolled, e.BusID, name)
 	})
 	if sqlite.IsUnique(err) {
 		return infosync.Enrollment{}, ErrConflict
@@ -116,10 +133,99 @@ func (s *Store) Buses(ctx context.Context) ([]Bus, error) {
 	var out []Bus
 	for rows.Next() {
 		var b Bus
-		if err := rows.Scan(&b.ID, &b.Name, &b.EnrolledAt, &b.LastPushAt, &b.AckedSeq, &b.PushedTotal, &b.Visits, &b.SetAside); err != nil {
+		if err := rows.Scan(&b.ID, &b.Name, &b.EnrolledAt, &b.LastPushAt, &b.AckedSeq, &b.PushedTotal, &b.Visits, &b.SetAside,
+			&b.Software, &b.LastSyncAt, &b.RevokedAt); err != nil {
 			return nil, err
 		}
 		out = append(out, b)
 	}
 	return out, rows.Err()
+}
+
+// newBusToken is a bus's secret: 256 bits, so a plain hash stores it.
+func newBusToken() (string, error) {
+	token := make([]byte, 32)
+	if _, err := rand.Read(token); err != nil {
+		return "", err
+	}
+	return base64.RawURLEncoding.EncodeToString(token), nil
+}
+
+// ReissueBus gives an enrolled bus a new token, for a laptop installed
+// anew: the bus keeps its id, name, code key and records, the old token
+// stops working, and a revoked bus works again with the new one. It
+// returns the new enrollment (shown once), ErrNotFound for an unknown bus.
+func (s *Store) ReissueBus(ctx context.Context, actor, busID, officeURL string) (infosync.Enrollment, error) {
+	token, err := newBusToken()
+	if err != nil {
+		return infosync.Enrollment{}, err
+	}
+	e := infosync.Enrollment{OfficeURL: officeURL, BusID: busID, BusToken: token}
+	err = s.inTx(ctx, func(tx *sql.Tx) error {
+		var name string
+		err := tx.QueryRowContext(ctx, queryBusEnrollment, busID).Scan(&name, &e.CodeKey, &e.CodePrefix)
+		if errors.Is(err, sql.ErrNoRows) {
+			return ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		if err := e.Validate(); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, queryBusSetToken, schema.HashToken(token), "", busID); err != nil {
+			return err
+		}
+		return audit(ctx, tx, s.now(), actor, ActionBusReissued, busID, name)
+	})
+	if err != nil {
+		return infosync.Enrollment{}, err
+	}
+	return e, nil
+}
+
+// RevokeBus stops a bus from syncing: its token is refused from the next
+// request on. Its records stay. ReissueBus lets it back in. It returns
+// ErrNotFound for an unknown bus.
+func (s *Store) RevokeBus(ctx context.Context, actor, busID string) error {
+	// Nobody holds a token for this random hash, which keeps the column
+	// NOT NULL and UNIQUE without a second "revoked" check on every sync.
+	unused, err := newBusToken()
+	if err != nil {
+		return err
+	}
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		var (
+			name string
+			key  []byte
+			pre  string
+		)
+		err := tx.QueryRowContext(ctx, queryBusEnrollment, busID).Scan(&name, &key, &pre)
+		if errors.Is(err, sql.ErrNoRows) {
+			return ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, queryBusSetToken, schema.HashToken("revoked:"+unused), schema.Timestamp(s.now()), busID); err != nil {
+			return err
+		}
+		return audit(ctx, tx, s.now(), actor, ActionBusRevoked, busID, name)
+	})
+}
+
+// NoteSync records that the bus holding token completed a sync, and the
+// software it says it runs. An unknown token changes nothing.
+func (s *Store) NoteSync(ctx context.Context, token, software string) error {
+	if len(software) > 64 {
+		software = software[:64]
+	}
+	software = strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f {
+			return -1
+		}
+		return r
+	}, software)
+	_, err := s.db.Write.ExecContext(ctx, queryBusSynced, schema.HashToken(token), schema.Timestamp(s.now()), software)
+	return err
 }

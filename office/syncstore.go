@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"unicode/utf8"
 
 	"infobus/schema"
@@ -18,20 +19,23 @@ const (
 	// WHERE makes an equal or older rev, or another bus's visit, a no-op
 	// that changes no row, which putVisit then classifies.
 	queryVisitUpsert = `
-INSERT INTO visits (id, bus_id, rev, crew_hash, body, wijk, visited_at, deleted, first_received_at, received_at)
-VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)
+INSERT INTO visits (id, bus_id, rev, crew_hash, body, wijk, visited_at, deleted, first_received_at, received_at,
+    name, kvk, postcode, sector, topics)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, ?10, ?11, ?12, ?13, ?14)
 ON CONFLICT (id) DO UPDATE SET
     rev = excluded.rev, crew_hash = excluded.crew_hash, body = excluded.body, wijk = excluded.wijk,
-    visited_at = excluded.visited_at, deleted = excluded.deleted, received_at = excluded.received_at
+    visited_at = excluded.visited_at, deleted = excluded.deleted, received_at = excluded.received_at,
+    name = excluded.name, kvk = excluded.kvk, postcode = excluded.postcode, sector = excluded.sector, topics = excluded.topics
 WHERE excluded.rev > visits.rev AND excluded.bus_id = visits.bus_id`
 	queryVisitStored = `SELECT bus_id, rev, crew_hash FROM visits WHERE id = ?`
 	// A follow-up id belongs to one visit for good: the WHERE turns an id
 	// another visit owns into no change.
 	queryFollowUpUpsert = `
-INSERT INTO followups (id, visit_id, bus_id, kind, department, due_date, code)
-VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+INSERT INTO followups (id, visit_id, bus_id, kind, department, due_date, code, wijk, opened_at)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
 ON CONFLICT (id) DO UPDATE SET
-    kind = excluded.kind, department = excluded.department, due_date = excluded.due_date, code = excluded.code
+    kind = excluded.kind, department = excluded.department, due_date = excluded.due_date, code = excluded.code,
+    wijk = excluded.wijk, opened_at = excluded.opened_at
 WHERE followups.visit_id = excluded.visit_id`
 	querySetAsideInsert = `
 INSERT INTO set_aside (bus_id, visit_id, rev, reason, message, fields, body, received_at, message_nl)
@@ -148,7 +152,8 @@ func putVisit(ctx context.Context, tx *sql.Tx, busID string, rec *infosync.Incom
 	// Exec and RowsAffected rather than RETURNING: a thousand rows a batch,
 	// and a query costs the driver twice what an exec does.
 	changed, err := schema.ExecChanged(ctx, tx, queryVisitUpsert,
-		v.ID, busID, v.Rev, rec.Hash[:], string(rec.Body), v.Wijk, v.VisitedAt, v.Deleted, now)
+		v.ID, busID, v.Rev, rec.Hash[:], string(rec.Body), v.Wijk, v.VisitedAt, v.Deleted, now,
+		v.Business.Name, v.Business.KvK, v.Business.Address.Postcode, v.Sector, topicsColumn(v.Topics))
 	if err != nil {
 		return err
 	}
@@ -178,7 +183,7 @@ func putVisit(ctx context.Context, tx *sql.Tx, busID string, rec *infosync.Incom
 		return nil
 	}
 	for i, f := range v.FollowUps {
-		changed, err := schema.ExecChanged(ctx, tx, queryFollowUpUpsert, f.ID, v.ID, busID, f.Kind, f.Department, f.DueDate, f.Code)
+		changed, err := schema.ExecChanged(ctx, tx, queryFollowUpUpsert, f.ID, v.ID, busID, f.Kind, f.Department, f.DueDate, f.Code, v.Wijk, v.VisitedAt)
 		if err != nil {
 			return err
 		}
@@ -191,6 +196,12 @@ func putVisit(ctx context.Context, tx *sql.Tx, busID string, rec *infosync.Incom
 		}
 	}
 	return bindCodes(ctx, tx, busID, rec, now)
+}
+
+// topicsColumn is how visits.topics holds a visit's topics: ",a,b,", so
+// that a filter finds one with instr(topics, ',a,').
+func topicsColumn(topics []string) string {
+	return "," + strings.Join(topics, ",") + ","
 }
 
 func quarantine(ctx context.Context, tx *sql.Tx, busID string, rec *infosync.Incoming, now string) error {
@@ -248,25 +259,8 @@ func (s *Store) StatusChanges(ctx context.Context, busID string, since int64, li
 // *schema.ValidationError for a bad status or resolution.
 func (s *Store) SetFollowUpStatus(ctx context.Context, followUpID, status, resolution string) (schema.FollowUpStatus, error) {
 	var st schema.FollowUpStatus
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		var busID string
-		var rev int64
-		err := tx.QueryRowContext(ctx, queryFollowUpForStatus, followUpID).Scan(&busID, &rev)
-		if errors.Is(err, sql.ErrNoRows) {
-			return ErrNotFound
-		}
-		if err != nil {
-			return err
-		}
-		st = schema.FollowUpStatus{Status: status, Resolution: resolution, StatusRev: rev + 1, StatusAt: schema.Timestamp(s.now())}
-		if err := st.Validate(); err != nil {
-			return err
-		}
-		var pullSeq int64
-		if err := tx.QueryRowContext(ctx, queryBusNextPullSeq, busID).Scan(&pullSeq); err != nil {
-			return err
-		}
-		_, err = tx.ExecContext(ctx, queryFollowUpSetStatus, followUpID, st.Status, st.Resolution, st.StatusRev, st.StatusAt, pullSeq)
+	err := s.inTx(ctx, func(tx *sql.Tx) (err error) {
+		st, err = s.setStatus(ctx, tx, followUpID, status, resolution)
 		return err
 	})
 	return st, err

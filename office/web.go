@@ -119,7 +119,11 @@ type navItem struct {
 
 var navItems = []navItem{
 	{Href: "/", Label: "nav.home"},
+	{Href: "/visits", Label: "nav.visits"},
+	{Href: "/set-aside", Label: "nav.setaside"},
+	{Href: "/fleet", Label: "nav.fleet", Role: RoleAdmin},
 	{Href: "/staff", Label: "nav.staff", Role: RoleAdmin},
+	{Href: "/audit", Label: "nav.audit", Role: RoleAdmin},
 }
 
 // NavLink is a menu link as a page shows it.

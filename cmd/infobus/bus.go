@@ -76,6 +76,9 @@ func (m *BusMain) Run(ctx context.Context) error {
 		m.Close()
 		return err
 	}
+	if m.Sync.Software == "" {
+		m.Sync.Software = m.Config.Version
+	}
 	m.Syncer = bus.NewSyncer(store, m.Sync, m.Log)
 	m.server.SetSyncer(m.Syncer)
 	if err := m.Syncer.Start(); err != nil {
