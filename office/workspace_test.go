@@ -174,6 +174,9 @@ func TestQueueWorkflowPages(t *testing.T) {
 	a.get("/")
 	r = a.post("/followups/"+late.ID+"/assign", url.Values{"back": {"/?done=assigned"}})
 	wantLocation(t, "claim", r, "/?done=assigned")
+	if got := w.auditCount(ActionFollowUpAssigned, late.ID); got != 1 {
+		t.Errorf("claim: got %d audit entries, want 1", got)
+	}
 	r = a.get("/?mine=1")
 	if !strings.Contains(r.body, "Kapsalon Noor") || strings.Contains(r.body, "Toko Sahin") {
 		t.Errorf("mine: got the wrong follow-ups")
@@ -181,6 +184,9 @@ func TestQueueWorkflowPages(t *testing.T) {
 	a.get("/followups/" + late.ID)
 	r = a.post("/followups/"+late.ID+"/assign", url.Values{"assignee": {itoa(other.ID)}})
 	wantLocation(t, "assign", r, "/followups/"+late.ID+"?done=assigned")
+	if got := w.auditCount(ActionFollowUpAssigned, late.ID); got != 2 {
+		t.Errorf("assign: got %d audit entries, want 2", got)
+	}
 	r = a.get("/followups/" + late.ID)
 	if !strings.Contains(r.body, "gaf de vervolgafspraak aan lotte@denhaag.nl") {
 		t.Errorf("the timeline lacks the assignment:\n%s", r.body)
