@@ -362,4 +362,6 @@ type TimelineData struct {
 }
 
 // Timeline hands a follow-up's events to the "timeline" partial.
-func (p *Page) Timeline(events []FollowUpEvent) TimelineData { return TimelineData{P: p, Events: events} }
+func (p *Page) Timeline(events []FollowUpEvent) TimelineData {
+	return TimelineData{P: p, Events: events}
+}

@@ -230,7 +230,6 @@ func TestQueueWorkflowPages(t *testing.T) {
 	wantStatus(t, "unknown follow-up", a.get("/followups/nope"), http.StatusNotFound)
 }
 
-
 var enrollRE = regexp.MustCompile(`<code>(infobus-enroll-v1\.[^<]+)</code>`)
 
 func TestVisitPagesAndContact(t *testing.T) {
