@@ -30,7 +30,15 @@ func (w *testWeb) seedVisit(name string, followUps ...schema.FollowUp) (string, 
 	} else {
 		e = w.seedBus
 	}
-	id := newID(w.tb)
+	w.pushed++
+	return pushVisit(w.tb, w.store, e, w.pushed, name, followUps...), e
+}
+
+// pushVisit pushes one valid visit with contact details and follow-ups
+// from bus e at seq and returns its id.
+func pushVisit(tb testing.TB, s *Store, e infosync.Enrollment, seq int64, name string, followUps ...schema.FollowUp) string {
+	tb.Helper()
+	id := newID(tb)
 	v := schema.Visit{ID: id, Rev: 1, VisitedAt: "2026-11-20T14:05:00+01:00",
 		Business: schema.Business{Name: name, KvK: "27312345", Address: schema.Address{Street: "Weimarstraat", Number: "12", Postcode: "2562GX", City: "Den Haag"}},
 		Wijk:     "WK051828", Sector: "horeca", Topics: []string{"vergunningen"}, Notes: "Wil een terras aanvragen.",
@@ -40,14 +48,13 @@ func (w *testWeb) seedVisit(name string, followUps ...schema.FollowUp) (string, 
 	v.Normalize()
 	b, err := json.Marshal(v.CrewOwned())
 	if err != nil {
-		w.tb.Fatal(err)
+		tb.Fatal(err)
 	}
-	w.pushed++
-	resp := mustPush(w.tb, w.store, e, w.pushed, b)
+	resp := mustPush(tb, s, e, seq, b)
 	if len(resp.SetAside) > 0 {
-		w.tb.Fatalf("seed visit set aside: %+v", resp.SetAside)
+		tb.Fatalf("seed visit set aside: %+v", resp.SetAside)
 	}
-	return id, e
+	return id
 }
 
 func followUp(tb testing.TB, kind, due string) schema.FollowUp {
