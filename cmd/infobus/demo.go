@@ -161,15 +161,24 @@ func demoFirstSync(ctx context.Context, y *bus.Syncer, b *bus.Store, o *office.S
 		return
 	}
 	for _, v := range views {
-		if len(v.FollowUps) == 1 && v.FollowUps[0].Status == "" {
+		if len(v.FollowUps) == 0 || v.FollowUps[0].Status != "" {
+			continue
+		}
+		// As staff do on the queue: start the work, then finish it.
+		for _, f := range v.FollowUps {
 			for _, st := range []string{"in_progress", "done"} {
-				if _, err := o.MoveFollowUp(ctx, demoStaff, v.FollowUps[0].ID, st, "Demo: teruggebeld en de aanvraag doorgenomen."); err != nil {
+				if _, err := o.MoveFollowUp(ctx, demoStaff, f.ID, st, "We hebben de ondernemer teruggebeld en de aanvraag samen doorgenomen."); err != nil {
 					log.Warn("demo: could not close a follow-up", "err", err)
 					return
 				}
 			}
-			return
 		}
+		// Pull at once, so that the tablet opened from the pairing link
+		// shows the handled visit among the day's visits.
+		if _, err := y.SyncNow(ctx); err != nil {
+			log.Warn("demo: second sync failed; the schedule tries again", "err", err)
+		}
+		return
 	}
 }
 
