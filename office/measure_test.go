@@ -133,7 +133,9 @@ WHERE v.kvk != '' AND v.postcode != '' ORDER BY f.rowid LIMIT 1 OFFSET 150000`)
 			times = append(times, d)
 		}
 		slices.Sort(times)
-		p := func(q float64) time.Duration { return times[int(q*float64(len(times)-1))].Round(100 * time.Microsecond) }
+		p := func(q float64) time.Duration {
+			return times[int(q*float64(len(times)-1))].Round(100 * time.Microsecond)
+		}
 		t.Logf("%-44s p50 %8s  p95 %8s  max %8s", pg.name, p(0.5), p(0.95), times[len(times)-1].Round(100*time.Microsecond))
 	}
 }

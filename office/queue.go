@@ -77,6 +77,37 @@ func (s *Store) Queue(ctx context.Context, f QueueFilter) ([]QueueItem, bool, er
 	if f.Limit <= 0 || f.Limit > MaxQueuePage {
 		f.Limit = MaxQueuePage
 	}
+	q, args := queueQuery(f)
+	rows, err := s.db.Read.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, false, err
+	}
+	defer rows.Close()
+	var out []QueueItem
+	for rows.Next() {
+		var (
+			it      QueueItem
+			sortVal string
+		)
+		if err := rows.Scan(&it.ID, &it.VisitID, &it.BusID, &it.BusName, &it.Kind, &it.Department, &it.Wijk,
+			&it.DueDate, &it.OpenedAt, &it.Status, &it.Assignee, &it.Business, &sortVal); err != nil {
+			return nil, false, err
+		}
+		it.Cursor = sortVal + "|" + it.ID
+		out = append(out, it)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, false, err
+	}
+	more := len(out) > f.Limit
+	if more {
+		out = out[:f.Limit]
+	}
+	return out, more, nil
+}
+
+// queueQuery is the queue's SQL for f, and its arguments.
+func queueQuery(f QueueFilter) (string, []any) {
 	key := "f.due_sort"
 	if f.Sort == SortAge {
 		key = "f.opened_at"
@@ -132,31 +163,5 @@ func (s *Store) Queue(ctx context.Context, f QueueFilter) ([]QueueItem, bool, er
 		q = strings.Replace(q, " INDEXED BY %s", "%s", 1)
 	}
 	q = fmt.Sprintf(q, key, index, strings.Join(where, " AND "), key+", f.id")
-	args = append(args, f.Limit+1)
-	rows, err := s.db.Read.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, false, err
-	}
-	defer rows.Close()
-	var out []QueueItem
-	for rows.Next() {
-		var (
-			it      QueueItem
-			sortVal string
-		)
-		if err := rows.Scan(&it.ID, &it.VisitID, &it.BusID, &it.BusName, &it.Kind, &it.Department, &it.Wijk,
-			&it.DueDate, &it.OpenedAt, &it.Status, &it.Assignee, &it.Business, &sortVal); err != nil {
-			return nil, false, err
-		}
-		it.Cursor = sortVal + "|" + it.ID
-		out = append(out, it)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, false, err
-	}
-	more := len(out) > f.Limit
-	if more {
-		out = out[:f.Limit]
-	}
-	return out, more, nil
+	return q, append(args, f.Limit+1)
 }

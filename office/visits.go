@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -83,7 +84,7 @@ func modeOf(q string) searchMode {
 }
 
 const queryVisitSearch = `
-SELECT v.id, b.name, v.name, v.kvk, v.postcode, v.wijk, v.sector, v.visited_at, %s, %s
+SELECT v.id, b.name, v.name, v.kvk, v.postcode, v.wijk, v.sector, v.visited_at, %s, v.rowid, %s
 FROM visits v JOIN buses b ON b.id = v.bus_id
 WHERE %s
 ORDER BY %s`
@@ -93,18 +94,67 @@ func (s *Store) SearchVisits(ctx context.Context, f VisitFilter) (VisitPage, err
 	if f.Limit <= 0 || f.Limit > MaxVisitPage {
 		f.Limit = MaxVisitPage
 	}
+	q, args, ok := visitQuery(f)
+	if !ok {
+		return VisitPage{}, nil
+	}
+	text := strings.TrimSpace(f.Text) != ""
+	rows, err := s.db.Read.QueryContext(ctx, q, args...)
+	if err != nil {
+		return VisitPage{}, err
+	}
+	defer rows.Close()
+	var (
+		page    VisitPage
+		scanned int
+		last    string
+	)
+	for rows.Next() {
+		var (
+			it      VisitItem
+			key     string
+			rowid   int64
+			matched bool
+		)
+		if err := rows.Scan(&it.ID, &it.BusName, &it.Name, &it.KvK, &it.Postcode, &it.Wijk, &it.Sector, &it.VisitedAt, &key, &rowid, &matched); err != nil {
+			return VisitPage{}, err
+		}
+		it.Cursor = key + "|" + strconv.FormatInt(rowid, 10)
+		scanned++
+		if matched {
+			if len(page.Visits) == f.Limit {
+				page.Next = page.Visits[f.Limit-1].Cursor
+				return page, rows.Err()
+			}
+			page.Visits = append(page.Visits, it)
+		}
+		last = it.Cursor
+		if text && scanned >= MaxTextScan {
+			page.Next, page.Scanned = last, true
+			return page, rows.Err()
+		}
+	}
+	return page, rows.Err()
+}
+
+// visitQuery is the visit search's SQL for f and its arguments; ok is
+// false when nothing can match (a stadsdeel without wijken).
+func visitQuery(f VisitFilter) (q string, args []any, ok bool) {
 	m := modeOf(f.Q)
 	where := []string{"v.deleted = 0"}
-	var args []any
+	// The != '' terms let SQLite use the partial indexes, which leave
+	// out visits without a name, KvK or postcode.
 	switch {
 	case m.lo != "" && m.hi == "":
-		where = append(where, m.key+" = ?")
+		where = append(where, m.key+" != ''", m.key+" = ?")
 		args = append(args, m.lo)
 	case m.lo != "":
-		where = append(where, m.key+" >= ?", m.key+" < ?")
+		where = append(where, m.key+" != ''", m.key+" >= ?", m.key+" < ?")
 		args = append(args, m.lo, m.hi)
 	}
-	for _, c := range []struct{ col, val string }{{"v.wijk", f.Wijk}, {"v.sector", f.Sector}, {"v.bus_id", f.BusID}} {
+	// +v.bus_id: the bus's index would find its visits in no useful
+	// order, and SQLite would sort them all.
+	for _, c := range []struct{ col, val string }{{"v.wijk", f.Wijk}, {"v.sector", f.Sector}, {"+v.bus_id", f.BusID}} {
 		if c.val != "" {
 			where = append(where, c.col+" = ?")
 			args = append(args, c.val)
@@ -119,7 +169,7 @@ func (s *Store) SearchVisits(ctx context.Context, f VisitFilter) (VisitPage, err
 			}
 		}
 		if len(codes) == 0 {
-			return VisitPage{}, nil
+			return "", nil, false
 		}
 		where = append(where, "v.wijk IN ("+strings.TrimSuffix(strings.Repeat("?,", len(codes)), ",")+")")
 	}
@@ -137,13 +187,18 @@ func (s *Store) SearchVisits(ctx context.Context, f VisitFilter) (VisitPage, err
 			args = append(args, t.AddDate(0, 0, 1).Format(time.DateOnly))
 		}
 	}
-	order, cmp := m.key+", v.id", ">"
+	// Ties break by rowid, which every index holds: the order comes
+	// straight from the index, and the cursor is the key and the rowid.
+	order, cmp := m.key+", v.rowid", ">"
 	if m.desc {
-		order, cmp = m.key+" DESC, v.id DESC", "<"
+		order, cmp = m.key+" DESC, v.rowid DESC", "<"
 	}
-	if key, id, ok := strings.Cut(f.After, "|"); ok {
-		where = append(where, "("+m.key+", v.id) "+cmp+" (?, ?)")
-		args = append(args, key, id)
+	if key, rowid, ok := strings.Cut(f.After, "|"); ok {
+		n, err := strconv.ParseInt(rowid, 10, 64)
+		if err == nil {
+			where = append(where, "("+m.key+", v.rowid) "+cmp+" (?, ?)")
+			args = append(args, key, n)
+		}
 	}
 	hit := "1"
 	text := strings.ToLower(strings.TrimSpace(f.Text))
@@ -151,42 +206,7 @@ func (s *Store) SearchVisits(ctx context.Context, f VisitFilter) (VisitPage, err
 		hit = "instr(lower(json_extract(v.body, '$.notes')), ?) > 0"
 		args = append([]any{text}, args...)
 	}
-	q := fmt.Sprintf(queryVisitSearch, m.key, hit, strings.Join(where, " AND "), order)
-	rows, err := s.db.Read.QueryContext(ctx, q, args...)
-	if err != nil {
-		return VisitPage{}, err
-	}
-	defer rows.Close()
-	var (
-		page    VisitPage
-		scanned int
-		last    string
-	)
-	for rows.Next() {
-		var (
-			it      VisitItem
-			key     string
-			matched bool
-		)
-		if err := rows.Scan(&it.ID, &it.BusName, &it.Name, &it.KvK, &it.Postcode, &it.Wijk, &it.Sector, &it.VisitedAt, &key, &matched); err != nil {
-			return VisitPage{}, err
-		}
-		it.Cursor = key + "|" + it.ID
-		scanned++
-		if matched {
-			if len(page.Visits) == f.Limit {
-				page.Next = page.Visits[f.Limit-1].Cursor
-				return page, rows.Err()
-			}
-			page.Visits = append(page.Visits, it)
-		}
-		last = it.Cursor
-		if text != "" && scanned >= MaxTextScan {
-			page.Next, page.Scanned = last, true
-			return page, rows.Err()
-		}
-	}
-	return page, rows.Err()
+	return fmt.Sprintf(queryVisitSearch, m.key, hit, strings.Join(where, " AND "), order), args, true
 }
 
 // VisitRecord is a visit as its page shows it: the record, where it came
