@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 	"unicode/utf8"
 
 	"infobus/schema"
@@ -20,12 +19,12 @@ const (
 	// that changes no row, which putVisit then classifies.
 	queryVisitUpsert = `
 INSERT INTO visits (id, bus_id, rev, crew_hash, body, wijk, visited_at, deleted, first_received_at, received_at,
-    name, kvk, postcode, sector, topics)
-VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, ?10, ?11, ?12, ?13, ?14)
+    name, kvk, postcode)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, ?10, ?11, ?12)
 ON CONFLICT (id) DO UPDATE SET
     rev = excluded.rev, crew_hash = excluded.crew_hash, body = excluded.body, wijk = excluded.wijk,
     visited_at = excluded.visited_at, deleted = excluded.deleted, received_at = excluded.received_at,
-    name = excluded.name, kvk = excluded.kvk, postcode = excluded.postcode, sector = excluded.sector, topics = excluded.topics
+    name = excluded.name, kvk = excluded.kvk, postcode = excluded.postcode
 WHERE excluded.rev > visits.rev AND excluded.bus_id = visits.bus_id`
 	queryVisitStored = `SELECT bus_id, rev, crew_hash FROM visits WHERE id = ?`
 	// A follow-up id belongs to one visit for good: the WHERE turns an id
@@ -153,7 +152,7 @@ func putVisit(ctx context.Context, tx *sql.Tx, busID string, rec *infosync.Incom
 	// and a query costs the driver twice what an exec does.
 	changed, err := schema.ExecChanged(ctx, tx, queryVisitUpsert,
 		v.ID, busID, v.Rev, rec.Hash[:], string(rec.Body), v.Wijk, v.VisitedAt, v.Deleted, now,
-		v.Business.Name, v.Business.KvK, v.Business.Address.Postcode, v.Sector, topicsColumn(v.Topics))
+		v.Business.Name, v.Business.KvK, v.Business.Address.Postcode)
 	if err != nil {
 		return err
 	}
@@ -196,12 +195,6 @@ func putVisit(ctx context.Context, tx *sql.Tx, busID string, rec *infosync.Incom
 		}
 	}
 	return bindCodes(ctx, tx, busID, rec, now)
-}
-
-// topicsColumn is how visits.topics holds a visit's topics: ",a,b,", so
-// that a filter finds one with instr(topics, ',a,').
-func topicsColumn(topics []string) string {
-	return "," + strings.Join(topics, ",") + ","
 }
 
 func quarantine(ctx context.Context, tx *sql.Tx, busID string, rec *infosync.Incoming, now string) error {

@@ -84,7 +84,7 @@ func modeOf(q string) searchMode {
 }
 
 const queryVisitSearch = `
-SELECT v.id, b.name, v.name, v.kvk, v.postcode, v.wijk, v.sector, v.visited_at, %s, v.rowid, %s
+SELECT v.id, b.name, v.name, v.kvk, v.postcode, v.wijk, coalesce(json_extract(v.body, '$.sector'), ''), v.visited_at, %s, v.rowid, %s
 FROM visits v JOIN buses b ON b.id = v.bus_id
 WHERE %s
 ORDER BY %s`
@@ -154,7 +154,7 @@ func visitQuery(f VisitFilter) (q string, args []any, ok bool) {
 	}
 	// +v.bus_id: the bus's index would find its visits in no useful
 	// order, and SQLite would sort them all.
-	for _, c := range []struct{ col, val string }{{"v.wijk", f.Wijk}, {"v.sector", f.Sector}, {"+v.bus_id", f.BusID}} {
+	for _, c := range []struct{ col, val string }{{"v.wijk", f.Wijk}, {"json_extract(v.body, '$.sector')", f.Sector}, {"+v.bus_id", f.BusID}} {
 		if c.val != "" {
 			where = append(where, c.col+" = ?")
 			args = append(args, c.val)
@@ -174,8 +174,8 @@ func visitQuery(f VisitFilter) (q string, args []any, ok bool) {
 		where = append(where, "v.wijk IN ("+strings.TrimSuffix(strings.Repeat("?,", len(codes)), ",")+")")
 	}
 	if f.Topic != "" {
-		where = append(where, "instr(v.topics, ?) > 0")
-		args = append(args, ","+f.Topic+",")
+		where = append(where, "EXISTS (SELECT 1 FROM json_each(v.body, '$.topics') WHERE value = ?)")
+		args = append(args, f.Topic)
 	}
 	if f.From != "" {
 		where = append(where, "v.visited_at >= ?")
