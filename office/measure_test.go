@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"html"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -53,7 +54,7 @@ func TestWorkspaceMeasure(t *testing.T) {
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	srv := NewServer(cfg, store, nil)
+	srv := NewServer(cfg, store, slog.New(slog.DiscardHandler))
 	me, err := store.StaffByEmail(ctx, "bench1@denhaag.nl")
 	if err != nil {
 		t.Fatal(err)
@@ -167,7 +168,7 @@ func seedWork(ctx context.Context, s *Store) error {
     resolution = CASE WHEN rowid % 10 < 5 THEN 'Afgehandeld: de ondernemer is gebeld.' ELSE '' END,
     status_rev = CASE WHEN rowid % 10 < 5 THEN 2 WHEN rowid % 10 < 7 THEN 1 ELSE 0 END,
     status_at = CASE WHEN rowid % 10 < 7 THEN ?1 ELSE '' END,
-    assignee = CASE WHEN rowid % 10 < 7 OR rowid % 50 = 7 THEN (SELECT id FROM staff WHERE email = 'bench' || (rowid % 20 + 1) || '@denhaag.nl') END`,
+    assignee = CASE WHEN rowid % 10 < 7 OR rowid % 50 = 7 THEN (SELECT s.id FROM staff s WHERE s.email = 'bench' || (followups.rowid % 20 + 1) || '@denhaag.nl') END`,
 			`INSERT INTO followup_events (followup_id, at, actor, to_status, from_status, note)
 SELECT id, ?1, 'bench1@denhaag.nl', 'in_progress', 'open', '' FROM followups WHERE status != 'open'`,
 			`INSERT INTO followup_events (followup_id, at, actor, to_status, from_status, note)
