@@ -176,7 +176,7 @@ func TestBrowserWorkspace(t *testing.T) {
 			{"/?kind=nonsense", "[role=alert]"},
 			{"/?status=done", "table.queue"},
 			{"/?mine=1", "main"},
-			{"/followups/" + callback.ID, "ol.timeline"},
+			{"/followups/" + callback.ID, "ol.events"},
 			{"/visits", "table.list"},
 			{"/visits?q=kapsalon&from=2026-01-01", "table.list"},
 			{"/visits?from=gisteren", "[role=alert]"},

@@ -128,13 +128,14 @@ type FollowUpEvent struct {
 	ID       int64
 	At       string // schema.Timestamp, the office's clock
 	Actor    string // the staff member's email
-	From, To string // statuses; both empty for an assignment
+	From     string // the status before; empty for an assignment
+	Status   string // the status after; empty for an assignment
 	Assignee string // the email given the work, for an assignment
 	Note     string
 }
 
 // IsMove reports whether the event is a status move.
-func (e FollowUpEvent) IsMove() bool { return e.To != "" }
+func (e FollowUpEvent) IsMove() bool { return e.Status != "" }
 
 // FollowUpEvents returns what happened to a follow-up at the office,
 // oldest first; none for an unknown id. The entrepreneur's page shows the
@@ -148,7 +149,7 @@ func (s *Store) FollowUpEvents(ctx context.Context, followUpID string) ([]Follow
 	var out []FollowUpEvent
 	for rows.Next() {
 		var e FollowUpEvent
-		if err := rows.Scan(&e.ID, &e.At, &e.Actor, &e.From, &e.To, &e.Assignee, &e.Note); err != nil {
+		if err := rows.Scan(&e.ID, &e.At, &e.Actor, &e.From, &e.Status, &e.Assignee, &e.Note); err != nil {
 			return nil, err
 		}
 		out = append(out, e)

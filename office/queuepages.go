@@ -179,7 +179,7 @@ func (s *Server) handleQueue(c *fiber.Ctx) error {
 	return s.render(c, fiber.StatusOK, "queue", p)
 }
 
-type followUpData struct {
+type followUpWorkData struct {
 	F          *FollowUpDetail
 	Today      string
 	Next       []string
@@ -192,11 +192,12 @@ type followUpData struct {
 // them beside a follow-up.
 type FeedbackView struct {
 	Rating    int
+	Max       int // the scale's top, schema.MaxRating
 	Comment   string
 	CreatedAt string
 }
 
-func (s *Server) followUpPage(c *fiber.Ctx, id string) (*Page, error) {
+func (s *Server) followUpWorkPage(c *fiber.Ctx, id string) (*Page, error) {
 	ctx := c.UserContext()
 	f, err := s.store.FindFollowUp(ctx, id)
 	if err != nil {
@@ -211,12 +212,12 @@ func (s *Server) followUpPage(c *fiber.Ctx, id string) (*Page, error) {
 		return nil, err
 	}
 	p := s.newPage(c)
-	p.Data = &followUpData{F: f, Today: s.today(), Next: NextStatuses(f.Status), Colleagues: cols, Me: session(c).Staff.ID, Feedback: fb}
+	p.Data = &followUpWorkData{F: f, Today: s.today(), Next: NextStatuses(f.Status), Colleagues: cols, Me: session(c).Staff.ID, Feedback: fb}
 	return p, nil
 }
 
 func (s *Server) handleFollowUp(c *fiber.Ctx) error {
-	p, err := s.followUpPage(c, c.Params("id"))
+	p, err := s.followUpWorkPage(c, c.Params("id"))
 	if err != nil {
 		return err
 	}
@@ -226,7 +227,7 @@ func (s *Server) handleFollowUp(c *fiber.Ctx) error {
 	case "assigned":
 		p.Notice = "followup.assigned"
 	}
-	return s.render(c, fiber.StatusOK, "followup", p)
+	return s.render(c, fiber.StatusOK, "followup_work", p)
 }
 
 // handleFollowUpMove moves a follow-up's status. A refused move shows the
@@ -237,7 +238,7 @@ func (s *Server) handleFollowUpMove(c *fiber.Ctx) error {
 	_, err := s.store.MoveFollowUp(c.UserContext(), session(c).Staff.Email, id, to, note)
 	var me *MoveError
 	if errors.As(err, &me) {
-		p, perr := s.followUpPage(c, id)
+		p, perr := s.followUpWorkPage(c, id)
 		if perr != nil {
 			return perr
 		}
@@ -247,7 +248,7 @@ func (s *Server) handleFollowUpMove(c *fiber.Ctx) error {
 		}
 		p.Errors[field] = p.T(me.Key)
 		p.Values["status"], p.Values["note"] = to, note
-		return s.render(c, fiber.StatusUnprocessableEntity, "followup", p)
+		return s.render(c, fiber.StatusUnprocessableEntity, "followup_work", p)
 	}
 	if err != nil {
 		return err
@@ -272,12 +273,12 @@ func (s *Server) handleFollowUpAssign(c *fiber.Ctx) error {
 	err := s.store.AssignFollowUp(c.UserContext(), me.Email, id, to)
 	var mErr *MoveError
 	if errors.As(err, &mErr) {
-		p, perr := s.followUpPage(c, id)
+		p, perr := s.followUpWorkPage(c, id)
 		if perr != nil {
 			return perr
 		}
 		p.Errors["assignee"] = p.T(mErr.Key)
-		return s.render(c, fiber.StatusUnprocessableEntity, "followup", p)
+		return s.render(c, fiber.StatusUnprocessableEntity, "followup_work", p)
 	}
 	if err != nil {
 		return err

@@ -133,7 +133,7 @@ func TestStatusMoves(t *testing.T) {
 						t.Fatalf("got %d events, want %d", len(after), len(before)+1)
 					}
 					e := after[len(after)-1]
-					if e.From != from || e.To != to || e.Actor != "sam@denhaag.nl" || e.Note != note || e.At == "" {
+					if e.From != from || e.Status != to || e.Actor != "sam@denhaag.nl" || e.Note != note || e.At == "" {
 						t.Errorf("got event %+v, want %s→%s by sam with the note", e, from, to)
 					}
 					if got := w.auditCount(ActionFollowUpMoved, f.ID); got != audits+1 {

@@ -113,7 +113,7 @@ func TestWorkspaceMoveReachesTheBus(t *testing.T) {
 		t.Errorf("got state %s, want %s", got, bus.StateHandled)
 	}
 	events, err := o.Store.FollowUpEvents(ctx, v.FollowUps[0].ID)
-	if err != nil || len(events) != 2 || events[1].To != schema.StatusDone {
+	if err != nil || len(events) != 2 || events[1].Status != schema.StatusDone {
 		t.Errorf("got events %+v (%v), want two moves ending in done", events, err)
 	}
 	_, _, fleet := b.do("GET", "/fleet", nil)
