@@ -26,7 +26,7 @@ type fleetData struct {
 }
 
 func (s *Server) fleetPage(c *fiber.Ctx) (*Page, *fleetData, error) {
-	buses, err := s.store.Buses(c.UserContext())
+	buses, err := s.store.Fleet(c.UserContext())
 	if err != nil {
 		return nil, nil, err
 	}

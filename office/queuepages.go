@@ -43,7 +43,7 @@ func wijkOptions(p *Page, selected string) []Option {
 }
 
 func (s *Server) busOptions(ctx context.Context, p *Page, selected string) ([]Option, map[string]bool, error) {
-	buses, err := s.store.Buses(ctx)
+	buses, err := s.store.Fleet(ctx)
 	if err != nil {
 		return nil, nil, err
 	}
