@@ -207,7 +207,7 @@ func (s *Server) followUpWorkPage(c *fiber.Ctx, id string) (*Page, error) {
 	if err != nil {
 		return nil, err
 	}
-	fb, err := s.store.feedbackFor(ctx, f.Code)
+	fb, err := s.store.feedbackFor(ctx, f.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -289,12 +289,36 @@ func (s *Server) handleFollowUpAssign(c *fiber.Ctx) error {
 	return c.Redirect("/followups/"+url.PathEscape(id)+"?done=assigned", fiber.StatusSeeOther)
 }
 
-// feedbackFor returns the entrepreneur's feedback on a follow-up code,
-// newest first. The feedback table comes with the entrepreneur's page;
-// until it is in the database there is none.
-func (s *Store) feedbackFor(ctx context.Context, code string) ([]FeedbackView, error) {
-	return nil, nil
+// feedbackFor returns the entrepreneur's feedback on a follow-up, through
+// the code bound to it. The feedback table comes with the entrepreneur's
+// page (its own migration); a database without it has no feedback yet.
+func (s *Store) feedbackFor(ctx context.Context, followUpID string) ([]FeedbackView, error) {
+	var tables int
+	if err := s.db.Read.QueryRowContext(ctx, queryHasFeedback).Scan(&tables); err != nil || tables == 0 {
+		return nil, err
+	}
+	rows, err := s.db.Read.QueryContext(ctx, queryFeedbackOf, followUpID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []FeedbackView
+	for rows.Next() {
+		fb := FeedbackView{Max: schema.MaxRating}
+		if err := rows.Scan(&fb.Rating, &fb.Comment, &fb.CreatedAt); err != nil {
+			return nil, err
+		}
+		out = append(out, fb)
+	}
+	return out, rows.Err()
 }
+
+const (
+	queryHasFeedback = `SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = 'feedback'`
+	queryFeedbackOf  = `
+SELECT fb.rating, fb.comment, fb.created_at FROM codes c JOIN feedback fb ON fb.code = c.code
+WHERE c.followup_id = ? ORDER BY fb.created_at DESC`
+)
 
 // Select is what the "select" partial needs.
 type Select struct {

@@ -106,7 +106,7 @@ func (s *Server) visitPage(c *fiber.Ctx, id string) (*Page, *visitData, error) {
 	}
 	d := &visitData{R: r, Today: s.today()}
 	for _, f := range r.Visit.FollowUps {
-		fb, err := s.store.feedbackFor(c.UserContext(), f.Code)
+		fb, err := s.store.feedbackFor(c.UserContext(), f.ID)
 		if err != nil {
 			return nil, nil, err
 		}

@@ -370,3 +370,48 @@ func TestFleetPage(t *testing.T) {
 	}
 	wantStatus(t, "revoke nothing", a.post("/fleet/nope/revoke", nil), http.StatusNotFound)
 }
+
+// TestFeedbackBesideFollowUp shows the entrepreneur's rating and comment
+// on the follow-up's page and its visit's. The feedback table is the
+// entrepreneur's page's; this makes it as that migration does when the
+// database does not have it yet.
+func TestFeedbackBesideFollowUp(t *testing.T) {
+	w := newTestWeb(t)
+	w.addStaff("sam@denhaag.nl", RoleStaff, goodPassword)
+	ctx := context.Background()
+	e := mustAddBus(t, w.store, "Bus Test")
+	w.seedBus = e
+	code, err := schema.RandomCode(e.CodePrefix, e.CodeKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := followUp(t, schema.KindEmail, "")
+	f.Code = code.String()
+	visit, _ := w.seedVisit("Toko Sahin", f)
+	for _, q := range []string{`CREATE TABLE IF NOT EXISTS feedback (
+    code TEXT PRIMARY KEY, id TEXT NOT NULL UNIQUE, bus_id TEXT NOT NULL REFERENCES buses (id),
+    rating INTEGER NOT NULL CHECK (rating BETWEEN 1 AND 10), comment TEXT NOT NULL DEFAULT '',
+    contact_preference TEXT NOT NULL CHECK (contact_preference IN ('phone', 'email', 'none')),
+    created_at TEXT NOT NULL, first_at TEXT NOT NULL, revisions INTEGER NOT NULL DEFAULT 0,
+    pull_seq INTEGER NOT NULL, UNIQUE (bus_id, pull_seq)) STRICT`,
+	} {
+		if _, err := w.store.db.Write.ExecContext(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	a := w.agent()
+	a.login("sam@denhaag.nl", goodPassword, "/")
+	if r := a.get("/followups/" + f.ID); strings.Contains(r.body, "fbview") {
+		t.Fatal("feedback shown before any was given")
+	}
+	if _, err := w.store.db.Write.ExecContext(ctx, `INSERT INTO feedback (code, id, bus_id, rating, comment, contact_preference, created_at, first_at, pull_seq)
+VALUES (?, ?, ?, 8, 'Snel geholpen, dank u.', 'none', '2026-11-29T10:00:00Z', '2026-11-29T10:00:00Z', 999)`, code.String(), newID(t), e.BusID); err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{"/followups/" + f.ID, "/visits/" + visit} {
+		r := a.get(path)
+		if !strings.Contains(r.body, "Cijfer: 8 van 10") || !strings.Contains(r.body, "Snel geholpen, dank u.") {
+			t.Errorf("%s lacks the rating and comment", path)
+		}
+	}
+}
