@@ -35,8 +35,10 @@ ALTER TABLE followups ADD COLUMN assignee INTEGER REFERENCES staff (id);
 ALTER TABLE followups ADD COLUMN active INTEGER AS (status IN ('open', 'in_progress')) VIRTUAL;
 ALTER TABLE followups ADD COLUMN due_sort TEXT AS (iif(due_date = '', '9999-12-31', due_date)) VIRTUAL;
 UPDATE followups SET wijk = v.wijk, opened_at = v.visited_at FROM visits v WHERE v.id = followups.visit_id;
-CREATE INDEX followups_due ON followups (active, due_sort, id);
-CREATE INDEX followups_age ON followups (active, opened_at, id);
+-- The filter columns ride along after the order, so that a filter that
+-- matches few follow-ups is checked in the index, not row by row.
+CREATE INDEX followups_due ON followups (active, due_sort, id, status, kind, department, wijk, bus_id);
+CREATE INDEX followups_age ON followups (active, opened_at, id, status, kind, department, wijk, bus_id);
 CREATE INDEX followups_assignee ON followups (assignee, active, due_sort, id) WHERE assignee IS NOT NULL;
 
 -- What happened to a follow-up at the office, oldest first: status moves
