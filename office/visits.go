@@ -34,7 +34,7 @@ type VisitFilter struct {
 // visits one page of a text search reads.
 const (
 	MaxVisitPage = 50
-	MaxTextScan  = 20000
+	MaxTextScan  = 5000
 )
 
 // VisitItem is a visit as the search lists it.
