@@ -415,3 +415,53 @@ VALUES (?, ?, ?, 8, 'Snel geholpen, dank u.', 'none', '2026-11-29T10:00:00Z', '2
 		}
 	}
 }
+
+func TestAuditPage(t *testing.T) {
+	w := newTestWeb(t)
+	w.addStaff("admin@denhaag.nl", RoleAdmin, goodPassword)
+	w.addStaff("sam@denhaag.nl", RoleStaff, goodPassword)
+	visit, _ := w.seedVisit("Toko Sahin")
+	s := w.agent()
+	s.login("sam@denhaag.nl", goodPassword, "/")
+	s.get("/visits/" + visit)
+	s.post("/visits/"+visit+"/contact", nil)
+	a := w.agent()
+	a.login("admin@denhaag.nl", goodPassword, "/audit")
+	for _, tc := range []struct {
+		name, query string
+		want, not   []string
+	}{
+		{"all", "", []string{"Contactgegevens bekeken", "Ingelogd", visit}, nil},
+		{"by action", "action=contact_viewed", []string{"Contactgegevens bekeken", visit}, []string{"Ingelogd"}},
+		{"by actor", "actor=ADMIN@denhaag.nl", []string{"Ingelogd"}, []string{"Contactgegevens bekeken"}},
+		{"by date", "from=2026-11-30&to=2026-11-30", []string{"Contactgegevens bekeken"}, nil},
+		{"another day", "from=2026-12-01", nil, []string{"Contactgegevens bekeken", "Ingelogd"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := a.get("/audit?" + tc.query)
+			wantStatus(t, tc.query, r, http.StatusOK)
+			// The rows, not the filter's options.
+			_, rows, _ := strings.Cut(r.body, "<tbody>")
+			rows, _, _ = strings.Cut(rows, "</tbody>")
+			r.body = rows
+			for _, s := range tc.want {
+				if !strings.Contains(r.body, s) {
+					t.Errorf("lacks %q", s)
+				}
+			}
+			for _, s := range tc.not {
+				if strings.Contains(r.body, s) {
+					t.Errorf("has %q", s)
+				}
+			}
+		})
+	}
+	wantStatus(t, "unknown action", a.get("/audit?action=drop_table"), http.StatusBadRequest)
+	wantStatus(t, "bad date", a.get("/audit?from=morgen"), http.StatusBadRequest)
+	// Append-only: the database refuses to change or remove an entry.
+	for _, q := range []string{`UPDATE audit_log SET actor = 'x'`, `DELETE FROM audit_log`} {
+		if _, err := w.store.db.Write.ExecContext(context.Background(), q); err == nil {
+			t.Errorf("%s: got no error, want the audit log to refuse", q)
+		}
+	}
+}
