@@ -122,9 +122,9 @@ WHERE f.id = ?`
 	queryStaffActive = `SELECT email FROM staff WHERE id = ? AND disabled = 0`
 )
 
-// FollowUpEvent is one change to a follow-up at the office: a status move
+// WorkEvent is one change to a follow-up at the office: a status move
 // (From → To) or an assignment (To empty, Assignee set).
-type FollowUpEvent struct {
+type WorkEvent struct {
 	ID       int64
 	At       string // schema.Timestamp, the office's clock
 	Actor    string // the staff member's email
@@ -135,20 +135,20 @@ type FollowUpEvent struct {
 }
 
 // IsMove reports whether the event is a status move.
-func (e FollowUpEvent) IsMove() bool { return e.Status != "" }
+func (e WorkEvent) IsMove() bool { return e.Status != "" }
 
-// FollowUpEvents returns what happened to a follow-up at the office,
-// oldest first; none for an unknown id. The entrepreneur's page shows the
-// moves of it (without Actor).
-func (s *Store) FollowUpEvents(ctx context.Context, followUpID string) ([]FollowUpEvent, error) {
+// WorkEvents returns what happened to a follow-up at the office, oldest
+// first; none for an unknown id. FollowUpEvents gives the entrepreneur's
+// page the moves of it (without who made them).
+func (s *Store) WorkEvents(ctx context.Context, followUpID string) ([]WorkEvent, error) {
 	rows, err := s.db.Read.QueryContext(ctx, queryEvents, followUpID)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var out []FollowUpEvent
+	var out []WorkEvent
 	for rows.Next() {
-		var e FollowUpEvent
+		var e WorkEvent
 		if err := rows.Scan(&e.ID, &e.At, &e.Actor, &e.From, &e.Status, &e.Assignee, &e.Note); err != nil {
 			return nil, err
 		}
@@ -265,7 +265,7 @@ type FollowUpDetail struct {
 	Resolution  string
 	StatusAt    string
 	AssigneeID  int64
-	Events      []FollowUpEvent
+	Events      []WorkEvent
 }
 
 // FindFollowUp returns a follow-up with its visit's business and its
@@ -293,7 +293,7 @@ func (s *Store) FindFollowUp(ctx context.Context, id string) (*FollowUpDetail, e
 			d.Description = f.Description
 		}
 	}
-	if d.Events, err = s.FollowUpEvents(ctx, id); err != nil {
+	if d.Events, err = s.WorkEvents(ctx, id); err != nil {
 		return nil, err
 	}
 	return &d, nil

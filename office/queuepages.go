@@ -383,10 +383,10 @@ func (p *Page) Age(ts, today string) string {
 // TimelineData is what the "timeline" partial needs.
 type TimelineData struct {
 	P      *Page
-	Events []FollowUpEvent
+	Events []WorkEvent
 }
 
 // Timeline hands a follow-up's events to the "timeline" partial.
-func (p *Page) Timeline(events []FollowUpEvent) TimelineData {
+func (p *Page) Timeline(events []WorkEvent) TimelineData {
 	return TimelineData{P: p, Events: events}
 }

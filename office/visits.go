@@ -217,7 +217,7 @@ type VisitRecord struct {
 	FirstReceivedAt string
 	ReceivedAt      string
 	Deleted         bool
-	Events          map[string][]FollowUpEvent // by follow-up id
+	Events          map[string][]WorkEvent // by follow-up id
 }
 
 const queryVisitMeta = `
@@ -230,7 +230,7 @@ func (s *Store) FindVisitRecord(ctx context.Context, id string) (*VisitRecord, e
 	if err != nil {
 		return nil, err
 	}
-	r := &VisitRecord{Visit: v, Events: map[string][]FollowUpEvent{}}
+	r := &VisitRecord{Visit: v, Events: map[string][]WorkEvent{}}
 	err = s.db.Read.QueryRowContext(ctx, queryVisitMeta, id).Scan(&r.BusName, &r.FirstReceivedAt, &r.ReceivedAt, &r.Deleted)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNotFound
@@ -239,7 +239,7 @@ func (s *Store) FindVisitRecord(ctx context.Context, id string) (*VisitRecord, e
 		return nil, err
 	}
 	for _, f := range v.FollowUps {
-		if r.Events[f.ID], err = s.FollowUpEvents(ctx, f.ID); err != nil {
+		if r.Events[f.ID], err = s.WorkEvents(ctx, f.ID); err != nil {
 			return nil, err
 		}
 	}

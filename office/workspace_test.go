@@ -104,12 +104,12 @@ func TestStatusMoves(t *testing.T) {
 							t.Fatalf("set up %s: %v", from, err)
 						}
 					}
-					before, _ := w.store.FollowUpEvents(ctx, f.ID)
+					before, _ := w.store.WorkEvents(ctx, f.ID)
 					audits := w.auditCount(ActionFollowUpMoved, f.ID)
 					st, err := w.store.MoveFollowUp(ctx, "sam@denhaag.nl", f.ID, to, note)
 					needsNote := to == "done" || to == "cancelled"
 					want := allowed[[2]string{from, to}] && (note != "" || !needsNote)
-					after, _ := w.store.FollowUpEvents(ctx, f.ID)
+					after, _ := w.store.WorkEvents(ctx, f.ID)
 					if !want {
 						var me *MoveError
 						if !errors.As(err, &me) {

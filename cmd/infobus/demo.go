@@ -66,6 +66,10 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return errors.Join(err, stopAll())
 	}
+	codeLink, err := demoCodeLink(ctx, busMain.Store, officeMain.URL)
+	if err != nil {
+		return errors.Join(err, stopAll())
+	}
 	pc, err := busMain.Store.NewPairingCode(ctx)
 	if err != nil {
 		return errors.Join(err, stopAll())
@@ -84,6 +88,9 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
   Office, staff pages:       %s/
       log in as %s with the password %s
       (a new password every time the demo starts)
+  Entrepreneur's page:       %s
+      (what the QR code on a sample follow-up opens; shows the
+       follow-up once the first sync has brought it to the office)
 
 The bus is enrolled with the office and syncs every 15 seconds (%d sample
 visits added this time); watch it with
@@ -91,7 +98,7 @@ visits added this time); watch it with
 
 Stop with Ctrl+C.
 `, *dataDir, pairingURL(busMain.URL, pc.Code), pc.Code, busMain.Config.DataDir, busMain.URL, busMain.URL,
-		officeMain.URL, demoStaff, staffPassword, added, officeMain.Config.DataDir)
+		officeMain.URL, demoStaff, staffPassword, codeLink, added, officeMain.Config.DataDir)
 	// Sync at once, then play office staff once: close one follow-up so
 	// that the next sync shows the crew a handled visit.
 	go demoFirstSync(ctx, busMain.Syncer, busMain.Store, officeMain.Store, log)
@@ -144,6 +151,14 @@ func demoSampleVisits(ctx context.Context, b *bus.Store) (int, error) {
 	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 7))
 	for range demoVisits {
 		v := sampleVisit(rng, time.Now())
+		// Real codes, as a card or a tablet's pool gives them.
+		codes, err := b.ReserveCodes(ctx, bus.CardsDevice, len(v.FollowUps))
+		if err != nil {
+			return 0, err
+		}
+		for i := range v.FollowUps {
+			v.FollowUps[i].Code = string(codes[i])
+		}
 		if _, _, err := b.PutVisit(ctx, &v); err != nil {
 			return 0, err
 		}
@@ -207,4 +222,20 @@ func demoStaffAccount(ctx context.Context, o *office.Store) (string, error) {
 		return "", err
 	}
 	return pw, nil
+}
+
+// demoCodeLink is the entrepreneur's page of a sample follow-up's code.
+func demoCodeLink(ctx context.Context, b *bus.Store, officeURL string) (string, error) {
+	views, _, err := b.FindVisits(ctx, bus.VisitFilter{Limit: 100})
+	if err != nil {
+		return "", err
+	}
+	for _, v := range views {
+		for _, f := range v.FollowUps {
+			if f.Code != "" {
+				return strings.TrimSuffix(officeURL, "/") + "/f/" + f.Code, nil
+			}
+		}
+	}
+	return "(no sample follow-up has a code)", nil
 }

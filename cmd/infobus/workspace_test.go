@@ -112,7 +112,7 @@ func TestWorkspaceMoveReachesTheBus(t *testing.T) {
 	if got := getVisitView(t, m, token, v.ID).State; got != bus.StateHandled {
 		t.Errorf("got state %s, want %s", got, bus.StateHandled)
 	}
-	events, err := o.Store.FollowUpEvents(ctx, v.FollowUps[0].ID)
+	events, err := o.Store.WorkEvents(ctx, v.FollowUps[0].ID)
 	if err != nil || len(events) != 2 || events[1].Status != schema.StatusDone {
 		t.Errorf("got events %+v (%v), want two moves ending in done", events, err)
 	}
