@@ -465,3 +465,45 @@ func TestAuditPage(t *testing.T) {
 		}
 	}
 }
+
+// TestEntrepreneurSeesMoves: a move staff make shows on the entrepreneur's
+// page of the follow-up's code, each step once, without who made it.
+func TestEntrepreneurSeesMoves(t *testing.T) {
+	w := newTestWeb(t)
+	ctx := context.Background()
+	e := mustAddBus(t, w.store, "Bus Test")
+	w.seedBus = e
+	code, err := schema.RandomCode(e.CodePrefix, e.CodeKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := followUp(t, schema.KindEmail, "")
+	f.Code = code.String()
+	w.seedVisit("Toko Sahin", f)
+	for _, st := range []string{schema.StatusInProgress, schema.StatusDone} {
+		if _, err := w.store.MoveFollowUp(ctx, "sam@denhaag.nl", f.ID, st, "Informatie gemaild."); err != nil {
+			t.Fatal(err)
+		}
+	}
+	events, err := w.store.FollowUpEvents(ctx, f.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range events {
+		got = append(got, e.Status)
+	}
+	if want := []string{EventReceived, schema.StatusInProgress, schema.StatusDone}; strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("got steps %v, want %v", got, want)
+	}
+	r := w.agent().get("/f/" + code.String())
+	wantStatus(t, "the entrepreneur's page", r, http.StatusOK)
+	for _, key := range []string{"fu.event.in_progress", "fu.event.done"} {
+		if !strings.Contains(r.body, tr("nl", key)) {
+			t.Errorf("the entrepreneur's page lacks %q", tr("nl", key))
+		}
+	}
+	if strings.Contains(r.body, "sam@denhaag.nl") {
+		t.Error("the entrepreneur's page names the staff member")
+	}
+}
