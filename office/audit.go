@@ -19,13 +19,16 @@ const (
 	ActionStaffAdded    = "staff_added"
 	ActionStaffDisabled = "staff_disabled"
 	ActionStaffReset    = "staff_reset"
+	ActionForget        = "person_forgotten" // subject: the selector's kind and a hash, never its value
+	ActionExport        = "person_exported"
+	ActionRetention     = "retention_erased"
+	ActionBusRevoked    = "bus_revoked"
+	ActionBusReissued   = "bus_reissued"
 
 	ActionFollowUpMoved    = "followup_moved"
 	ActionFollowUpAssigned = "followup_assigned"
 	ActionContactViewed    = "contact_viewed"
 	ActionBusEnrolled      = "bus_enrolled"
-	ActionBusReissued      = "bus_reissued"
-	ActionBusRevoked       = "bus_revoked"
 )
 
 // ActorCLI is the actor of changes made on the office's command line.

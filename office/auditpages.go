@@ -15,7 +15,7 @@ import (
 // Actions lists every audit action, for the audit page's filter.
 var Actions = []string{ActionLogin, ActionLogout, ActionLoginFailed, ActionLockout, ActionPasswordSet,
 	ActionStaffAdded, ActionStaffDisabled, ActionStaffReset, ActionFollowUpMoved, ActionFollowUpAssigned,
-	ActionContactViewed, ActionBusEnrolled, ActionBusReissued, ActionBusRevoked}
+	ActionContactViewed, ActionBusEnrolled, ActionBusReissued, ActionBusRevoked, ActionForget, ActionExport, ActionRetention}
 
 // AuditFilter selects audit entries, newest first.
 type AuditFilter struct {

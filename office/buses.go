@@ -35,9 +35,7 @@ SELECT b.id, b.name, b.enrolled_at, b.last_push_at, b.acked_seq, b.pushed_total,
        (SELECT count(*) FROM set_aside a WHERE a.bus_id = b.id),
        b.software, b.last_sync_at, b.revoked_at
 FROM buses b ORDER BY b.name`
-	queryBusEnrollment = `SELECT name, code_key, code_prefix FROM buses WHERE id = ?`
-	queryBusSetToken   = `UPDATE buses SET token_hash = ?, revoked_at = ? WHERE id = ?`
-	queryBusSynced     = `UPDATE buses SET last_sync_at = ?2, software = ?3 WHERE token_hash = ?1`
+	queryBusSynced = `UPDATE buses SET last_sync_at = ?2, software = ?3 WHERE token_hash = ?1`
 )
 
 // Bus is an enrolled bus as the office lists it.
@@ -78,15 +76,15 @@ func (s *Store) EnrollBus(ctx context.Context, actor, name, officeURL string) (i
 	if err != nil {
 		return infosync.Enrollment{}, err
 	}
-	token := make([]byte, 32) // 256 bits: a plain hash is enough to store it
-	key := make([]byte, infosync.CodeKeySize)
-	if _, err := rand.Read(token); err != nil {
+	token, err := randomToken()
+	if err != nil {
 		return infosync.Enrollment{}, err
 	}
+	key := make([]byte, infosync.CodeKeySize)
 	if _, err := rand.Read(key); err != nil {
 		return infosync.Enrollment{}, err
 	}
-	e := infosync.Enrollment{OfficeURL: officeURL, BusID: id.String(), BusToken: base64.RawURLEncoding.EncodeToString(token), CodeKey: key}
+	e := infosync.Enrollment{OfficeURL: officeURL, BusID: id.String(), BusToken: token, CodeKey: key}
 	if err := e.Validate(); err != nil {
 		return infosync.Enrollment{}, err
 	}
@@ -108,6 +106,16 @@ func (s *Store) EnrollBus(ctx context.Context, actor, name, officeURL string) (i
 		return infosync.Enrollment{}, err
 	}
 	return e, nil
+}
+
+// randomToken makes a bus token: 256 random bits, so a plain hash is
+// enough to store it.
+func randomToken() (string, error) {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return "", err
+	}
+	return base64.RawURLEncoding.EncodeToString(b), nil
 }
 
 // BusByToken returns the id of the bus a token belongs to, or
@@ -162,69 +170,6 @@ func newBusToken() (string, error) {
 		return "", err
 	}
 	return base64.RawURLEncoding.EncodeToString(token), nil
-}
-
-// ReissueBus gives an enrolled bus a new token, for a laptop installed
-// anew: the bus keeps its id, name, code key and records, the old token
-// stops working, and a revoked bus works again with the new one. It
-// returns the new enrollment (shown once), ErrNotFound for an unknown bus.
-func (s *Store) ReissueBus(ctx context.Context, actor, busID, officeURL string) (infosync.Enrollment, error) {
-	token, err := newBusToken()
-	if err != nil {
-		return infosync.Enrollment{}, err
-	}
-	e := infosync.Enrollment{OfficeURL: officeURL, BusID: busID, BusToken: token}
-	err = s.inTx(ctx, func(tx *sql.Tx) error {
-		var name string
-		err := tx.QueryRowContext(ctx, queryBusEnrollment, busID).Scan(&name, &e.CodeKey, &e.CodePrefix)
-		if errors.Is(err, sql.ErrNoRows) {
-			return ErrNotFound
-		}
-		if err != nil {
-			return err
-		}
-		if err := e.Validate(); err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, queryBusSetToken, schema.HashToken(token), "", busID); err != nil {
-			return err
-		}
-		return audit(ctx, tx, s.now(), actor, ActionBusReissued, busID, name)
-	})
-	if err != nil {
-		return infosync.Enrollment{}, err
-	}
-	return e, nil
-}
-
-// RevokeBus stops a bus from syncing: its token is refused from the next
-// request on. Its records stay. ReissueBus lets it back in. It returns
-// ErrNotFound for an unknown bus.
-func (s *Store) RevokeBus(ctx context.Context, actor, busID string) error {
-	// Nobody holds a token for this random hash, which keeps the column
-	// NOT NULL and UNIQUE without a second "revoked" check on every sync.
-	unused, err := newBusToken()
-	if err != nil {
-		return err
-	}
-	return s.inTx(ctx, func(tx *sql.Tx) error {
-		var (
-			name string
-			key  []byte
-			pre  string
-		)
-		err := tx.QueryRowContext(ctx, queryBusEnrollment, busID).Scan(&name, &key, &pre)
-		if errors.Is(err, sql.ErrNoRows) {
-			return ErrNotFound
-		}
-		if err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, queryBusSetToken, schema.HashToken("revoked:"+unused), schema.Timestamp(s.now()), busID); err != nil {
-			return err
-		}
-		return audit(ctx, tx, s.now(), actor, ActionBusRevoked, busID, name)
-	})
 }
 
 // NoteSync records that the bus holding token completed a sync, and the

@@ -89,7 +89,7 @@ func (s *Server) handleFleetEnroll(c *fiber.Ctx) error {
 func (s *Server) handleFleetReissue(c *fiber.Ctx) error {
 	ctx := c.UserContext()
 	id := utils.CopyString(c.Params("id"))
-	e, err := s.store.ReissueBus(ctx, session(c).Staff.Email, id, s.publicBase(ctx, c))
+	e, err := s.store.ReissueBus(ctx, id, s.publicBase(ctx, c), session(c).Staff.Email)
 	if err != nil {
 		return err
 	}
@@ -101,7 +101,7 @@ func (s *Server) handleFleetReissue(c *fiber.Ctx) error {
 }
 
 func (s *Server) handleFleetRevoke(c *fiber.Ctx) error {
-	if err := s.store.RevokeBus(c.UserContext(), session(c).Staff.Email, c.Params("id")); err != nil {
+	if _, err := s.store.RevokeBus(c.UserContext(), c.Params("id"), session(c).Staff.Email); err != nil {
 		return err
 	}
 	return c.Redirect("/fleet?done=revoked", fiber.StatusSeeOther)
@@ -126,7 +126,7 @@ type SetAsideItem struct {
 	ReceivedAt string
 }
 
-const querySetAsideAll = `
+const querySetAsideList = `
 SELECT a.visit_id, a.rev, a.reason, a.message, a.message_nl, a.fields, a.body, a.received_at, b.name
 FROM set_aside a JOIN buses b ON b.id = a.bus_id
 ORDER BY a.received_at DESC, a.visit_id, a.rev LIMIT ?`
@@ -138,7 +138,7 @@ func (s *Store) SetAsideAll(ctx context.Context, limit int) ([]SetAsideItem, int
 	if err := s.db.Read.QueryRowContext(ctx, `SELECT count(*) FROM set_aside`).Scan(&total); err != nil {
 		return nil, 0, err
 	}
-	rows, err := s.db.Read.QueryContext(ctx, querySetAsideAll, limit)
+	rows, err := s.db.Read.QueryContext(ctx, querySetAsideList, limit)
 	if err != nil {
 		return nil, 0, err
 	}

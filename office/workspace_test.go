@@ -311,12 +311,15 @@ func mustWijk(tb testing.TB, code string) schema.Wijk {
 }
 
 func TestFleetPage(t *testing.T) {
-	w := newTestWeb(t)
+	w := newTestWeb(t, func(c *Config) { c.PublicURL = "https://office.example" })
 	w.addStaff("admin@denhaag.nl", RoleAdmin, goodPassword)
 	a := w.agent()
 	a.login("admin@denhaag.nl", goodPassword, "/fleet")
 	a.get("/fleet")
 	r := a.post("/fleet", url.Values{"name": {"Bus Centrum"}})
+	if r.status != http.StatusCreated {
+		t.Log(w.log.String())
+	}
 	wantStatus(t, "enroll", r, http.StatusCreated)
 	m := enrollRE.FindStringSubmatch(r.body)
 	if m == nil || !strings.Contains(r.body, `src="data:image/png;base64,`) {

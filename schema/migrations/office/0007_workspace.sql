@@ -57,11 +57,9 @@ CREATE TABLE followup_events (
 CREATE INDEX followup_events_followup ON followup_events (followup_id, id);
 
 -- The fleet page: the software a bus last said it runs, when it last
--- synced (a pull ends every sync), and whether it was revoked. A revoked
--- bus's token hash is replaced, so its token is refused at once.
+-- synced (a pull ends every sync). revoked_at comes with 0006_privacy.
 ALTER TABLE buses ADD COLUMN software TEXT NOT NULL DEFAULT '';
 ALTER TABLE buses ADD COLUMN last_sync_at TEXT NOT NULL DEFAULT '';
-ALTER TABLE buses ADD COLUMN revoked_at TEXT NOT NULL DEFAULT '';
 
 -- The audit page filters by actor and action, newest first.
 CREATE INDEX audit_log_actor ON audit_log (actor, id);
