@@ -24,6 +24,11 @@ const (
 	ActionRetention     = "retention_erased"
 	ActionBusRevoked    = "bus_revoked"
 	ActionBusReissued   = "bus_reissued"
+
+	ActionFollowUpMoved    = "followup_moved"
+	ActionFollowUpAssigned = "followup_assigned"
+	ActionContactViewed    = "contact_viewed"
+	ActionBusEnrolled      = "bus_enrolled"
 )
 
 // ActorCLI is the actor of changes made on the office's command line.

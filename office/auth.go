@@ -203,7 +203,3 @@ func (s *Server) handleSetPassword(c *fiber.Ctx) error {
 	}
 	return c.Redirect("/login?set=1", fiber.StatusSeeOther)
 }
-
-func (s *Server) handleHome(c *fiber.Ctx) error {
-	return s.render(c, fiber.StatusOK, "home", s.newPage(c))
-}

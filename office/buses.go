@@ -25,8 +25,17 @@ const (
 	queryBuses      = `
 SELECT b.id, b.name, b.enrolled_at, b.last_push_at, b.acked_seq, b.pushed_total,
        (SELECT count(*) FROM visits v WHERE v.bus_id = b.id),
-       (SELECT count(*) FROM set_aside a WHERE a.bus_id = b.id)
+       (SELECT count(*) FROM set_aside a WHERE a.bus_id = b.id),
+       b.software, b.last_sync_at, b.revoked_at
 FROM buses b ORDER BY b.name`
+	// queryFleet is queryBuses without counting visits, which reads a
+	// bus's whole index: pushed_total says as much for the fleet page.
+	queryFleet = `
+SELECT b.id, b.name, b.enrolled_at, b.last_push_at, b.acked_seq, b.pushed_total, 0,
+       (SELECT count(*) FROM set_aside a WHERE a.bus_id = b.id),
+       b.software, b.last_sync_at, b.revoked_at
+FROM buses b ORDER BY b.name`
+	queryBusSynced = `UPDATE buses SET last_sync_at = ?2, software = ?3 WHERE token_hash = ?1`
 )
 
 // Bus is an enrolled bus as the office lists it.
@@ -39,13 +48,24 @@ type Bus struct {
 	PushedTotal int64  `json:"pushed_total"`
 	Visits      int64  `json:"visits"`
 	SetAside    int64  `json:"set_aside"`
+	// Software is the version the bus said it runs at its last sync.
+	Software   string `json:"software"`
+	LastSyncAt string `json:"last_sync_at"`
+	RevokedAt  string `json:"revoked_at,omitempty"`
 }
 
-// AddBus enrolls a new bus called name and returns what the bus needs to
-// sync with the office at officeURL. The token is shown only here: the
-// office keeps its hash. It returns a *schema.ValidationError for a bad
-// name and ErrConflict when the name is taken.
+// AddBus enrolls a new bus called name from the command line; see
+// EnrollBus.
 func (s *Store) AddBus(ctx context.Context, name, officeURL string) (infosync.Enrollment, error) {
+	return s.EnrollBus(ctx, ActorCLI, name, officeURL)
+}
+
+// EnrollBus enrolls a new bus called name on behalf of actor (audited) and
+// returns what the bus needs to sync with the office at officeURL. The
+// token is shown only here: the office keeps its hash. It returns a
+// *schema.ValidationError for a bad name and ErrConflict when the name is
+// taken.
+func (s *Store) EnrollBus(ctx context.Context, actor, name, officeURL string) (infosync.Enrollment, error) {
 	name = strings.TrimSpace(name)
 	if name == "" || len([]rune(name)) > MaxBusName || strings.ContainsFunc(name, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
 		return infosync.Enrollment{}, &schema.ValidationError{Fields: map[string]schema.Problem{"name": {
@@ -74,8 +94,10 @@ func (s *Store) AddBus(ctx context.Context, name, officeURL string) (infosync.En
 		if e.CodePrefix, err = freeCodePrefix(ctx, tx); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, queryBusInsert, e.BusID, name, schema.HashToken(e.BusToken), key, schema.Timestamp(s.now()), e.CodePrefix)
-		return err
+		if _, err := tx.ExecContext(ctx, queryBusInsert, e.BusID, name, schema.HashToken(e.BusToken), key, schema.Timestamp(s.now()), e.CodePrefix); err != nil {
+			return err
+		}
+		return audit(ctx, tx, s.now(), actor, ActionBusEnrolled, e.BusID, name)
 	})
 	if sqlite.IsUnique(err) {
 		return infosync.Enrollment{}, ErrConflict
@@ -117,8 +139,14 @@ func (s *Store) CodeKey(ctx context.Context, busID string) ([]byte, error) {
 }
 
 // Buses lists the enrolled buses by name.
-func (s *Store) Buses(ctx context.Context) ([]Bus, error) {
-	rows, err := s.db.Read.QueryContext(ctx, queryBuses)
+func (s *Store) Buses(ctx context.Context) ([]Bus, error) { return s.buses(ctx, queryBuses) }
+
+// Fleet lists the enrolled buses by name as Buses does, without counting
+// their visits (Visits is 0): what the pages need, at any size.
+func (s *Store) Fleet(ctx context.Context) ([]Bus, error) { return s.buses(ctx, queryFleet) }
+
+func (s *Store) buses(ctx context.Context, query string) ([]Bus, error) {
+	rows, err := s.db.Read.QueryContext(ctx, query)
 	if err != nil {
 		return nil, err
 	}
@@ -126,10 +154,36 @@ func (s *Store) Buses(ctx context.Context) ([]Bus, error) {
 	var out []Bus
 	for rows.Next() {
 		var b Bus
-		if err := rows.Scan(&b.ID, &b.Name, &b.EnrolledAt, &b.LastPushAt, &b.AckedSeq, &b.PushedTotal, &b.Visits, &b.SetAside); err != nil {
+		if err := rows.Scan(&b.ID, &b.Name, &b.EnrolledAt, &b.LastPushAt, &b.AckedSeq, &b.PushedTotal, &b.Visits, &b.SetAside,
+			&b.Software, &b.LastSyncAt, &b.RevokedAt); err != nil {
 			return nil, err
 		}
 		out = append(out, b)
 	}
 	return out, rows.Err()
+}
+
+// newBusToken is a bus's secret: 256 bits, so a plain hash stores it.
+func newBusToken() (string, error) {
+	token := make([]byte, 32)
+	if _, err := rand.Read(token); err != nil {
+		return "", err
+	}
+	return base64.RawURLEncoding.EncodeToString(token), nil
+}
+
+// NoteSync records that the bus holding token completed a sync, and the
+// software it says it runs. An unknown token changes nothing.
+func (s *Store) NoteSync(ctx context.Context, token, software string) error {
+	if len(software) > 64 {
+		software = software[:64]
+	}
+	software = strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f {
+			return -1
+		}
+		return r
+	}, software)
+	_, err := s.db.Write.ExecContext(ctx, queryBusSynced, schema.HashToken(token), schema.Timestamp(s.now()), software)
+	return err
 }

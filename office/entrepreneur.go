@@ -57,8 +57,9 @@ type FollowUpEvent struct {
 const EventReceived = "received"
 
 // FollowUpEvents returns the steps of a follow-up so far, oldest first:
-// its arrival at the office and its status since. Until the office keeps a
-// history of status changes, the status is its current one.
+// its arrival at the office and every status move staff made since
+// (WorkEvents, without who made them or assignments). A status set
+// without a move (SetFollowUpStatus) shows as its current one.
 func (s *Store) FollowUpEvents(ctx context.Context, followUpID string) ([]FollowUpEvent, error) {
 	var (
 		bound     sql.NullString
@@ -77,7 +78,18 @@ func (s *Store) FollowUpEvents(ctx context.Context, followUpID string) ([]Follow
 	if bound.Valid {
 		out = append(out, FollowUpEvent{Status: EventReceived, At: bound.String})
 	}
-	if statusRev > 0 {
+	work, err := s.WorkEvents(ctx, followUpID)
+	if err != nil {
+		return nil, err
+	}
+	moves := 0
+	for _, e := range work {
+		if e.IsMove() {
+			out = append(out, FollowUpEvent{Status: e.Status, At: e.At})
+			moves++
+		}
+	}
+	if moves == 0 && statusRev > 0 {
 		out = append(out, FollowUpEvent{Status: status, At: statusAt})
 	}
 	return out, nil

@@ -64,6 +64,18 @@ func officeRoutes() []officeRoute {
 		{"GET", "/export/visits.csv", "staff"},
 		{"GET", "/export/followups.csv", "staff"},
 		{"GET", "/export/panel.csv", "admin"},
+		{"GET", "/followups/3", "staff"},
+		{"POST", "/followups/3/status", "staff"},
+		{"POST", "/followups/3/assign", "staff"},
+		{"GET", "/visits", "staff"},
+		{"GET", "/visits/3", "staff"},
+		{"POST", "/visits/3/contact", "staff"},
+		{"GET", "/set-aside", "staff"},
+		{"GET", "/fleet", "admin"},
+		{"POST", "/fleet", "admin"},
+		{"POST", "/fleet/3/reissue", "admin"},
+		{"POST", "/fleet/3/revoke", "admin"},
+		{"GET", "/audit", "admin"},
 	}
 }
 
@@ -77,7 +89,7 @@ func TestOfficeRoutesListed(t *testing.T) {
 		if r.Method == "HEAD" || r.Method == "USE" {
 			continue
 		}
-		p := strings.NewReplacer("/:name", "/office.css", "/:id/", "/3/", "/:code", "/HQ7K-2M4X-9P", "/:month", "/2026-10").Replace(r.Path)
+		p := strings.NewReplacer("/:name", "/office.css", "/:id/", "/3/", "/:id", "/3", "/:code", "/HQ7K-2M4X-9P", "/:month", "/2026-10").Replace(r.Path)
 		if !listed[r.Method+" "+p] {
 			t.Errorf("route %s %s is not in officeRoutes: add it, so that the limit, header and authorization tests cover it", r.Method, r.Path)
 		}

@@ -509,15 +509,7 @@ func (s *Store) FollowUpCounts(ctx context.Context, area Area, start, end, asOf 
 // visit has not reached the office: counted for the whole city only),
 // and up to limit of their comments, newest first, with e-mail addresses
 // and phone numbers taken out.
-//
-// The feedback table comes with the entrepreneur's page; on a database
-// without it ok is false, so that the page says there is no feedback yet
-// rather than showing zeros that look like none was given.
 func (s *Store) FeedbackMarks(ctx context.Context, area Area, start, end time.Time, limit int) (marks map[string]*Marks, comments []string, ok bool, err error) {
-	var has bool
-	if err := s.db.Read.QueryRowContext(ctx, queryHasFeedback).Scan(&has); err != nil || !has {
-		return nil, nil, false, err
-	}
 	filter := ""
 	if ws := area.wijkFilter(); ws != "" {
 		filter = strings.Replace(ws, "AND wijk", "AND v.wijk", 1)
@@ -568,9 +560,6 @@ func (s *Store) FeedbackMarks(ctx context.Context, area Area, start, end time.Ti
 }
 
 const (
-	// The columns this file reads, so that a feedback table of another
-	// shape reads as no feedback rather than as an error on every page.
-	queryHasFeedback = `SELECT count(*) = 4 FROM pragma_table_info('feedback') WHERE name IN ('code', 'rating', 'comment', 'first_at')`
 	// unixepoch() compares moments, where the stored strings, with
 	// fractions of a second of varying length, would not sort as times.
 	queryFeedbackMarks = `

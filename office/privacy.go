@@ -544,7 +544,7 @@ const (
 	queryBusFind     = `SELECT id, name FROM buses WHERE id = ?1 OR name = ?1`
 	queryBusRevoke   = `UPDATE buses SET token_hash = ?2, revoked_at = ?3 WHERE id = ?1`
 	queryBusReissue  = `UPDATE buses SET token_hash = ?2, revoked_at = '' WHERE id = ?1`
-	queryBusCodeKeyF = `SELECT code_key FROM buses WHERE id = ?`
+	queryBusCodeKeyF = `SELECT code_key, code_prefix FROM buses WHERE id = ?`
 )
 
 // findBus resolves a bus by id or name inside tx, or returns ErrNotFound.
@@ -597,7 +597,8 @@ func (s *Store) ReissueBus(ctx context.Context, nameOrID, officeURL, actor strin
 			return err
 		}
 		e = infosync.Enrollment{OfficeURL: officeURL, BusID: id, BusToken: token}
-		if err := tx.QueryRowContext(ctx, queryBusCodeKeyF, id).Scan(&e.CodeKey); err != nil {
+		// The prefix too: without it the reinstalled bus could not issue codes.
+		if err := tx.QueryRowContext(ctx, queryBusCodeKeyF, id).Scan(&e.CodeKey, &e.CodePrefix); err != nil {
 			return err
 		}
 		if err := e.Validate(); err != nil {

@@ -197,7 +197,20 @@ func (s *Server) routes() {
 	s.app.Get("/account/set-password", s.handleSetPasswordPage)
 	s.app.Post("/account/set-password", s.limit(loginRateMax, loginRateWindow), s.handleSetPassword)
 
-	s.app.Get("/", s.requireStaff, s.handleHome)
+	s.app.Get("/", s.requireStaff, s.handleQueue)
+	s.app.Get("/followups/:id", s.requireStaff, s.handleFollowUp)
+	s.app.Post("/followups/:id/status", s.requireStaff, s.handleFollowUpMove)
+	s.app.Post("/followups/:id/assign", s.requireStaff, s.handleFollowUpAssign)
+	s.app.Get("/visits", s.requireStaff, s.handleVisits)
+	s.app.Get("/visits/:id", s.requireStaff, s.handleVisit)
+	s.app.Post("/visits/:id/contact", s.requireStaff, s.handleVisitContact)
+	s.app.Get("/set-aside", s.requireStaff, s.handleSetAside)
+
+	s.app.Get("/fleet", s.requireAdmin, s.handleFleet)
+	s.app.Post("/fleet", s.requireAdmin, s.handleFleetEnroll)
+	s.app.Post("/fleet/:id/reissue", s.requireAdmin, s.handleFleetReissue)
+	s.app.Post("/fleet/:id/revoke", s.requireAdmin, s.handleFleetRevoke)
+	s.app.Get("/audit", s.requireAdmin, s.handleAudit)
 
 	s.app.Get("/f/:code", s.limit(followUpPageRateMax, followUpPageRateWindow), s.handleFollowUpPage)
 	s.app.Post("/f/:code/feedback", s.limit(feedbackRateMax, feedbackRateWindow), s.handleFeedback)
@@ -243,6 +256,12 @@ func (s *Server) handlePull(c *fiber.Ctx) error {
 	})
 	if err != nil {
 		return err
+	}
+	// A pull ends every sync: the fleet page's "last sync" and software.
+	if token, err := infosync.BearerToken(c.Get(fiber.HeaderAuthorization)); err == nil {
+		if err := s.store.NoteSync(c.UserContext(), token, c.Get(infosync.SoftwareHeader)); err != nil {
+			return err
+		}
 	}
 	return c.JSON(resp)
 }

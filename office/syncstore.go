@@ -19,23 +19,24 @@ const (
 	// that changes no row, which putVisit then classifies.
 	queryVisitUpsert = `
 INSERT INTO visits (id, bus_id, rev, crew_hash, body, wijk, visited_at, deleted, first_received_at, received_at,
-    visited_unix, month, wdhour, stop, sector, topics, rating, panel, fu_n)
-VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)
+    visited_unix, month, wdhour, stop, sector, topics, rating, panel, fu_n, name, kvk, postcode)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)
 ON CONFLICT (id) DO UPDATE SET
     rev = excluded.rev, crew_hash = excluded.crew_hash, body = excluded.body, wijk = excluded.wijk,
     visited_at = excluded.visited_at, deleted = excluded.deleted, received_at = excluded.received_at,
     visited_unix = excluded.visited_unix, month = excluded.month, wdhour = excluded.wdhour, stop = excluded.stop,
-    sector = excluded.sector, topics = excluded.topics, rating = excluded.rating, panel = excluded.panel, fu_n = excluded.fu_n
+    sector = excluded.sector, topics = excluded.topics, rating = excluded.rating, panel = excluded.panel, fu_n = excluded.fu_n,
+    name = excluded.name, kvk = excluded.kvk, postcode = excluded.postcode
 WHERE excluded.rev > visits.rev AND excluded.bus_id = visits.bus_id`
 	queryVisitStored = `SELECT bus_id, rev, crew_hash FROM visits WHERE id = ?`
 	// A follow-up id belongs to one visit for good: the WHERE turns an id
 	// another visit owns into no change.
 	queryFollowUpUpsert = `
-INSERT INTO followups (id, visit_id, bus_id, kind, department, due_date, code, opened_unix, wijk, gone)
-VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+INSERT INTO followups (id, visit_id, bus_id, kind, department, due_date, code, opened_unix, wijk, gone, opened_at)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
 ON CONFLICT (id) DO UPDATE SET
     kind = excluded.kind, department = excluded.department, due_date = excluded.due_date, code = excluded.code,
-    opened_unix = excluded.opened_unix, wijk = excluded.wijk, gone = excluded.gone
+    opened_unix = excluded.opened_unix, wijk = excluded.wijk, gone = excluded.gone, opened_at = excluded.opened_at
 WHERE followups.visit_id = excluded.visit_id`
 	querySetAsideInsert = `
 INSERT INTO set_aside (bus_id, visit_id, rev, reason, message, fields, body, received_at, message_nl)
@@ -166,7 +167,8 @@ func putVisit(ctx context.Context, tx *sql.Tx, busID string, rec *infosync.Incom
 	fx := factsOf(v)
 	changed, err := schema.ExecChanged(ctx, tx, queryVisitUpsert,
 		v.ID, busID, v.Rev, rec.Hash[:], string(rec.Body), v.Wijk, v.VisitedAt, v.Deleted, now,
-		fx.unix, fx.month, fx.wdhour, v.Stop, v.Sector, fx.topics, fx.rating, v.PanelOptIn, len(v.FollowUps))
+		fx.unix, fx.month, fx.wdhour, v.Stop, v.Sector, fx.topics, fx.rating, v.PanelOptIn, len(v.FollowUps),
+		v.Business.Name, v.Business.KvK, v.Business.Address.Postcode)
 	if err != nil {
 		return err
 	}
@@ -197,7 +199,7 @@ func putVisit(ctx context.Context, tx *sql.Tx, busID string, rec *infosync.Incom
 	}
 	for i, f := range v.FollowUps {
 		changed, err := schema.ExecChanged(ctx, tx, queryFollowUpUpsert, f.ID, v.ID, busID, f.Kind, f.Department, f.DueDate, f.Code,
-			fx.unix, v.Wijk, v.Deleted)
+			fx.unix, v.Wijk, v.Deleted, v.VisitedAt)
 		if err != nil {
 			return err
 		}
@@ -271,25 +273,8 @@ func (s *Store) StatusChanges(ctx context.Context, busID string, since int64, li
 // *schema.ValidationError for a bad status or resolution.
 func (s *Store) SetFollowUpStatus(ctx context.Context, followUpID, status, resolution string) (schema.FollowUpStatus, error) {
 	var st schema.FollowUpStatus
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		var busID string
-		var rev int64
-		err := tx.QueryRowContext(ctx, queryFollowUpForStatus, followUpID).Scan(&busID, &rev)
-		if errors.Is(err, sql.ErrNoRows) {
-			return ErrNotFound
-		}
-		if err != nil {
-			return err
-		}
-		st = schema.FollowUpStatus{Status: status, Resolution: resolution, StatusRev: rev + 1, StatusAt: schema.Timestamp(s.now())}
-		if err := st.Validate(); err != nil {
-			return err
-		}
-		var pullSeq int64
-		if err := tx.QueryRowContext(ctx, queryBusNextPullSeq, busID).Scan(&pullSeq); err != nil {
-			return err
-		}
-		_, err = tx.ExecContext(ctx, queryFollowUpSetStatus, followUpID, st.Status, st.Resolution, st.StatusRev, st.StatusAt, pullSeq)
+	err := s.inTx(ctx, func(tx *sql.Tx) (err error) {
+		st, err = s.setStatus(ctx, tx, followUpID, status, resolution)
 		return err
 	})
 	return st, err

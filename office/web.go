@@ -121,7 +121,11 @@ var navItems = []navItem{
 	{Href: "/", Label: "nav.home"},
 	{Href: "/insight", Label: "nav.insight"},
 	{Href: "/reports", Label: "nav.reports"},
+	{Href: "/visits", Label: "nav.visits"},
+	{Href: "/set-aside", Label: "nav.setaside"},
+	{Href: "/fleet", Label: "nav.fleet", Role: RoleAdmin},
 	{Href: "/staff", Label: "nav.staff", Role: RoleAdmin},
+	{Href: "/audit", Label: "nav.audit", Role: RoleAdmin},
 }
 
 // NavLink is a menu link as a page shows it.

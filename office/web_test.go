@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
+
+	infosync "infobus/sync"
 )
 
 func init() { passwordCost = bcrypt.MinCost }
@@ -39,6 +41,9 @@ type testWeb struct {
 	server *Server
 	clock  *clock
 	log    *strings.Builder
+	// seedBus and pushed are the bus seedVisit pushes from, and its seq.
+	seedBus infosync.Enrollment
+	pushed  int64
 }
 
 type lockedWriter struct {

@@ -71,6 +71,8 @@ type Client struct {
 	Log       *slog.Logger
 	BatchSize int // records per push; MaxPushRecords when 0
 	GzipLevel int // DefaultGzipLevel when 0
+	// Software is sent in SoftwareHeader; "" sends none.
+	Software string
 }
 
 // NewHTTPClient returns an HTTP client with timeouts fit for a weak mobile
@@ -327,6 +329,9 @@ func (c *Client) do(ctx context.Context, enr Enrollment, method, path string, bo
 	}
 	req.Header.Set("Authorization", "Bearer "+enr.BusToken)
 	req.Header.Set(VersionHeader, strconv.Itoa(Version))
+	if c.Software != "" {
+		req.Header.Set(SoftwareHeader, c.Software)
+	}
 	req.Header.Set("Accept", "application/json")
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")

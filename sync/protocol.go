@@ -21,6 +21,10 @@ const Version = 1
 // VersionHeader carries Version on every request and answer.
 const VersionHeader = "Infobus-Sync-Version"
 
+// SoftwareHeader carries the bus's software version on every request, for
+// the office's fleet page; the protocol does not depend on it.
+const SoftwareHeader = "Infobus-Version"
+
 // Routes of the office's receiver.
 const (
 	PushPath    = "/sync/v1/push"

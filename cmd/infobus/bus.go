@@ -77,6 +77,9 @@ func (m *BusMain) Run(ctx context.Context) error {
 		m.Close()
 		return err
 	}
+	if m.Sync.Software == "" {
+		m.Sync.Software = m.Config.Version
+	}
 	m.Syncer = bus.NewSyncer(store, m.Sync, m.Log)
 	m.server.SetSyncer(m.Syncer)
 	m.Forgetter = bus.NewForgetter(store, m.Config.KeepPersonal, m.Log)

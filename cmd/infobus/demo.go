@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	cryptorand "crypto/rand"
+	"encoding/base32"
 	"errors"
 	"fmt"
 	"io"
@@ -25,6 +27,9 @@ const (
 	demoSchedule = "@every 15s"
 	demoBusName  = "Demobus"
 	demoVisits   = 12
+	// demoStaff is the office account the demo logs in with; an admin, so
+	// that every staff page is in reach.
+	demoStaff = "demo@denhaag.nl"
 )
 
 func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -69,6 +74,10 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return errors.Join(err, stopAll())
 	}
+	staffPassword, err := demoStaffAccount(ctx, officeMain.Store)
+	if err != nil {
+		return errors.Join(err, stopAll())
+	}
 	fmt.Fprintf(stdout, `Infobus demo is running (data in %s).
 
   Crew app, paired at once:  %s
@@ -76,7 +85,9 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
        a new one: go run ./cmd/infobus bus pair --data %s)
   Bus health:                %s/healthz
   Crew API:                  %s/api/visits (needs the device token the app gets)
-  Office health:             %s/healthz (the office's sync API; staff pages come later)
+  Office, staff pages:       %s/
+      log in as %s with the password %s
+      (a new password every time the demo starts)
   Entrepreneur's page:       %s
       (what the QR code on a sample follow-up opens; shows the
        follow-up once the first sync has brought it to the office)
@@ -87,7 +98,7 @@ visits added this time); watch it with
 
 Stop with Ctrl+C.
 `, *dataDir, pairingURL(busMain.URL, pc.Code), pc.Code, busMain.Config.DataDir, busMain.URL, busMain.URL,
-		officeMain.URL, codeLink, added, officeMain.Config.DataDir)
+		officeMain.URL, demoStaff, staffPassword, codeLink, added, officeMain.Config.DataDir)
 	// Sync at once, then play office staff once: close one follow-up so
 	// that the next sync shows the crew a handled visit.
 	go demoFirstSync(ctx, busMain.Syncer, busMain.Store, officeMain.Store, log)
@@ -168,10 +179,13 @@ func demoFirstSync(ctx context.Context, y *bus.Syncer, b *bus.Store, o *office.S
 		if len(v.FollowUps) == 0 || v.FollowUps[0].Status != "" {
 			continue
 		}
+		// As staff do on the queue: start the work, then finish it.
 		for _, f := range v.FollowUps {
-			if _, err := o.SetFollowUpStatus(ctx, f.ID, "done", "We hebben de ondernemer teruggebeld en de aanvraag samen doorgenomen."); err != nil {
-				log.Warn("demo: could not close a follow-up", "err", err)
-				return
+			for _, st := range []string{"in_progress", "done"} {
+				if _, err := o.MoveFollowUp(ctx, demoStaff, f.ID, st, "We hebben de ondernemer teruggebeld en de aanvraag samen doorgenomen."); err != nil {
+					log.Warn("demo: could not close a follow-up", "err", err)
+					return
+				}
 			}
 		}
 		// Pull at once, so that the tablet opened from the pairing link
@@ -181,6 +195,33 @@ func demoFirstSync(ctx context.Context, y *bus.Syncer, b *bus.Store, o *office.S
 		}
 		return
 	}
+}
+
+// demoStaffAccount makes the demo's office account, or gives the one an
+// earlier run made a new password, and returns the password: the office
+// keeps only its hash, so a password cannot be shown twice.
+func demoStaffAccount(ctx context.Context, o *office.Store) (string, error) {
+	b := make([]byte, 12)
+	if _, err := cryptorand.Read(b); err != nil {
+		return "", err
+	}
+	pw := strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b))
+	pw = pw[:5] + "-" + pw[5:10] + "-" + pw[10:15] + "-" + pw[15:]
+	_, link, err := o.AddStaff(ctx, office.ActorCLI, demoStaff, office.RoleAdmin)
+	if errors.Is(err, office.ErrConflict) {
+		st, ferr := o.StaffByEmail(ctx, demoStaff)
+		if ferr != nil {
+			return "", ferr
+		}
+		_, link, err = o.ResetStaff(ctx, office.ActorCLI, st.ID)
+	}
+	if err != nil {
+		return "", err
+	}
+	if _, err := o.SetPassword(ctx, link, pw, pw); err != nil {
+		return "", err
+	}
+	return pw, nil
 }
 
 // demoCodeLink is the entrepreneur's page of a sample follow-up's code.

@@ -1,0 +1,90 @@
+package office
+
+import (
+	"context"
+	"strings"
+	"testing"
+)
+
+// TestQueryPlans keeps the workspace's queries on their indexes: every
+// variant of the queue and the visit search walks an index in the page's
+// order, never the whole table and never a sort of everything that
+// matched. The office never runs ANALYZE, so the plans on this empty
+// database are the plans at a million visits.
+func TestQueryPlans(t *testing.T) {
+	s := mustOpenStore(t)
+	explain := func(t *testing.T, q string, args []any) string {
+		t.Helper()
+		rows, err := s.db.Read.QueryContext(context.Background(), "EXPLAIN QUERY PLAN "+q, args...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		var plan []string
+		for rows.Next() {
+			var id, parent, unused int
+			var detail string
+			if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+				t.Fatal(err)
+			}
+			plan = append(plan, detail)
+		}
+		return strings.Join(plan, "\n")
+	}
+	check := func(t *testing.T, plan string, want string) {
+		t.Helper()
+		if strings.Contains(plan, "TEMP B-TREE") {
+			t.Errorf("sorts every match:\n%s", plan)
+		}
+		for _, line := range strings.Split(plan, "\n") {
+			if (strings.HasPrefix(line, "SCAN v") || strings.HasPrefix(line, "SCAN f")) && !strings.Contains(line, "USING") {
+				t.Errorf("reads the whole table: %s\n%s", line, plan)
+			}
+		}
+		if !strings.Contains(plan, want) {
+			t.Errorf("got plan\n%s\nwant it to use %s", plan, want)
+		}
+	}
+	for _, tc := range []struct {
+		name string
+		f    QueueFilter
+		want string
+	}{
+		{"home", QueueFilter{}, "followups_due"},
+		{"later page", QueueFilter{After: "2026-12-01|x"}, "followups_due"},
+		{"by age", QueueFilter{Sort: SortAge, After: "2026-01-01|x"}, "followups_age"},
+		{"filters", QueueFilter{Status: "open", Kind: "callback", Department: "x", Wijk: "WK051801", BusID: "b", Overdue: true, Today: "2026-11-30"}, "followups_due"},
+		{"done", QueueFilter{Status: "done"}, "followups_due"},
+		{"mine", QueueFilter{Assignee: 1}, "followups_assignee"},
+		{"mine by age", QueueFilter{Assignee: 1, Sort: SortAge}, "followups_"},
+	} {
+		t.Run("queue "+tc.name, func(t *testing.T) {
+			tc.f.Limit = 50
+			q, args := queueQuery(tc.f)
+			check(t, explain(t, q, args), tc.want)
+		})
+	}
+	for _, tc := range []struct {
+		name string
+		f    VisitFilter
+		want string
+	}{
+		{"newest", VisitFilter{}, "visits_visited"},
+		{"later page", VisitFilter{After: "2026-01-01|17"}, "visits_visited"},
+		{"name", VisitFilter{Q: "bakk"}, "visits_name"},
+		{"kvk", VisitFilter{Q: "27312345"}, "visits_kvk"},
+		{"postcode", VisitFilter{Q: "2562 g"}, "visits_postcode"},
+		{"filters", VisitFilter{Wijk: "WK051801", Sector: "horeca", Topic: "vergunningen", BusID: "b"}, "visits_visited"},
+		{"stadsdeel and dates", VisitFilter{Stadsdeel: "Centrum", From: "2026-01-01", To: "2026-02-01"}, "visits_visited"},
+		{"text", VisitFilter{Text: "terras"}, "visits_visited"},
+	} {
+		t.Run("visits "+tc.name, func(t *testing.T) {
+			tc.f.Limit = 50
+			q, args, ok := visitQuery(tc.f)
+			if !ok {
+				t.Fatal("no query")
+			}
+			check(t, explain(t, q, args), tc.want)
+		})
+	}
+}
