@@ -199,6 +199,7 @@ func (s *Server) routes() {
 	api.Post("/sync", s.requireDevice, s.handleSyncNow)
 	api.Get("/codes", s.requireDevice, s.handleCodes)
 	api.Get("/cards", s.requireDevice, s.handleCards)
+	s.stopRoutes(api)
 
 	s.app.Get("/qr/:file", s.handleQR)
 

@@ -253,6 +253,11 @@ func (s *Store) ApplyPull(ctx context.Context, resp *infosync.PullResponse) (int
 			}
 			changed++
 		}
+		if resp.Plan != nil {
+			if err := applyPlan(ctx, tx, resp.Plan); err != nil {
+				return err
+			}
+		}
 		_, err := tx.ExecContext(ctx, queryPullCursorTo, resp.Next)
 		return err
 	})

@@ -170,6 +170,7 @@ func (s *Server) handlePull(c *fiber.Ctx) error {
 		Authorization: c.Get(fiber.HeaderAuthorization),
 		Version:       c.Get(infosync.VersionHeader),
 		Since:         c.Query("since"),
+		PlanHash:      c.Query("plan"),
 	})
 	if err != nil {
 		return err

@@ -96,6 +96,16 @@ func decodePushJSON(plain []byte) (*PushRequest, error) {
 				return nil, malformed("records must be a list", "records moet een lijst zijn")
 			}
 			req.Records = records
+		case "stops", "quick_contacts":
+			list, ok := splitArray(value)
+			if !ok {
+				return nil, malformed(key+" must be a list", key+" moet een lijst zijn")
+			}
+			if key == "stops" {
+				req.Stops = list
+			} else {
+				req.QuickContacts = list
+			}
 		default:
 			return nil, malformed(fmt.Sprintf("the body is not a push request: unknown field %q", key), fmt.Sprintf("de inhoud is geen geldige push: onbekend veld %q", key))
 		}
@@ -103,7 +113,7 @@ func decodePushJSON(plain []byte) (*PushRequest, error) {
 			i = schema.SkipJSONSpace(plain, i+1)
 		}
 	}
-	if len(req.Records) > MaxPushRecords {
+	if len(req.Records) > MaxPushRecords || len(req.Stops)+len(req.QuickContacts) > MaxPushRecords {
 		return nil, &TooLargeError{fmt.Sprintf("the batch holds %d records; send at most %d", len(req.Records), MaxPushRecords),
 			fmt.Sprintf("de push heeft %d records; stuur er hoogstens %d", len(req.Records), MaxPushRecords)}
 	}
@@ -161,7 +171,24 @@ func EncodePush(w io.Writer, req *PushRequest, level int) error {
 		}
 		bw.write(r)
 	}
-	bw.write([]byte("]}"))
+	bw.write([]byte{']'})
+	for _, list := range []struct {
+		key  string
+		recs []json.RawMessage
+	}{{"stops", req.Stops}, {"quick_contacts", req.QuickContacts}} {
+		if len(list.recs) == 0 {
+			continue
+		}
+		bw.write([]byte(`,"` + list.key + `":[`))
+		for i, r := range list.recs {
+			if i > 0 {
+				bw.write([]byte{','})
+			}
+			bw.write(r)
+		}
+		bw.write([]byte{']'})
+	}
+	bw.write([]byte{'}'})
 	if bw.err != nil {
 		return bw.err
 	}

@@ -49,6 +49,11 @@ type PushRequest struct {
 	BusID      string            `json:"bus_id"`
 	ThroughSeq int64             `json:"through_seq"`
 	Records    []json.RawMessage `json:"records"`
+	// Stops and QuickContacts are the crew's unplanned stops and tally
+	// (stops.go), sent apart from the visits' cursor; a bus sends them only
+	// when it has some.
+	Stops         []json.RawMessage `json:"stops,omitempty"`
+	QuickContacts []json.RawMessage `json:"quick_contacts,omitempty"`
 }
 
 // PushResponse answers a committed push. Every record of the batch either
@@ -58,6 +63,8 @@ type PushResponse struct {
 	AckedSeq int64      `json:"acked_seq"`
 	Landed   int        `json:"landed"`
 	SetAside []SetAside `json:"set_aside"`
+	// Extras answers the push's stops and quick contacts, when it had any.
+	Extras *ExtrasAck `json:"extras,omitempty"`
 }
 
 // Reasons a record is set aside.
@@ -101,6 +108,10 @@ type PullResponse struct {
 	Feedback []schema.Feedback `json:"feedback,omitempty"` // reserved: entrepreneurs' feedback comes in a later version
 	Next     int64             `json:"next"`
 	More     bool              `json:"more"`
+	// Plan is the bus's stops and the history of their wijken (stops.go),
+	// on the last page only, and only when it differs from the plan the
+	// bus said it holds.
+	Plan *Plan `json:"plan,omitempty"`
 }
 
 // ErrorBody is the JSON of every refusal, from either end, the shape the

@@ -119,6 +119,9 @@ func (r *Receiver) Push(ctx context.Context, in PushInput) (*PushResponse, error
 		return nil, err
 	}
 	resp := &PushResponse{AckedSeq: req.ThroughSeq, SetAside: []SetAside{}}
+	if resp.Extras, err = r.commitExtras(ctx, busID, req); err != nil {
+		return nil, err
+	}
 	for _, rec := range batch.Records {
 		if rec.Refused != nil {
 			resp.SetAside = append(resp.SetAside, *rec.Refused)
@@ -242,6 +245,7 @@ type PullInput struct {
 	Authorization string
 	Version       string
 	Since         string // the query parameter as sent
+	PlanHash      string // the plan's hash the bus holds (?plan=), "" when none
 }
 
 // Pull returns the office-owned changes for the asking bus after since. It
@@ -271,6 +275,11 @@ func (r *Receiver) Pull(ctx context.Context, in PullInput) (*PullResponse, error
 	}
 	if n := len(resp.Statuses); n > 0 {
 		resp.Next = resp.Statuses[n-1].Seq
+	}
+	if !resp.More {
+		if resp.Plan, err = r.plan(ctx, busID, in.PlanHash); err != nil {
+			return nil, err
+		}
 	}
 	return resp, nil
 }
