@@ -136,6 +136,13 @@ func (s *Server) routes() {
 
 	s.app.Get("/", s.requireStaff, s.handleHome)
 
+	// The bus's day (planpages.go, schedule.go).
+	s.app.Get("/plan", s.requireStaff, s.handlePlanPage)
+	s.app.Post("/plan", s.requireStaff, s.handlePlanAdd)
+	s.app.Post("/plan/:id/cancel", s.requireStaff, s.handlePlanCancel)
+	s.app.Get("/bus", s.limit(scheduleRateMax, scheduleRateWindow), s.handleSchedulePage)
+	s.app.Get("/bus.ics", s.limit(scheduleRateMax, scheduleRateWindow), s.handleScheduleICS)
+
 	s.app.Get("/staff", s.requireAdmin, s.handleStaffPage)
 	s.app.Post("/staff", s.requireAdmin, s.handleStaffAdd)
 	s.app.Post("/staff/:id/disable", s.requireAdmin, s.handleStaffDisable)

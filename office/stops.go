@@ -289,3 +289,17 @@ func (s *Store) QuickContactCounts(ctx context.Context, from, to time.Time, wijk
 	}
 	return out, rows.Err()
 }
+
+// WijkName is the stop's wijk as people say it.
+func (p PlannedStop) WijkName() string {
+	if w, ok := schema.Ref.Wijk(p.Wijk); ok {
+		return w.Name
+	}
+	return p.Wijk
+}
+
+// Stadsdeel is the district of the stop's wijk.
+func (p PlannedStop) Stadsdeel() string {
+	w, _ := schema.Ref.Wijk(p.Wijk)
+	return w.Stadsdeel
+}

@@ -119,6 +119,7 @@ type navItem struct {
 
 var navItems = []navItem{
 	{Href: "/", Label: "nav.home"},
+	{Href: "/plan", Label: "nav.plan"},
 	{Href: "/staff", Label: "nav.staff", Role: RoleAdmin},
 }
 
