@@ -72,7 +72,7 @@ func TestPublicSchedulePage(t *testing.T) {
 	mustPlan(t, w, e.BusID, "2026-12-02", "09:30", "16:00", "Markt Leyweg", "WK051828")
 	mustPlan(t, w, e.BusID, "2026-12-03", "10:00", "15:00", "Fahrenheitplein", "WK051806")
 	mustPlan(t, w, e.BusID, "2026-11-29", "10:00", "15:00", "Gisteren & eerder", "WK051806") // over
-	a := w.agent()                                                                                 // nobody logged in
+	a := w.agent()                                                                           // nobody logged in
 
 	r := a.get("/bus")
 	wantStatus(t, "schedule", r, http.StatusOK)
