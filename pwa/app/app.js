@@ -16,14 +16,24 @@ let sync = null;
 let form = null;
 let list = null;
 let statusbar = null;
+let stops = null;
 let rest = null;
 
 /** Loads and starts the modules of a paired tablet, once. */
 function loadRest() {
   if (!rest) {
-    rest = Promise.all([import('./outbox.js'), import('./sync.js'), import('./form.js'), import('./list.js'), import('./statusbar.js')]).then(
+    rest = Promise.all([import('./outbox.js'), import('./sync.js'), import('./form.js'), import('./list.js'), import('./statusbar.js'), import('./stops.js')]).then(
       async (mods) => {
-        [outbox, sync, form, list, statusbar] = mods;
+        [outbox, sync, form, list, statusbar, stops] = mods;
+        stops.init({
+          settings: () => settings,
+          reference: () => reference,
+          toast,
+          chose: (s) => {
+            settings = s;
+            renderCrew();
+          },
+        });
         list.init(() => reference);
         form.init({
           reference: () => reference,
@@ -68,14 +78,14 @@ let screen = '';
 let route = '';
 let leaving = false; // the crew chose to reload: records are safe in IndexedDB
 
-const screens = ['pair', 'list', 'form', 'settings'];
+const screens = ['pair', 'list', 'form', 'settings', 'day'];
 
 function show(name) {
   screen = name;
   for (const s of screens) $(`screen-${s}`).hidden = s !== name;
   $('status-bar').hidden = name === 'pair';
   document.body.dataset.screen = name;
-  for (const [id, r] of [['nav-list', 'list'], ['nav-settings', 'settings']]) {
+  for (const [id, r] of [['nav-list', 'list'], ['nav-day', 'day'], ['nav-settings', 'settings']]) {
     if (r === name) $(id).setAttribute('aria-current', 'page');
     else $(id).removeAttribute('aria-current');
   }
@@ -135,6 +145,9 @@ async function navigate() {
   } else if (hash === '#/settings') {
     await renderSettings();
     show('settings');
+  } else if (hash === '#/day') {
+    show('day');
+    await stops.render();
   } else {
     await list.render();
     show('list');
@@ -142,6 +155,7 @@ async function navigate() {
   focusTitle();
   // A new visit starts with its name: no tap needed to begin typing.
   if (hash === '#/new') $('business-name').focus();
+  if (screen === 'form') stops.lookup();
 }
 
 async function paired(d) {
@@ -240,6 +254,7 @@ function wire() {
     if (statusbar) statusbar.render();
     if (list && screen === 'list') list.render();
     if (screen === 'settings') renderSettings();
+    if (screen === 'day') stops.render();
     const h = document.querySelector(`#screen-${screen} h1`);
     document.title = `${h ? h.textContent : ''} – ${t('app.title')}`;
   });

@@ -21,6 +21,7 @@ const ASSETS = [
   'outbox.js',
   'pair.js',
   'statusbar.js',
+  'stops.js',
   'sync.js',
   'uuid.js',
   'validate.js',
