@@ -141,3 +141,11 @@ func decodeStrict[T any](body []byte, readOnly ...string) (T, error) {
 	}
 	return v, decodeJSON(body, &v)
 }
+
+// ScheduleAddress is the office's public schedule as a card prints it:
+// without the scheme, which nobody types.
+func ScheduleAddress(officeURL string) string {
+	u := strings.TrimSuffix(officeURL, "/") + "/bus"
+	u = strings.TrimPrefix(u, "https://")
+	return strings.TrimPrefix(u, "http://")
+}
