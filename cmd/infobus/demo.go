@@ -60,6 +60,9 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return errors.Join(err, stopAll())
 	}
+	if err := demoPlan(ctx, officeMain.Store, busMain.Store); err != nil {
+		return errors.Join(err, stopAll())
+	}
 	pc, err := busMain.Store.NewPairingCode(ctx)
 	if err != nil {
 		return errors.Join(err, stopAll())
@@ -72,6 +75,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
   Bus health:                %s/healthz
   Crew API:                  %s/api/visits (needs the device token the app gets)
   Office health:             %s/healthz (the office's sync API; staff pages come later)
+  The bus's public schedule: %s/bus (and %s/bus.ics for a calendar)
 
 The bus is enrolled with the office and syncs every 15 seconds (%d sample
 visits added this time); watch it with
@@ -79,7 +83,7 @@ visits added this time); watch it with
 
 Stop with Ctrl+C.
 `, *dataDir, pairingURL(busMain.URL, pc.Code), pc.Code, busMain.Config.DataDir, busMain.URL, busMain.URL,
-		officeMain.URL, added, officeMain.Config.DataDir)
+		officeMain.URL, officeMain.URL, officeMain.URL, added, officeMain.Config.DataDir)
 	// Sync at once, then play office staff once: close one follow-up so
 	// that the next sync shows the crew a handled visit.
 	go demoFirstSync(ctx, busMain.Syncer, busMain.Store, officeMain.Store, log)
