@@ -114,6 +114,9 @@ func (r *Receiver) Push(ctx context.Context, in PushInput) (*PushResponse, error
 	if req.BusID != busID {
 		return nil, malformed(fmt.Sprintf("bus_id %q is not the bus this token belongs to", req.BusID), "bus_id hoort niet bij de sleutel van deze bus")
 	}
+	if err := r.takesExtras(req); err != nil {
+		return nil, err // before anything is written: nothing half-done
+	}
 	batch := &Batch{ThroughSeq: req.ThroughSeq, Records: checkRecords(req.Records, busID)}
 	if err := r.Store.CommitPush(ctx, busID, batch); err != nil {
 		return nil, err

@@ -77,16 +77,25 @@ func (r *Receiver) plan(ctx context.Context, busID, held string) (*Plan, error) 
 	return p, nil
 }
 
+// takesExtras refuses a push with stops or quick contacts when the office
+// keeps none.
+func (r *Receiver) takesExtras(req *PushRequest) error {
+	if len(req.Stops) == 0 && len(req.QuickContacts) == 0 {
+		return nil
+	}
+	if _, ok := r.Store.(ExtrasStore); !ok {
+		return malformed("this office takes no stops or quick contacts", "dit kantoor neemt geen standplaatsen of snelle contacten aan")
+	}
+	return nil
+}
+
 // commitExtras checks and stores a push's stops and quick contacts. A bad
 // one is refused alone, like a bad visit.
 func (r *Receiver) commitExtras(ctx context.Context, busID string, req *PushRequest) (*ExtrasAck, error) {
 	if len(req.Stops) == 0 && len(req.QuickContacts) == 0 {
 		return nil, nil
 	}
-	es, ok := r.Store.(ExtrasStore)
-	if !ok {
-		return nil, malformed("this office takes no stops or quick contacts", "dit kantoor neemt geen standplaatsen of snelle contacten aan")
-	}
+	es := r.Store.(ExtrasStore) // takesExtras checked
 	ack := &ExtrasAck{}
 	var stops []schema.Stop
 	for _, raw := range req.Stops {

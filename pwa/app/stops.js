@@ -286,11 +286,27 @@ export async function lookup() {
   const name = fold($('business-name').value);
   const postcode = $('business-address-postcode').value.replace(/\s/g, '').toUpperCase();
   const wijk = ctx.settings().stopWijk || $('wijk').value;
+  const asked = ++lookups;
+  const byKvK = kvk.length === 8;
+  const byName = !!name && postcode.length === 6;
   let found = [];
-  if (wijk && (kvk.length === 8 || (name && postcode.length === 6))) {
-    const all = (await db.get(`history:${wijk}`)) || [];
-    found = all.filter((h) => (kvk.length === 8 && h.kvk === kvk) || (name && postcode && fold(h.name) === name && h.postcode === postcode));
+  if (byKvK || byName) {
+    const match = (h) => (byKvK && h.kvk === kvk) || (byName && fold(h.name) === name && h.postcode === postcode);
+    if (wijk) found = ((await db.get(`history:${wijk}`)) || []).filter(match);
+    // A business outside the stop's wijk: ask the bus, when it is in reach.
+    if (!found.length) {
+      try {
+        const q = byKvK ? `kvk=${kvk}` : `name=${encodeURIComponent($('business-name').value.trim())}&postcode=${postcode}`;
+        const res = await api.request('GET', `/api/history?${q}`, { timeout: 3000 });
+        if (res.status === 200 && res.body && Array.isArray(res.body.visits)) found = res.body.visits.filter(match);
+      } catch (err) {
+        if (!(err instanceof api.NetworkError)) throw err;
+      }
+    }
   }
+  if (asked !== lookups) return; // a later keystroke asked again
   $('history-list').replaceChildren(...found.map((h) => historyItem(h, false)));
   box.hidden = found.length === 0;
 }
+
+let lookups = 0;
