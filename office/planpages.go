@@ -16,6 +16,9 @@ type planData struct {
 	Stops  []PlannedStop
 	Buses  []Bus
 	Wijken []schema.Wijk
+	// Quick is the last week's quick contacts, the crew's tally.
+	Quick      QuickCounts
+	QuickKinds []string
 }
 
 func (s *Server) planPage(c *fiber.Ctx) (*Page, error) {
@@ -29,8 +32,12 @@ func (s *Server) planPage(c *fiber.Ctx) (*Page, error) {
 	if err != nil {
 		return nil, err
 	}
+	quick, err := s.store.QuickContactCounts(ctx, now.AddDate(0, 0, -7), now.Add(time.Minute), "")
+	if err != nil {
+		return nil, err
+	}
 	p := s.newPage(c)
-	p.Data = &planData{Stops: stops, Buses: buses, Wijken: schema.Ref.Wijken}
+	p.Data = &planData{Stops: stops, Buses: buses, Wijken: schema.Ref.Wijken, Quick: quick, QuickKinds: schema.QuickKinds}
 	return p, nil
 }
 

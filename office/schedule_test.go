@@ -48,6 +48,22 @@ func TestPlanPage(t *testing.T) {
 			t.Errorf("a refused stop was stored: %+v", stops)
 		}
 	})
+	t.Run("quick contacts counted", func(t *testing.T) {
+		at := w.clock.now().Add(-time.Hour).Format(time.RFC3339)
+		var qs []schema.QuickContact
+		for _, kind := range []string{schema.QuickFlyer, schema.QuickFlyer, schema.QuickComeBack} {
+			qs = append(qs, schema.QuickContact{ID: schema.NewUUIDv7(w.clock.now()), Wijk: "WK051828", Kind: kind, At: at})
+		}
+		if _, _, err := w.store.CommitExtras(context.Background(), e.BusID, nil, qs); err != nil {
+			t.Fatal(err)
+		}
+		r := a.get("/plan")
+		for _, want := range []string{"telde de bus 3 korte contacten", "Folder gegeven: 2", "Later terugkomen: 1", "Geen interesse: 0"} {
+			if !strings.Contains(r.body, want) {
+				t.Errorf("the plan page lacks %q", want)
+			}
+		}
+	})
 	t.Run("add and cancel", func(t *testing.T) {
 		wantLocation(t, "add", a.post("/plan", url.Values{"bus_id": {e.BusID}, "date": {"2026-12-02"}, "start": {"09:30"}, "end": {"16:00"}, "place": {" Markt  Leyweg "}, "wijk": {"WK051828"}}), "/plan?done=added#stops")
 		r := a.get("/plan?done=added")
