@@ -115,7 +115,12 @@ func (s *Server) handleSchedulePage(c *fiber.Ctx) error {
 			d.Stadsdelen = append(d.Stadsdelen, part)
 		}
 	}
-	c.Set(fiber.HeaderCacheControl, scheduleCache)
+	// The page is the same for everyone but its language (a cookie) and,
+	// for a logged-in colleague, the menu with their name: browsers may
+	// keep it a while, shared caches not at all.
+	if p.Session == nil {
+		c.Set(fiber.HeaderCacheControl, "private, max-age=300")
+	}
 	return s.render(c, status, "bus", p)
 }
 
@@ -153,5 +158,6 @@ func (s *Server) handleScheduleICS(c *fiber.Ctx) error {
 	c.Set(fiber.HeaderContentType, "text/calendar; charset=utf-8")
 	c.Set(fiber.HeaderContentDisposition, `inline; filename="informatiebus.ics"`)
 	c.Set(fiber.HeaderCacheControl, scheduleCache)
+	c.Set(fiber.HeaderVary, "Cookie") // the language
 	return c.SendString(cal.String())
 }

@@ -100,6 +100,15 @@ func TestPublicSchedulePage(t *testing.T) {
 	if strings.Contains(r.body, "Gisteren") || strings.Contains(r.body, "<script") {
 		t.Errorf("the schedule shows a past stop or a script:\n%s", r.body)
 	}
+	if cc := r.header.Get("Cache-Control"); cc != "private, max-age=300" {
+		t.Errorf("an anonymous schedule is cached as %q, want private, max-age=300", cc)
+	}
+	w.addStaff("planner@example.nl", RoleStaff, goodPassword)
+	staff := w.agent()
+	staff.login("planner@example.nl", goodPassword, "/")
+	if cc := staff.get("/bus").header.Get("Cache-Control"); cc != "no-store" {
+		t.Errorf("a colleague's schedule, with their name in the menu, is cached as %q", cc)
+	}
 	one := a.get("/bus?wijk=wk051828")
 	if !strings.Contains(one.body, "Markt Leyweg") || strings.Contains(one.body, "Fahrenheitplein") {
 		t.Errorf("one wijk's schedule shows other wijken:\n%s", one.body)
