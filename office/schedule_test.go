@@ -214,3 +214,18 @@ func TestScheduleICS(t *testing.T) {
 		})
 	}
 }
+
+// TestFollowUpPageLinksSchedule: the entrepreneur's page says where the
+// bus comes next.
+func TestFollowUpPageLinksSchedule(t *testing.T) {
+	w := newTestWeb(t)
+	e := mustAddBus(t, w.store, "bus")
+	code := mustCode(t, e, 7)
+	for _, lang := range []string{"nl", "en"} {
+		r := w.agent().get("/f/" + string(code) + "?lang=" + lang)
+		wantStatus(t, "follow-up page", r, http.StatusOK)
+		if !strings.Contains(r.body, `<a href="/bus">`+tr(lang, "bus.link")+`</a>`) {
+			t.Errorf("the %s follow-up page does not link the schedule", lang)
+		}
+	}
+}

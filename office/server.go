@@ -136,6 +136,9 @@ func (s *Server) routes() {
 
 	s.app.Get("/", s.requireStaff, s.handleHome)
 
+	s.app.Get("/f/:code", s.limit(followUpPageRateMax, followUpPageRateWindow), s.handleFollowUpPage)
+	s.app.Post("/f/:code/feedback", s.limit(feedbackRateMax, feedbackRateWindow), s.handleFeedback)
+
 	// The bus's day (planpages.go, schedule.go).
 	s.app.Get("/plan", s.requireStaff, s.handlePlanPage)
 	s.app.Post("/plan", s.requireStaff, s.handlePlanAdd)
