@@ -38,6 +38,17 @@ type Config struct {
 	DataDir   string // holds office.db
 	PublicURL string // the URL buses and entrepreneurs reach the office on; derived from Addr when empty
 	Version   string // shown on /healthz
+	// Retention is how long contact details stay after a visit's last
+	// follow-up closed; 0 means DefaultRetention.
+	Retention time.Duration
+	// TLSCert and TLSKey make the office serve HTTPS itself (guard.go).
+	TLSCert, TLSKey string
+	// TrustedProxies are the addresses (or ranges) of reverse proxies whose
+	// X-Forwarded-* headers the office believes; none by default.
+	TrustedProxies []string
+	// Limits are the rate limits per client address; zero fields take the
+	// defaults.
+	Limits RateLimits
 	// Staff sessions end after SessionIdle without a request, and
 	// SessionAbsolute after logging in whatever happens.
 	SessionIdle     time.Duration
@@ -51,6 +62,12 @@ func (c *Config) Validate() error {
 	}
 	if c.DataDir == "" {
 		c.DataDir = DefaultDataDir
+	}
+	if c.Retention == 0 {
+		c.Retention = DefaultRetention
+	}
+	if c.Retention < 0 {
+		return fmt.Errorf("--retention %s: must be more than 0", c.Retention)
 	}
 	if c.SessionIdle <= 0 {
 		c.SessionIdle = DefaultSessionIdle
@@ -67,7 +84,7 @@ func (c *Config) Validate() error {
 	if err := web.CheckPublicURL(c.PublicURL); err != nil {
 		return err
 	}
-	return nil
+	return c.validateGuards()
 }
 
 // Server is the office's HTTP server.
@@ -82,16 +99,18 @@ type Server struct {
 // NewServer wires the office's routes onto store. cfg must have passed
 // Validate.
 func NewServer(cfg Config, store *Store, log *slog.Logger) *Server {
+	cfg.Limits.defaults()
 	s := &Server{cfg: cfg, store: store, log: log, receiver: &infosync.Receiver{Store: store}}
-	s.app = fiber.New(fiber.Config{
+	fc := fiber.Config{
 		AppName:               "infobus office",
 		DisableStartupMessage: true,
-		BodyLimit:             infosync.MaxPushCompressed,
 		ReadTimeout:           2 * time.Minute, // a batch over a weak 4G link
 		WriteTimeout:          time.Minute,
 		IdleTimeout:           2 * time.Minute,
 		ErrorHandler:          s.handleError,
-	})
+	}
+	cfg.fiberConfig(&fc)
+	s.app = fiber.New(fc)
 	s.routes()
 	return s
 }
@@ -115,11 +134,12 @@ func (s *Server) routes() {
 	s.app.Use(web.LogRequests(s.log, s.handleError), stampVersion)
 	s.app.Use(recover.New())
 	s.app.Use(s.handleSecurityHeaders)
+	s.app.Use(s.rateLimit(), s.boundBody)
 
-	s.app.Get(infosync.HealthzPath, s.handleHealth)
+	s.app.Get(infosync.HealthzPath, web.Health(s.cfg.Version, s.store.DiskFull, msgDiskFullEN, msgDiskFullNL))
 
-	s.app.Post(infosync.PushPath, s.handlePush)
-	s.app.Get(infosync.PullPath, s.handlePull)
+	s.app.Post(infosync.PushPath, s.syncLimit(), s.handlePush)
+	s.app.Get(infosync.PullPath, s.syncLimit(), s.handlePull)
 
 	s.app.Get("/static/:name", s.handleStylesheet)
 
@@ -152,10 +172,6 @@ func (s *Server) routes() {
 	s.app.Post("/staff/:id/reset", s.requireAdmin, s.handleStaffReset)
 
 	s.app.Use(func(c *fiber.Ctx) error { return fiber.ErrNotFound })
-}
-
-func (s *Server) handleHealth(c *fiber.Ctx) error {
-	return c.JSON(fiber.Map{"status": "ok", "version": s.cfg.Version})
 }
 
 func (s *Server) handlePush(c *fiber.Ctx) error {
@@ -209,6 +225,9 @@ func (s *Server) handleError(c *fiber.Ctx, err error) error {
 	}
 	if status, body, ok := infosync.ErrorResponse(err); ok {
 		return c.Status(status).JSON(body)
+	}
+	if ok, err := s.guardError(c, err); ok {
+		return err
 	}
 	var (
 		ve *schema.ValidationError

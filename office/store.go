@@ -5,9 +5,10 @@ import (
 	"database/sql"
 	"errors"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
-	_ "infobus/internal/sqlite" // registers schema.DriverName
+	"infobus/internal/sqlite" // also registers schema.DriverName
 	"infobus/schema"
 )
 
@@ -27,6 +28,9 @@ type Store struct {
 	db  *schema.DB
 	log *slog.Logger
 	now func() time.Time
+	// full is set while writes fail because the disk is full, and cleared
+	// by the next write that succeeds; /healthz reports it.
+	full atomic.Bool
 }
 
 // OpenStore opens the office database in dataDir, creating the dir and the
@@ -34,7 +38,7 @@ type Store struct {
 func OpenStore(ctx context.Context, dataDir string, log *slog.Logger, now func() time.Time) (*Store, error) {
 	// 64 MiB of cache for the writer: a push upserts into the visits and
 	// follow-ups indexes, which outgrow SQLite's default 2 MiB quickly.
-	db, err := schema.OpenDir(ctx, dataDir, DatabaseFile, schema.OfficeDatabase, schema.WriteCacheKiB(64<<10))
+	db, err := schema.OpenDir(ctx, dataDir, DatabaseFile, schema.OfficeDatabase, schema.WriteCacheKiB(64<<10), schema.SecureDelete())
 	if err != nil {
 		return nil, err
 	}
@@ -57,11 +61,16 @@ func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 		return err
 	}
 	defer tx.Rollback()
-	if err := fn(tx); err != nil {
-		return err
+	err = fn(tx)
+	if err == nil {
+		err = tx.Commit()
 	}
-	return tx.Commit()
+	s.full.Store(sqlite.IsFull(err))
+	return err
 }
+
+// DiskFull reports whether the last write failed for a full disk.
+func (s *Store) DiskFull() bool { return s.full.Load() }
 
 // Setting returns a stored setting, or ErrNotFound.
 func (s *Store) Setting(ctx context.Context, key string) (string, error) {

@@ -141,6 +141,9 @@ func putAll(ctx context.Context, tx *sql.Tx, busID string, batch *infosync.Batch
 // office cannot take comes back as *errRefused; an older rev or an
 // identical replay is taken and changes nothing.
 func putVisit(ctx context.Context, tx *sql.Tx, busID string, rec *infosync.Incoming, now string) error {
+	if err := settleContact(ctx, tx, rec); err != nil {
+		return err
+	}
 	v := rec.Visit
 	if err := checkCodes(ctx, tx, busID, rec); err != nil {
 		return err

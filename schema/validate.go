@@ -147,6 +147,7 @@ var (
 	ruleStatus       = message("status")
 	rulePreference   = message("preference")
 	ruleControl      = message("control")
+	ruleBSN          = message("bsn")
 )
 
 func ruleMaxLen(n int) Problem {
@@ -489,6 +490,9 @@ func (c *checker) text(field, s string, max int) {
 	if strings.ContainsFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
 		c.add(field, ruleControl)
 	}
+	if ContainsBSN(s) {
+		c.add(field, ruleBSN)
+	}
 }
 
 // multiline checks a free-text field, where line breaks and tabs belong.
@@ -498,5 +502,8 @@ func (c *checker) multiline(field, s string, max int) {
 	}
 	if strings.ContainsFunc(s, func(r rune) bool { return (r < 0x20 && r != '\n' && r != '\r' && r != '\t') || r == 0x7f }) {
 		c.add(field, ruleControl)
+	}
+	if ContainsBSN(s) {
+		c.add(field, ruleBSN)
 	}
 }

@@ -106,6 +106,10 @@ func decodePushJSON(plain []byte) (*PushRequest, error) {
 			} else {
 				req.QuickContacts = list
 			}
+		case "keep_contact":
+			if err := json.Unmarshal(value, &req.KeepContact); err != nil {
+				return nil, malformed("keep_contact must be a list of visit ids", "keep_contact moet een lijst van bezoek-id's zijn")
+			}
 		default:
 			return nil, malformed(fmt.Sprintf("the body is not a push request: unknown field %q", key), fmt.Sprintf("de inhoud is geen geldige push: onbekend veld %q", key))
 		}
@@ -188,7 +192,12 @@ func EncodePush(w io.Writer, req *PushRequest, level int) error {
 		}
 		bw.write([]byte{']'})
 	}
-	bw.write([]byte{'}'})
+	if len(req.KeepContact) > 0 {
+		keep, _ := json.Marshal(req.KeepContact) // strings always marshal
+		bw.write([]byte(`,"keep_contact":`))
+		bw.write(keep)
+	}
+	bw.write([]byte("}"))
 	if bw.err != nil {
 		return bw.err
 	}

@@ -49,6 +49,11 @@ type PushRequest struct {
 	BusID      string            `json:"bus_id"`
 	ThroughSeq int64             `json:"through_seq"`
 	Records    []json.RawMessage `json:"records"`
+	// KeepContact lists visits of this batch sent without contact details
+	// because the bus removed its copy once the office had it: their
+	// absence is not an edit, and the office keeps what it holds. Optional;
+	// sent only when not empty.
+	KeepContact []string `json:"keep_contact,omitempty"`
 	// Stops and QuickContacts are the crew's unplanned stops and tally
 	// (stops.go), sent apart from the visits' cursor; a bus sends them only
 	// when it has some.
@@ -117,12 +122,22 @@ type FeedbackChange struct {
 type PullResponse struct {
 	Statuses []StatusChange   `json:"statuses"`
 	Feedback []FeedbackChange `json:"feedback"`
-	Next     int64            `json:"next"`
-	More     bool             `json:"more"`
+	// Erasures are visits whose contact details the office erased (on
+	// request or after the retention period): the bus erases its copy
+	// too. Optional within v1: an older office sends none.
+	Erasures []Erasure `json:"erasures,omitempty"`
+	Next     int64     `json:"next"`
+	More     bool      `json:"more"`
 	// Plan is the bus's stops and the history of their wijken (stops.go),
 	// on the last page only, and only when it differs from the plan the
 	// bus said it holds.
 	Plan *Plan `json:"plan,omitempty"`
+}
+
+// Erasure asks the bus to erase the contact details of one visit.
+type Erasure struct {
+	VisitID string `json:"visit_id"`
+	Seq     int64  `json:"seq"` // the bus's pull counter at this change
 }
 
 // ErrorBody is the JSON of every refusal, from either end, the shape the

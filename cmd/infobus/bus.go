@@ -33,11 +33,12 @@ type BusMain struct {
 	Log    *slog.Logger
 	Now    func() time.Time // the bus's clock; nil means time.Now
 
-	Store  *bus.Store
-	Syncer *bus.Syncer
-	server *bus.Server
-	ln     net.Listener
-	served chan error
+	Store     *bus.Store
+	Syncer    *bus.Syncer
+	Forgetter *bus.Forgetter
+	server    *bus.Server
+	ln        net.Listener
+	served    chan error
 	// URL is where the server answers, known once Run has returned.
 	URL string
 }
@@ -78,6 +79,12 @@ func (m *BusMain) Run(ctx context.Context) error {
 	}
 	m.Syncer = bus.NewSyncer(store, m.Sync, m.Log)
 	m.server.SetSyncer(m.Syncer)
+	m.Forgetter = bus.NewForgetter(store, m.Config.KeepPersonal, m.Log)
+	m.Syncer.AfterSuccess = m.Forgetter.Kick
+	if err := m.Forgetter.Start(); err != nil {
+		m.Close()
+		return err
+	}
 	if err := m.Syncer.Start(); err != nil {
 		m.Close()
 		return err
@@ -130,6 +137,9 @@ func (m *BusMain) Close() error {
 	var errs []error
 	if m.Syncer != nil {
 		m.Syncer.Stop()
+	}
+	if m.Forgetter != nil {
+		m.Forgetter.Stop()
 	}
 	if m.server != nil {
 		errs = append(errs, shutdownGracefully(m.server.Shutdown))
@@ -208,6 +218,7 @@ func busFlags(name string, stderr io.Writer, cfg *bus.Config, syncCfg *bus.SyncC
 	fs.StringVar(&cfg.PublicURL, "public-url", "", "URL tablets reach the bus on (default: from --addr; off loopback the first LAN address, then kept)")
 	fs.StringVar(&cfg.TLSCert, "tls-cert", "", "certificate chain (PEM) to serve instead of the bus's own CA; needs --tls-key")
 	fs.StringVar(&cfg.TLSKey, "tls-key", "", "private key (PEM) of --tls-cert")
+	fs.DurationVar(&cfg.KeepPersonal, "keep-personal", bus.DefaultKeepPersonal, "how long contact details stay on the bus after the office has them (0s: at the next run)")
 	fs.StringVar(&cfg.CardContact, "card-contact", bus.DefaultCardContact, "the contact line on cards printed from the tablet app")
 	fs.Var(level, "log-level", "debug, info, warn or error")
 	return fs
@@ -218,6 +229,9 @@ func runBus(ctx context.Context, args []string, stderr io.Writer) error {
 	level := &logLevel{slog.LevelInfo}
 	if err := parseFlags(busFlags("bus", stderr, &m.Config, &m.Sync, level), args); err != nil {
 		return err
+	}
+	if m.Config.KeepPersonal == 0 {
+		m.Config.KeepPersonal = bus.ForgetAtOnce
 	}
 	m.Log = newLogger(stderr, level.Level)
 	return runUntilStopped(ctx, &m, m.Log)

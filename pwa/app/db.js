@@ -254,6 +254,10 @@ export const mergeViews = (views) =>
       const queued = !!(await done(s.outbox.get(view.id)));
       const own = !queued && !rec.aside;
       if (own && view.rev > rec.visit.rev) rec.visit = crewRecord(view);
+      // The bus removed the contact details once the office had them (or
+      // the office erased them): this tablet drops its copy too. An edit of
+      // its own still waiting keeps them, to be sent.
+      if (own && view.contact_removed && rec.visit.contact) delete rec.visit.contact;
       if (view.rev === rec.visit.rev) {
         rec.busState = view.state || rec.busState;
         // The office's refusal of this rev, as the bus keeps it: shown and

@@ -126,6 +126,22 @@ export function normalize(v) {
 }
 
 /**
+ * Whether s holds a run of exactly nine digits that passes the BSN
+ * eleven-test (schema.ContainsBSN): a citizen service number must never be
+ * recorded, so the form warns as it is typed.
+ */
+export function containsBSN(s) {
+  for (const run of String(s || '').match(/[0-9]+/g) || []) {
+    if (run.length !== 9) continue;
+    let sum = 0;
+    for (let i = 0; i < 8; i++) sum += (9 - i) * Number(run[i]);
+    sum -= Number(run[8]);
+    if (sum % 11 === 0) return true;
+  }
+  return false;
+}
+
+/**
  * Validate checks a normalized visit against the catalogue and the
  * reference lists (ref, as /api/reference answers), and returns every bad
  * field at once: {"business.kvk": {key, nl, en}, ...}, empty when the visit
@@ -142,10 +158,12 @@ export function validate(v, ref) {
   const text = (field, s, limit) => {
     if (charCount(s) > limit) add(field, 'max_len', limit);
     if (singleLineBad.test(s)) add(field, 'control');
+    if (containsBSN(s)) add(field, 'bsn');
   };
   const multiline = (field, s, limit) => {
     if (charCount(s) > limit) add(field, 'max_len', limit);
     if (multiLineBad.test(s)) add(field, 'control');
+    if (containsBSN(s)) add(field, 'bsn');
   };
   const requiredTime = (field, s) => {
     if (!s) add(field, 'required');
