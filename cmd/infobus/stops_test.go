@@ -175,4 +175,3 @@ func rawPull(t *testing.T, officeURL string, e infosync.Enrollment) string {
 	b, _ := io.ReadAll(resp.Body)
 	return string(b)
 }
-
