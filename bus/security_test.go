@@ -36,6 +36,8 @@ func busRoutes(visitID string) []busRoute {
 		{"POST", "/api/sync", true},
 		{"GET", "/api/codes?n=1", true},
 		{"GET", "/api/cards", true},
+		{"POST", "/api/cards/link", true},
+		{"GET", "/cards/:ticket", false},
 		{"GET", "/api/stops", true},
 		{"PUT", "/api/stops/" + visitID, true},
 		{"PUT", "/api/quick/" + visitID, true},

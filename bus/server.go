@@ -143,6 +143,8 @@ type Server struct {
 	// qrImages keeps drawn QR codes: a tablet fetching its pool or a sheet
 	// of cards asks for the same images again.
 	qrImages qrCache
+	// cardLinks are the one-time links to sheets of cards (cardlinks.go).
+	cardLinks cardLinks
 }
 
 // theApp loads the embedded tablet app once per process.
@@ -219,9 +221,11 @@ func (s *Server) routes() {
 	api.Post("/sync", s.requireDevice, s.handleSyncNow)
 	api.Get("/codes", s.requireDevice, s.handleCodes)
 	api.Get("/cards", s.requireDevice, s.handleCards)
+	api.Post("/cards/link", s.requireDevice, s.handleCardLink)
 	s.stopRoutes(api)
 
 	s.app.Get("/qr/:file", s.handleQR)
+	s.app.Get("/cards/:ticket", s.handleCardSheet)
 
 	s.app.Route("/setup", s.setupRoutes)
 	s.app.Get("/*", s.handleApp)

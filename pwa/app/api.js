@@ -65,7 +65,9 @@ export async function request(method, path, { body, auth = true, timeout = TIMEO
   } finally {
     clearTimeout(timer);
   }
-  setReachable(true);
+  // An answer to a request sent before the browser went offline is news
+  // from the past: it must not clear the offline state.
+  setReachable(navigator.onLine !== false);
   let data = null;
   try {
     data = text ? JSON.parse(text) : null;

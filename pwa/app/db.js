@@ -190,11 +190,12 @@ export const counts = () =>
     return { tablet: q.size, aside, unsent: q.size + busAside };
   });
 
-/** Office status of each follow-up in a view from the bus, by follow-up id. */
+/** Office status and feedback of each follow-up in a view from the bus, by follow-up id. */
 function officeOf(view) {
   const out = {};
   for (const f of view.followups || []) {
-    if (f.status) out[f.id] = { status: f.status, resolution: f.resolution || '', status_at: f.status_at || '' };
+    // feedback: what the entrepreneur said on the code's page, when they did.
+    if (f.status || f.feedback) out[f.id] = { status: f.status || '', resolution: f.resolution || '', status_at: f.status_at || '', feedback: f.feedback || null };
   }
   return out;
 }

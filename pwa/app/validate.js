@@ -155,9 +155,14 @@ export function validate(v, ref) {
   const add = (field, key, n) => {
     if (!(field in errs)) errs[field] = message(rules, key, n); // the first rule broken is the clearest
   };
-  const text = (field, s, limit) => {
+  // An identifier (a device id, a text version) is made by software, not
+  // typed: a run of nine digits in it is no citizen service number.
+  const ident = (field, s, limit) => {
     if (charCount(s) > limit) add(field, 'max_len', limit);
     if (singleLineBad.test(s)) add(field, 'control');
+  };
+  const text = (field, s, limit) => {
+    ident(field, s, limit);
     if (containsBSN(s)) add(field, 'bsn');
   };
   const multiline = (field, s, limit) => {
@@ -181,7 +186,7 @@ export function validate(v, ref) {
   requiredTime('visited_at', v.visited_at);
   optionalTime('created_at', v.created_at);
   optionalTime('updated_at', v.updated_at);
-  text('device_id', v.device_id, max.short);
+  ident('device_id', v.device_id, max.short);
   text('crew', v.crew, max.short);
   text('stop', v.stop, max.name);
 
@@ -215,7 +220,7 @@ export function validate(v, ref) {
   } else {
     optionalTime('consent.at', c.at);
   }
-  text('consent.text_version', c.text_version, max.text_version);
+  ident('consent.text_version', c.text_version, max.text_version);
   const ct = v.contact;
   if (ct) {
     if (!c.given) {

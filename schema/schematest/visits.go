@@ -115,6 +115,7 @@ var VisitCases = []VisitCase{
 	{"BSN in the contact name", func(v *schema.Visit) { v.Contact.Name = "J. de Vries 111222333" }, []string{"contact.name"}},
 	{"nine digits that fail the eleven-test", func(v *schema.Visit) { v.Notes = "Factuur 123456789 en telefoon 0612345678" }, nil},
 	{"ten digits holding a BSN are no BSN", func(v *schema.Visit) { v.Notes = "Nummer 1111222333" }, nil},
+	{"a device id with nine digits in a row is an id, not a BSN", func(v *schema.Visit) { v.DeviceID = "0193a5b7-0c1d-7abc-8123-a111222333ff" }, nil},
 	{"name missing", func(v *schema.Visit) { v.Business.Name = "  " }, []string{"business.name"}},
 	{"name too long", func(v *schema.Visit) { v.Business.Name = strings.Repeat("a", schema.MaxName+1) }, []string{"business.name"}},
 	{"name with control character", func(v *schema.Visit) { v.Business.Name = "Bakkerij\x00" }, []string{"business.name"}},
