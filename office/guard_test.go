@@ -62,6 +62,13 @@ func officeRoutes() []officeRoute {
 		{"POST", "/staff", "admin"},
 		{"POST", "/staff/3/disable", "admin"},
 		{"POST", "/staff/3/reset", "admin"},
+		{"GET", "/insight", "staff"},
+		{"GET", "/reports", "staff"},
+		{"POST", "/reports", "staff"},
+		{"GET", "/reports/2026-10", "staff"},
+		{"GET", "/export/visits.csv", "staff"},
+		{"GET", "/export/followups.csv", "staff"},
+		{"GET", "/export/panel.csv", "admin"},
 	}
 }
 
@@ -75,7 +82,7 @@ func TestOfficeRoutesListed(t *testing.T) {
 		if r.Method == "HEAD" || r.Method == "USE" {
 			continue
 		}
-		p := strings.NewReplacer("/:name", "/office.css", "/:id/", "/3/", "/:code", "/HQ7K-2M4X-9P").Replace(r.Path)
+		p := strings.NewReplacer("/:name", "/office.css", "/:id/", "/3/", "/:code", "/HQ7K-2M4X-9P", "/:month", "/2026-10").Replace(r.Path)
 		if !listed[r.Method+" "+p] {
 			t.Errorf("route %s %s is not in officeRoutes: add it, so that the limit, header and authorization tests cover it", r.Method, r.Path)
 		}

@@ -16,6 +16,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/compress"
 	"github.com/gofiber/fiber/v2/middleware/recover"
+	"github.com/robfig/cron/v3"
 
 	"infobus/internal/web"
 	"infobus/schema"
@@ -53,6 +54,15 @@ type Config struct {
 	// SessionAbsolute after logging in whatever happens.
 	SessionIdle     time.Duration
 	SessionAbsolute time.Duration
+	// ReportSchedule is when the monthly report is made (cron, office
+	// time). With SMTPAddr, SMTPFrom and ReportTo (comma-separated) set,
+	// it is mailed as well; SMTPUser and SMTPPassword log in if needed.
+	ReportSchedule string
+	SMTPAddr       string
+	SMTPFrom       string
+	SMTPUser       string
+	SMTPPassword   string
+	ReportTo       string
 }
 
 // Validate fills defaults and checks settings that depend on each other.
@@ -78,6 +88,18 @@ func (c *Config) Validate() error {
 	if c.SessionIdle > c.SessionAbsolute {
 		return fmt.Errorf("--session-idle %v: must not be longer than --session-absolute %v", c.SessionIdle, c.SessionAbsolute)
 	}
+	if c.ReportSchedule == "" {
+		c.ReportSchedule = DefaultReportSchedule
+	}
+	if _, err := cron.ParseStandard(c.ReportSchedule); err != nil {
+		return fmt.Errorf("--report-schedule %q: %w", c.ReportSchedule, err)
+	}
+	if c.SMTPAddr != "" && (c.SMTPFrom == "" || len(splitList(c.ReportTo)) == 0) {
+		return fmt.Errorf("--smtp-addr %s: also set --smtp-from and --report-to, or the report has no sender or recipient", c.SMTPAddr)
+	}
+	if c.SMTPAddr == "" && (c.SMTPFrom != "" || c.ReportTo != "") {
+		return fmt.Errorf("--smtp-from and --report-to need --smtp-addr")
+	}
 	if err := web.CheckAddr(c.Addr, DefaultAddr); err != nil {
 		return err
 	}
@@ -94,6 +116,8 @@ type Server struct {
 	log      *slog.Logger
 	app      *fiber.App
 	receiver *infosync.Receiver
+	stopJobs context.CancelFunc
+	jobsDone chan struct{}
 }
 
 // NewServer wires the office's routes onto store. cfg must have passed
@@ -121,8 +145,27 @@ func (s *Server) App() *fiber.App { return s.app }
 // Serve answers requests on ln until Shutdown.
 func (s *Server) Serve(ln net.Listener) error { return s.app.Listener(ln) }
 
-// Shutdown stops taking connections and waits for requests in flight.
-func (s *Server) Shutdown(ctx context.Context) error { return s.app.ShutdownWithContext(ctx) }
+// Shutdown stops the jobs, stops taking connections and waits for
+// requests in flight.
+func (s *Server) Shutdown(ctx context.Context) error {
+	if s.stopJobs != nil {
+		s.stopJobs()
+		<-s.jobsDone
+	}
+	return s.app.ShutdownWithContext(ctx)
+}
+
+// StartJobs starts the monthly report job; Shutdown stops it.
+func (s *Server) StartJobs() error {
+	job, err := s.NewReportJob(s.cfg.ReportSchedule)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	s.stopJobs, s.jobsDone = cancel, make(chan struct{})
+	go func() { defer close(s.jobsDone); job.Run(ctx) }()
+	return nil
+}
 
 // PublicURL is the URL the office gives buses: the configured one, or one
 // made from the address it listens on.
@@ -170,6 +213,14 @@ func (s *Server) routes() {
 	s.app.Post("/staff", s.requireAdmin, s.handleStaffAdd)
 	s.app.Post("/staff/:id/disable", s.requireAdmin, s.handleStaffDisable)
 	s.app.Post("/staff/:id/reset", s.requireAdmin, s.handleStaffReset)
+
+	s.app.Get("/insight", s.requireStaff, s.handleInsight)
+	s.app.Get("/reports", s.requireStaff, s.handleReports)
+	s.app.Post("/reports", s.requireStaff, s.handleReportMake)
+	s.app.Get("/reports/:month", s.requireStaff, s.handleReport)
+	s.app.Get("/export/visits.csv", s.requireStaff, s.handleExportVisits)
+	s.app.Get("/export/followups.csv", s.requireStaff, s.handleExportFollowUps)
+	s.app.Get("/export/panel.csv", s.requireAdmin, s.handleExportPanel)
 
 	s.app.Use(func(c *fiber.Ctx) error { return fiber.ErrNotFound })
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"log/slog"
 	"sync/atomic"
 	"time"
@@ -48,7 +49,12 @@ func OpenStore(ctx context.Context, dataDir string, log *slog.Logger, now func()
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Store{db: db, log: log, now: now}, nil
+	s := &Store{db: db, log: log, now: now}
+	if err := s.backfillInsight(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("fill the insight columns of older visits: %w", err)
+	}
+	return s, nil
 }
 
 // Close closes the database.

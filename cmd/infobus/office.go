@@ -71,6 +71,10 @@ func (m *OfficeMain) Run(ctx context.Context) error {
 		m.Close()
 		return err
 	}
+	if err := m.server.StartJobs(); err != nil {
+		m.Close()
+		return err
+	}
 	m.served = make(chan error, 1)
 	go func() { m.served <- m.server.Serve(ln) }()
 	m.Log.Info("office listening", "url", m.URL, "data", m.Config.DataDir, "version", m.Config.Version)
@@ -134,6 +138,12 @@ func runOffice(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fs.DurationVar(&m.Config.Retention, "retention", office.DefaultRetention, "how long contact details stay after a visit's last follow-up closed")
 	fs.DurationVar(&m.Config.SessionIdle, "session-idle", office.DefaultSessionIdle, "a staff session ends after this long without a request")
 	fs.DurationVar(&m.Config.SessionAbsolute, "session-absolute", office.DefaultSessionAbsolute, "a staff session ends this long after logging in")
+	fs.StringVar(&m.Config.ReportSchedule, "report-schedule", office.DefaultReportSchedule, "when the monthly report is made (cron, office time)")
+	fs.StringVar(&m.Config.SMTPAddr, "smtp-addr", "", "SMTP server (host:port) that mails the monthly report; empty: not mailed")
+	fs.StringVar(&m.Config.SMTPFrom, "smtp-from", "", "sender address of the monthly report")
+	fs.StringVar(&m.Config.SMTPUser, "smtp-user", "", "SMTP login, if the server wants one")
+	fs.StringVar(&m.Config.SMTPPassword, "smtp-password", "", "SMTP password (prefer INFOBUS_SMTP_PASSWORD)")
+	fs.StringVar(&m.Config.ReportTo, "report-to", "", "recipients of the monthly report, comma-separated")
 	fs.Var(level, "log-level", "debug, info, warn or error")
 	if err := parseFlags(fs, args); err != nil {
 		return err
