@@ -229,3 +229,32 @@ func TestFollowUpPageLinksSchedule(t *testing.T) {
 		}
 	}
 }
+
+// TestInsightCountsQuickContacts: the insight page shows the crew's quick
+// contacts as their own reach figure, for the city and for one wijk.
+func TestInsightCountsQuickContacts(t *testing.T) {
+	w := newTestWeb(t)
+	e := mustAddBus(t, w.store, "bus")
+	var qs []schema.QuickContact
+	for i, wijk := range []string{"WK051828", "WK051828", "WK051806"} {
+		qs = append(qs, schema.QuickContact{ID: schema.NewUUIDv7(w.clock.now().Add(time.Duration(i) * time.Millisecond)), Wijk: wijk, Kind: schema.QuickFlyer, At: "2026-10-12T11:00:00+02:00"})
+	}
+	if _, _, err := w.store.CommitExtras(context.Background(), e.BusID, nil, qs); err != nil {
+		t.Fatal(err)
+	}
+	w.addStaff("bob@example.org", RoleStaff, goodPassword)
+	a := w.agent()
+	a.login("bob@example.org", goodPassword, "/insight")
+	for _, tc := range []struct{ query, want string }{
+		{"period=month&at=2026-10-10", "Korte contacten zonder gesprek</th><td>3</td>"},
+		{"period=month&at=2026-10-10&area=wk:WK051806", "Korte contacten zonder gesprek</th><td>1</td>"},
+		{"period=month&at=2026-11-10", "Korte contacten zonder gesprek</th><td>0</td><td>3</td>"},
+	} {
+		r := a.get("/insight?" + tc.query)
+		wantStatus(t, tc.query, r, http.StatusOK)
+		if !strings.Contains(strings.ReplaceAll(r.body, "\n", ""), tc.want) {
+			i := strings.Index(r.body, "Korte contacten")
+			t.Errorf("%s: want %q, got %.200s", tc.query, tc.want, r.body[max(i, 0):])
+		}
+	}
+}

@@ -303,3 +303,24 @@ func (p PlannedStop) Stadsdeel() string {
 	w, _ := schema.Ref.Wijk(p.Wijk)
 	return w.Stadsdeel
 }
+
+// quickInArea counts the quick contacts in an insight area: every wijk,
+// or the area's wijken summed.
+func (s *Store) quickInArea(ctx context.Context, area Area, from, to time.Time) (QuickCounts, error) {
+	ws := area.Wijken()
+	if ws == nil {
+		return s.QuickContactCounts(ctx, from, to, "")
+	}
+	sum := QuickCounts{ByKind: map[string]int{}}
+	for _, w := range ws {
+		c, err := s.QuickContactCounts(ctx, from, to, w)
+		if err != nil {
+			return sum, err
+		}
+		sum.Total += c.Total
+		for k, n := range c.ByKind {
+			sum.ByKind[k] += n
+		}
+	}
+	return sum, nil
+}
