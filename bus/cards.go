@@ -46,6 +46,7 @@ html, body { margin: 0; padding: 0; background: #fff; color: #2e2e2e;
 .nl { font-size: 10pt; line-height: 1.3; margin: 0; }
 .en { font-size: 9pt; line-height: 1.3; margin: 0; color: #555; }
 .contact { font-size: 8.5pt; margin: 0; color: #238541; font-weight: 600; }
+.when { font-size: 8pt; line-height: 1.3; margin: 0; overflow-wrap: anywhere; }
 @media screen {
   body { background: #f9f8f6; }
   .page { margin: 8mm auto; background: #fff; box-shadow: 0 0 2mm rgba(0,0,0,.2); }
@@ -63,6 +64,7 @@ html, body { margin: 0; padding: 0; background: #fff; color: #2e2e2e;
 <p class="nl">Scan de code en zie wat we met uw vraag doen.</p>
 <p class="en" lang="en">Scan the code to see what we do with your question.</p>
 <p class="contact">{{$.Contact}}</p>
+<p class="when">Wanneer komt de bus? <span lang="en">When is the bus near you?</span> {{$.Schedule}}</p>
 </div>
 </section>
 {{- end}}
@@ -110,9 +112,10 @@ func (s *Store) IssueCards(ctx context.Context, w io.Writer, n int, contact stri
 		pages[len(pages)-1] = append(pages[len(pages)-1], card{Grouped: c.Grouped(), SVG: template.HTML(svg)})
 	}
 	return codes, cardsPage.Execute(w, struct {
-		Pages   [][]card
-		Contact string
-	}{pages, contact})
+		Pages    [][]card
+		Contact  string
+		Schedule string
+	}{pages, contact, ScheduleAddress(signer.officeURL)})
 }
 
 // cardsCSP lets the sheet use its own inline style and nothing else.

@@ -222,6 +222,7 @@ func (s *Server) routes() {
 	api.Get("/codes", s.requireDevice, s.handleCodes)
 	api.Get("/cards", s.requireDevice, s.handleCards)
 	api.Post("/cards/link", s.requireDevice, s.handleCardLink)
+	s.stopRoutes(api)
 
 	s.app.Get("/qr/:file", s.handleQR)
 	s.app.Get("/cards/:ticket", s.handleCardSheet)

@@ -271,6 +271,11 @@ func (s *Store) ApplyPull(ctx context.Context, resp *infosync.PullResponse) (int
 			}
 			erased += n
 		}
+		if resp.Plan != nil {
+			if err := applyPlan(ctx, tx, resp.Plan); err != nil {
+				return err
+			}
+		}
 		_, err := tx.ExecContext(ctx, queryPullCursorTo, resp.Next)
 		return err
 	})

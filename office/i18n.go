@@ -62,7 +62,20 @@ func loadCatalogue(fsys fs.FS) (catalogue, error) {
 		if err := json.Unmarshal(b, &m); err != nil {
 			return nil, fmt.Errorf("%s: %w", f, err)
 		}
-		c[strings.TrimSuffix(path.Base(f), ".json")] = m
+		// A feature may keep its texts in FEATURE.LANG.json beside
+		// LANG.json, so that features written side by side do not edit
+		// one file; the keys merge into the language's catalogue.
+		name := strings.TrimSuffix(path.Base(f), ".json")
+		lang := name[strings.LastIndex(name, ".")+1:]
+		if c[lang] == nil {
+			c[lang] = map[string]string{}
+		}
+		for k, v := range m {
+			if _, dup := c[lang][k]; dup {
+				return nil, fmt.Errorf("%s: %q is in another %s file too", f, k, lang)
+			}
+			c[lang][k] = v
+		}
 	}
 	if _, ok := c[DefaultLang]; !ok {
 		return nil, fmt.Errorf("locales: no %s.json", DefaultLang)

@@ -85,6 +85,9 @@ type Insight struct {
 	Area         Area
 	Cur, Old     *VisitCounts
 	FU, OldFU    *FollowUpCounts
+	// Quick and OldQuick are the crew's quick contacts (stops.go): reach
+	// without a conversation, counted beside visits.
+	Quick, OldQuick QuickCounts
 	// Trend is the twelve months up to the period's last month.
 	Trend []TrendPoint
 	// Feedback marks per wijk, when the office has feedback.
@@ -110,6 +113,12 @@ func (s *Store) Insight(ctx context.Context, p Period, area Area, now time.Time,
 			return
 		},
 		func() (err error) { in.Trend, err = s.Trend(ctx, area, first, last); return },
+		func() (err error) {
+			if in.Quick, err = s.quickInArea(ctx, area, p.Start(), p.End()); err == nil {
+				in.OldQuick, err = s.quickInArea(ctx, area, in.Prev.Start(), in.Prev.End())
+			}
+			return
+		},
 		func() (err error) {
 			in.Feedback, in.Comments, in.FeedbackOK, err = s.FeedbackMarks(ctx, area, p.Start(), p.End(), comments)
 			if err == nil && in.FeedbackOK {

@@ -124,6 +124,7 @@ func (v viewer) sections(in *Insight) []Section {
 	mk, oldMk := in.AllMarks(false), in.AllMarks(true)
 	stats := []Stat{
 		{v.t("insight.visits"), strconv.Itoa(in.Cur.All.N), strconv.Itoa(in.Old.All.N), delta(in.Cur.All.N, in.Old.All.N)},
+		{v.t("insight.quick"), strconv.Itoa(in.Quick.Total), strconv.Itoa(in.OldQuick.Total), delta(in.Quick.Total, in.OldQuick.Total)},
 		{v.t("insight.wijken"), strconv.Itoa(len(in.Cur.Wijk) - zeroWijken(in.Cur)), strconv.Itoa(len(in.Old.Wijk) - zeroWijken(in.Old)), delta(len(in.Cur.Wijk)-zeroWijken(in.Cur), len(in.Old.Wijk)-zeroWijken(in.Old))},
 		{v.t("insight.fu.opened"), strconv.Itoa(in.FU.Total.Opened), strconv.Itoa(in.OldFU.Total.Opened), delta(in.FU.Total.Opened, in.OldFU.Total.Opened)},
 		{v.t("insight.fu.closed"), strconv.Itoa(in.FU.Total.Closed), strconv.Itoa(in.OldFU.Total.Closed), delta(in.FU.Total.Closed, in.OldFU.Total.Closed)},

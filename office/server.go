@@ -215,6 +215,13 @@ func (s *Server) routes() {
 	s.app.Get("/f/:code", s.limit(followUpPageRateMax, followUpPageRateWindow), s.handleFollowUpPage)
 	s.app.Post("/f/:code/feedback", s.limit(feedbackRateMax, feedbackRateWindow), s.handleFeedback)
 
+	// The bus's day (planpages.go, schedule.go).
+	s.app.Get("/plan", s.requireStaff, s.handlePlanPage)
+	s.app.Post("/plan", s.requireStaff, s.handlePlanAdd)
+	s.app.Post("/plan/:id/cancel", s.requireStaff, s.handlePlanCancel)
+	s.app.Get("/bus", s.limit(scheduleRateMax, scheduleRateWindow), s.handleSchedulePage)
+	s.app.Get("/bus.ics", s.limit(scheduleRateMax, scheduleRateWindow), s.handleScheduleICS)
+
 	s.app.Get("/staff", s.requireAdmin, s.handleStaffPage)
 	s.app.Post("/staff", s.requireAdmin, s.handleStaffAdd)
 	s.app.Post("/staff/:id/disable", s.requireAdmin, s.handleStaffDisable)
@@ -253,6 +260,7 @@ func (s *Server) handlePull(c *fiber.Ctx) error {
 		Authorization: c.Get(fiber.HeaderAuthorization),
 		Version:       c.Get(infosync.VersionHeader),
 		Since:         c.Query("since"),
+		PlanHash:      c.Query("plan"),
 	})
 	if err != nil {
 		return err

@@ -171,7 +171,10 @@ func visitQuery(f VisitFilter) (q string, args []any, ok bool) {
 		if len(codes) == 0 {
 			return "", nil, false
 		}
-		where = append(where, "v.wijk IN ("+strings.TrimSuffix(strings.Repeat("?,", len(codes)), ",")+")")
+		// The unary plus keeps visits_wijk out of it: a stadsdeel's wijken
+		// read through that index would all be sorted, where walking the
+		// dates newest first stops after one page.
+		where = append(where, "+v.wijk IN ("+strings.TrimSuffix(strings.Repeat("?,", len(codes)), ",")+")")
 	}
 	if f.Topic != "" {
 		where = append(where, "EXISTS (SELECT 1 FROM json_each(v.body, '$.topics') WHERE value = ?)")

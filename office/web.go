@@ -122,6 +122,7 @@ var navItems = []navItem{
 	{Href: "/insight", Label: "nav.insight"},
 	{Href: "/reports", Label: "nav.reports"},
 	{Href: "/visits", Label: "nav.visits"},
+	{Href: "/plan", Label: "nav.plan"},
 	{Href: "/set-aside", Label: "nav.setaside"},
 	{Href: "/fleet", Label: "nav.fleet", Role: RoleAdmin},
 	{Href: "/staff", Label: "nav.staff", Role: RoleAdmin},

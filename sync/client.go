@@ -181,6 +181,9 @@ func (c *Client) sync(ctx context.Context, progress func(Progress)) (Report, err
 	if err := errors.Join(pushErr, <-ackDone); err != nil {
 		return rep, err
 	}
+	if err := c.pushExtras(ctx, enr); err != nil {
+		return rep, err
+	}
 	rep.Pulled, err = c.pull(ctx, enr)
 	return rep, err
 }
@@ -296,8 +299,12 @@ func (c *Client) pull(ctx context.Context, enr Enrollment) (int, error) {
 		if err != nil {
 			return pulled, err
 		}
+		plan, err := c.planQuery(ctx)
+		if err != nil {
+			return pulled, err
+		}
 		var resp PullResponse
-		if err := c.do(ctx, enr, http.MethodGet, PullPath+"?since="+strconv.FormatInt(since, 10), nil, &resp); err != nil {
+		if err := c.do(ctx, enr, http.MethodGet, PullPath+"?since="+strconv.FormatInt(since, 10)+plan, nil, &resp); err != nil {
 			return pulled, err
 		}
 		if resp.Next < since {

@@ -96,6 +96,16 @@ func decodePushJSON(plain []byte) (*PushRequest, error) {
 				return nil, malformed("records must be a list", "records moet een lijst zijn")
 			}
 			req.Records = records
+		case "stops", "quick_contacts":
+			list, ok := splitArray(value)
+			if !ok {
+				return nil, malformed(key+" must be a list", key+" moet een lijst zijn")
+			}
+			if key == "stops" {
+				req.Stops = list
+			} else {
+				req.QuickContacts = list
+			}
 		case "keep_contact":
 			if err := json.Unmarshal(value, &req.KeepContact); err != nil {
 				return nil, malformed("keep_contact must be a list of visit ids", "keep_contact moet een lijst van bezoek-id's zijn")
@@ -107,7 +117,7 @@ func decodePushJSON(plain []byte) (*PushRequest, error) {
 			i = schema.SkipJSONSpace(plain, i+1)
 		}
 	}
-	if len(req.Records) > MaxPushRecords {
+	if len(req.Records) > MaxPushRecords || len(req.Stops)+len(req.QuickContacts) > MaxPushRecords {
 		return nil, &TooLargeError{fmt.Sprintf("the batch holds %d records; send at most %d", len(req.Records), MaxPushRecords),
 			fmt.Sprintf("de push heeft %d records; stuur er hoogstens %d", len(req.Records), MaxPushRecords)}
 	}
@@ -165,7 +175,23 @@ func EncodePush(w io.Writer, req *PushRequest, level int) error {
 		}
 		bw.write(r)
 	}
-	bw.write([]byte("]"))
+	bw.write([]byte{']'})
+	for _, list := range []struct {
+		key  string
+		recs []json.RawMessage
+	}{{"stops", req.Stops}, {"quick_contacts", req.QuickContacts}} {
+		if len(list.recs) == 0 {
+			continue
+		}
+		bw.write([]byte(`,"` + list.key + `":[`))
+		for i, r := range list.recs {
+			if i > 0 {
+				bw.write([]byte{','})
+			}
+			bw.write(r)
+		}
+		bw.write([]byte{']'})
+	}
 	if len(req.KeepContact) > 0 {
 		keep, _ := json.Marshal(req.KeepContact) // strings always marshal
 		bw.write([]byte(`,"keep_contact":`))

@@ -58,6 +58,11 @@ type PushRequest struct {
 	// absence is not an edit, and the office keeps what it holds. Optional;
 	// sent only when not empty.
 	KeepContact []string `json:"keep_contact,omitempty"`
+	// Stops and QuickContacts are the crew's unplanned stops and tally
+	// (stops.go), sent apart from the visits' cursor; a bus sends them only
+	// when it has some.
+	Stops         []json.RawMessage `json:"stops,omitempty"`
+	QuickContacts []json.RawMessage `json:"quick_contacts,omitempty"`
 }
 
 // PushResponse answers a committed push. Every record of the batch either
@@ -67,6 +72,8 @@ type PushResponse struct {
 	AckedSeq int64      `json:"acked_seq"`
 	Landed   int        `json:"landed"`
 	SetAside []SetAside `json:"set_aside"`
+	// Extras answers the push's stops and quick contacts, when it had any.
+	Extras *ExtrasAck `json:"extras,omitempty"`
 }
 
 // Reasons a record is set aside.
@@ -125,6 +132,10 @@ type PullResponse struct {
 	Erasures []Erasure `json:"erasures,omitempty"`
 	Next     int64     `json:"next"`
 	More     bool      `json:"more"`
+	// Plan is the bus's stops and the history of their wijken (stops.go),
+	// on the last page only, and only when it differs from the plan the
+	// bus said it holds.
+	Plan *Plan `json:"plan,omitempty"`
 }
 
 // Erasure asks the bus to erase the contact details of one visit.

@@ -123,6 +123,9 @@ func (r *Receiver) Push(ctx context.Context, in PushInput) (*PushResponse, error
 	if req.BusID != busID {
 		return nil, malformed(fmt.Sprintf("bus_id %q is not the bus this token belongs to", req.BusID), "bus_id hoort niet bij de sleutel van deze bus")
 	}
+	if err := r.takesExtras(req); err != nil {
+		return nil, err // before anything is written: nothing half-done
+	}
 	var keep map[string]bool
 	if len(req.KeepContact) > 0 {
 		keep = make(map[string]bool, len(req.KeepContact))
@@ -135,6 +138,9 @@ func (r *Receiver) Push(ctx context.Context, in PushInput) (*PushResponse, error
 		return nil, err
 	}
 	resp := &PushResponse{AckedSeq: req.ThroughSeq, SetAside: []SetAside{}}
+	if resp.Extras, err = r.commitExtras(ctx, busID, req); err != nil {
+		return nil, err
+	}
 	for _, rec := range batch.Records {
 		if rec.Refused != nil {
 			resp.SetAside = append(resp.SetAside, *rec.Refused)
@@ -270,6 +276,7 @@ type PullInput struct {
 	Authorization string
 	Version       string
 	Since         string // the query parameter as sent
+	PlanHash      string // the plan's hash the bus holds (?plan=), "" when none
 }
 
 // Pull returns the office-owned changes for the asking bus after since. It
@@ -298,7 +305,13 @@ func (r *Receiver) Pull(ctx context.Context, in PullInput) (*PullResponse, error
 	if err != nil {
 		return nil, err
 	}
-	return pullPage(since, changes, feedback, erasures), nil
+	resp := pullPage(since, changes, feedback, erasures)
+	if !resp.More {
+		if resp.Plan, err = r.plan(ctx, busID, in.PlanHash); err != nil {
+			return nil, err
+		}
+	}
+	return resp, nil
 }
 
 // pullPage takes the first MaxPullPage changes of the three lists by seq:

@@ -66,6 +66,9 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return errors.Join(err, stopAll())
 	}
+	if err := demoPlan(ctx, officeMain.Store, busMain.Store); err != nil {
+		return errors.Join(err, stopAll())
+	}
 	codeLink, err := demoCodeLink(ctx, busMain.Store, officeMain.URL)
 	if err != nil {
 		return errors.Join(err, stopAll())
@@ -91,6 +94,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
   Entrepreneur's page:       %s
       (what the QR code on a sample follow-up opens; shows the
        follow-up once the first sync has brought it to the office)
+  The bus's public schedule: %s/bus (and %s/bus.ics for a calendar)
 
 The bus is enrolled with the office and syncs every 15 seconds (%d sample
 visits added this time); watch it with
@@ -98,7 +102,7 @@ visits added this time); watch it with
 
 Stop with Ctrl+C.
 `, *dataDir, pairingURL(busMain.URL, pc.Code), pc.Code, busMain.Config.DataDir, busMain.URL, busMain.URL,
-		officeMain.URL, demoStaff, staffPassword, codeLink, added, officeMain.Config.DataDir)
+		officeMain.URL, demoStaff, staffPassword, codeLink, officeMain.URL, officeMain.URL, added, officeMain.Config.DataDir)
 	// Sync at once, then play office staff once: close one follow-up so
 	// that the next sync shows the crew a handled visit.
 	go demoFirstSync(ctx, busMain.Syncer, busMain.Store, officeMain.Store, log)

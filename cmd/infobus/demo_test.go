@@ -90,6 +90,11 @@ func TestDemoShowsTheDay(t *testing.T) {
 			t.Errorf("visit %s comes with contact details to the demo tablet, want them withheld", v.ID)
 		}
 	}
+	// The demo plan reached the bus with the syncs above.
+	status, body = crewDo(t, base, http.MethodGet, "/api/stops", d.Token, nil)
+	if status != http.StatusOK || !strings.Contains(string(body), "Grote Markt") {
+		t.Errorf("the demo bus's stops: %d %s, want today's at Grote Markt", status, body)
+	}
 }
 
 var demoLogin = regexp.MustCompile(`Office, staff pages: +(\S+)/\n +log in as (\S+) with the password (\S+)`)

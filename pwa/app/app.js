@@ -16,14 +16,24 @@ let sync = null;
 let form = null;
 let list = null;
 let statusbar = null;
+let stops = null;
 let rest = null;
 
 /** Loads and starts the modules of a paired tablet, once. */
 function loadRest() {
   if (!rest) {
-    rest = Promise.all([import('./outbox.js'), import('./sync.js'), import('./form.js'), import('./list.js'), import('./statusbar.js')]).then(
+    rest = Promise.all([import('./outbox.js'), import('./sync.js'), import('./form.js'), import('./list.js'), import('./statusbar.js'), import('./stops.js')]).then(
       async (mods) => {
-        [outbox, sync, form, list, statusbar] = mods;
+        [outbox, sync, form, list, statusbar, stops] = mods;
+        stops.init({
+          settings: () => settings,
+          reference: () => reference,
+          toast,
+          chose: (s) => {
+            settings = s;
+            renderCrew();
+          },
+        });
         list.init(() => reference);
         form.init({
           reference: () => reference,
@@ -75,7 +85,7 @@ let screen = '';
 let route = '';
 let leaving = false; // the crew chose to reload: records are safe in IndexedDB
 
-const screens = ['pair', 'list', 'form', 'settings', 'qr'];
+const screens = ['pair', 'list', 'form', 'settings', 'qr', 'day'];
 let qrMissing = 0; // follow-ups the pool had no code for at the last save
 
 // Tops up the pool of follow-up codes while the bus is in reach; only once
@@ -90,7 +100,7 @@ function show(name) {
   for (const s of screens) $(`screen-${s}`).hidden = s !== name;
   $('status-bar').hidden = name === 'pair';
   document.body.dataset.screen = name;
-  for (const [id, r] of [['nav-list', 'list'], ['nav-settings', 'settings']]) {
+  for (const [id, r] of [['nav-list', 'list'], ['nav-day', 'day'], ['nav-settings', 'settings']]) {
     if (r === name) $(id).setAttribute('aria-current', 'page');
     else $(id).removeAttribute('aria-current');
   }
@@ -162,6 +172,9 @@ async function navigate() {
   } else if (hash === '#/settings') {
     await renderSettings();
     show('settings');
+  } else if (hash === '#/day') {
+    show('day');
+    await stops.render();
   } else {
     await list.render();
     show('list');
@@ -169,6 +182,7 @@ async function navigate() {
   focusTitle();
   // A new visit starts with its name: no tap needed to begin typing.
   if (hash === '#/new') $('business-name').focus();
+  if (screen === 'form') stops.lookup();
 }
 
 async function paired(d) {
@@ -276,6 +290,7 @@ function wire() {
     if (statusbar) statusbar.render();
     if (list && screen === 'list') list.render();
     if (screen === 'settings') renderSettings();
+    if (screen === 'day') stops.render();
     if (screen === 'qr') import('./qr.js').then((q) => q.render());
     const h = document.querySelector(`#screen-${screen} h1`);
     document.title = `${h ? h.textContent : ''} – ${t('app.title')}`;

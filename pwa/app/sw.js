@@ -26,6 +26,7 @@ const ASSETS = [
   'qr.js',
   'scan.js',
   'statusbar.js',
+  'stops.js',
   'sync.js',
   'uuid.js',
   'validate.js',
