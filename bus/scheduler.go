@@ -31,6 +31,7 @@ type SyncConfig struct {
 	BackoffMax    time.Duration // longest wait after failures
 	ProbeInterval time.Duration // how often to look for the office while it is unreachable
 	BatchSize     int           // records per push; the protocol's maximum when 0
+	Build         string        // the binary's version, sent to the office
 }
 
 // Validate fills defaults and checks the schedule.
@@ -61,7 +62,8 @@ func (c *SyncConfig) Validate() error {
 
 // NewSyncClient returns a sync client that works on store's outbox.
 func NewSyncClient(store *Store, cfg SyncConfig, log *slog.Logger) *infosync.Client {
-	return &infosync.Client{Outbox: store, HTTP: infosync.NewHTTPClient(cfg.Timeout), Log: log, BatchSize: cfg.BatchSize}
+	return &infosync.Client{Outbox: store, HTTP: infosync.NewHTTPClient(cfg.Timeout), Log: log, BatchSize: cfg.BatchSize,
+		Seen: infosync.BusSeen{Epoch: store.Epoch(), Build: cfg.Build}}
 }
 
 // Syncer runs sync to the office on a cron schedule, on demand, and when

@@ -182,7 +182,7 @@ func (s *Server) routes() {
 
 	s.app.Get("/healthz", s.handleHealth)
 
-	api := s.app.Group("/api", s.limitBody)
+	api := s.app.Group("/api", s.limitBody, s.stampEpoch)
 	api.Get("/reference", s.handleReference)
 	api.Post("/pair", s.handlePair)
 	api.Put("/visits/:id", s.requireDevice, s.handleVisitPut)

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -117,6 +118,8 @@ func (s *Server) handlePush(c *fiber.Ctx) error {
 	resp, err := s.receiver.Push(c.UserContext(), infosync.PushInput{
 		Authorization:   c.Get(fiber.HeaderAuthorization),
 		Version:         c.Get(infosync.VersionHeader),
+		Seen:            busSeen(c),
+		AfterSeq:        c.Get(infosync.AfterSeqHeader),
 		ContentEncoding: c.Get(fiber.HeaderContentEncoding),
 		// The raw body: Fiber's c.Body() would inflate gzip without a bound.
 		Body: c.Request().Body(),
@@ -134,12 +137,20 @@ func (s *Server) handlePull(c *fiber.Ctx) error {
 	resp, err := s.receiver.Pull(c.UserContext(), infosync.PullInput{
 		Authorization: c.Get(fiber.HeaderAuthorization),
 		Version:       c.Get(infosync.VersionHeader),
+		Seen:          busSeen(c),
 		Since:         c.Query("since"),
 	})
 	if err != nil {
 		return err
 	}
 	return c.JSON(resp)
+}
+
+// busSeen reads what a sync request says about its bus. The values outlive
+// the handler (they are stored), so they are copied.
+func busSeen(c *fiber.Ctx) infosync.BusSeen {
+	clip := func(v string) string { return strings.Clone(v[:min(len(v), 100)]) }
+	return infosync.BusSeen{Epoch: clip(c.Get(infosync.EpochHeader)), Build: clip(c.Get(infosync.BuildHeader))}
 }
 
 // stampVersion stamps every answer with the protocol version, the error

@@ -24,9 +24,10 @@ var (
 
 // Store is the office's SQLite database.
 type Store struct {
-	db  *schema.DB
-	log *slog.Logger
-	now func() time.Time
+	db    *schema.DB
+	log   *slog.Logger
+	now   func() time.Time
+	epoch string
 }
 
 // OpenStore opens the office database in dataDir, creating the dir and the
@@ -44,7 +45,12 @@ func OpenStore(ctx context.Context, dataDir string, log *slog.Logger, now func()
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Store{db: db, log: log, now: now}, nil
+	epoch, err := ensureEpoch(ctx, db)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	return &Store{db: db, log: log, now: now, epoch: epoch}, nil
 }
 
 // Close closes the database.

@@ -30,11 +30,16 @@ type ReceiverStore interface {
 	// StatusChanges returns up to limit office-owned changes for busID's
 	// visits with a pull seq above since, oldest first.
 	StatusChanges(ctx context.Context, busID string, since int64, limit int) ([]StatusChange, error)
+	// NoteBus records the epoch and build a bus sent and returns how far
+	// the office holds its pushes and the office's epoch. A bus epoch other
+	// than the one recorded resets the held cursor to 0 (see restore.go).
+	NoteBus(ctx context.Context, busID string, seen BusSeen) (held int64, officeEpoch string, err error)
 }
 
 // Batch is a push after the receiver has read and checked each record.
 type Batch struct {
 	ThroughSeq int64
+	AfterSeq   *int64 // see AfterSeqHeader; nil when not sent
 	Records    []Incoming
 }
 
@@ -94,6 +99,8 @@ func (r *Receiver) authenticate(ctx context.Context, version, authorization stri
 type PushInput struct {
 	Authorization   string
 	Version         string
+	Seen            BusSeen
+	AfterSeq        string // the AfterSeqHeader as sent
 	ContentEncoding string
 	Body            []byte
 }
@@ -115,7 +122,19 @@ func (r *Receiver) Push(ctx context.Context, in PushInput) (*PushResponse, error
 	if req.BusID != busID {
 		return nil, malformed("bus_id %q is not the bus this token belongs to", req.BusID)
 	}
+	// Before the commit: a restored bus's first push must not be counted
+	// in the numbering of its lost database.
+	if _, _, err := r.Store.NoteBus(ctx, busID, in.Seen); err != nil {
+		return nil, err
+	}
 	batch := &Batch{ThroughSeq: req.ThroughSeq, Records: checkRecords(req.Records, busID)}
+	if in.AfterSeq != "" {
+		after, err := strconv.ParseInt(in.AfterSeq, 10, 64)
+		if err != nil || after < 0 || after > req.ThroughSeq {
+			return nil, malformed("header %s must be a whole number from 0 to through_seq", AfterSeqHeader)
+		}
+		batch.AfterSeq = &after
+	}
 	if err := r.Store.CommitPush(ctx, busID, batch); err != nil {
 		return nil, err
 	}
@@ -221,6 +240,7 @@ func unreadable(index int, raw json.RawMessage, err error) *SetAside {
 type PullInput struct {
 	Authorization string
 	Version       string
+	Seen          BusSeen
 	Since         string // the query parameter as sent
 }
 
@@ -238,11 +258,15 @@ func (r *Receiver) Pull(ctx context.Context, in PullInput) (*PullResponse, error
 			return nil, malformed("since must be a whole number, 0 or more")
 		}
 	}
+	held, epoch, err := r.Store.NoteBus(ctx, busID, in.Seen)
+	if err != nil {
+		return nil, err
+	}
 	changes, err := r.Store.StatusChanges(ctx, busID, since, MaxPullPage+1)
 	if err != nil {
 		return nil, err
 	}
-	resp := &PullResponse{Statuses: changes, Next: since}
+	resp := &PullResponse{Statuses: changes, Next: since, HeldSeq: held, Epoch: epoch}
 	if len(changes) > MaxPullPage {
 		resp.Statuses, resp.More = changes[:MaxPullPage], true
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/skip2/go-qrcode"
 
 	"infobus/bus"
+	"infobus/internal/backup"
 	"infobus/schema"
 )
 
@@ -28,12 +29,14 @@ const shutdownGrace = 10 * time.Second
 type BusMain struct {
 	Config bus.Config
 	Sync   bus.SyncConfig
+	Backup backup.Config // the nightly backup
 	Log    *slog.Logger
 	Now    func() time.Time // the bus's clock; nil means time.Now
 
 	Store  *bus.Store
 	Syncer *bus.Syncer
 	server *bus.Server
+	guard  *serverGuard
 	ln     net.Listener
 	served chan error
 	// URL is where the server answers, known once Run has returned.
@@ -42,13 +45,24 @@ type BusMain struct {
 
 // Run opens the store and starts serving; it returns once the server
 // listens. Stop it with Close.
-func (m *BusMain) Run(ctx context.Context) error {
+func (m *BusMain) Run(ctx context.Context) (err error) {
 	if err := m.Config.Validate(); err != nil {
 		return &usageError{err.Error()}
 	}
 	if err := m.Sync.Validate(); err != nil {
 		return &usageError{err.Error()}
 	}
+	if m.Sync.Build == "" {
+		m.Sync.Build = m.Config.Version
+	}
+	if m.guard, err = guardDataDir(m.Config.DataDir, &m.Backup); err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			m.guard.release()
+		}
+	}()
 	store, err := openDataDir(m.Config.DataDir, func() (*bus.Store, error) {
 		return bus.OpenStore(ctx, m.Config.DataDir, m.Log, m.Now)
 	})
@@ -77,6 +91,10 @@ func (m *BusMain) Run(ctx context.Context) error {
 	m.Syncer = bus.NewSyncer(store, m.Sync, m.Log)
 	m.server.SetSyncer(m.Syncer)
 	if err := m.Syncer.Start(); err != nil {
+		m.Close()
+		return err
+	}
+	if err := m.guard.startNightly(m.Config.DataDir, m.Backup, m.Config.Version, m.Log); err != nil {
 		m.Close()
 		return err
 	}
@@ -135,6 +153,7 @@ func (m *BusMain) Close() error {
 	if m.Store != nil {
 		errs = append(errs, m.Store.Close())
 	}
+	m.guard.release()
 	return errors.Join(errs...)
 }
 
@@ -198,7 +217,8 @@ func settingOr(ctx context.Context, store interface {
 	return v, err
 }
 
-func busFlags(name string, stderr io.Writer, cfg *bus.Config, syncCfg *bus.SyncConfig, level *logLevel) *flag.FlagSet {
+func busFlags(name string, stderr io.Writer, m *BusMain, level *logLevel) *flag.FlagSet {
+	cfg, syncCfg := &m.Config, &m.Sync
 	fs := newFlagSet(name, stderr)
 	fs.StringVar(&syncCfg.Schedule, "sync-schedule", bus.DefaultSyncSchedule, "when to sync with the office: a cron spec such as @every 1m or */5 * * * *")
 	fs.StringVar(&cfg.Addr, "addr", bus.DefaultAddr, "address to listen on")
@@ -207,13 +227,14 @@ func busFlags(name string, stderr io.Writer, cfg *bus.Config, syncCfg *bus.SyncC
 	fs.StringVar(&cfg.TLSCert, "tls-cert", "", "certificate chain (PEM) to serve instead of the bus's own CA; needs --tls-key")
 	fs.StringVar(&cfg.TLSKey, "tls-key", "", "private key (PEM) of --tls-cert")
 	fs.Var(level, "log-level", "debug, info, warn or error")
+	backupFlags(fs, &m.Backup)
 	return fs
 }
 
 func runBus(ctx context.Context, args []string, stderr io.Writer) error {
 	m := BusMain{Config: bus.Config{Version: version}}
 	level := &logLevel{slog.LevelInfo}
-	if err := parseFlags(busFlags("bus", stderr, &m.Config, &m.Sync, level), args); err != nil {
+	if err := parseFlags(busFlags("bus", stderr, &m, level), args); err != nil {
 		return err
 	}
 	m.Log = newLogger(stderr, level.Level)

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"infobus/internal/backup"
 	"infobus/office"
 )
 
@@ -19,10 +20,12 @@ import (
 // does.
 type OfficeMain struct {
 	Config office.Config
+	Backup backup.Config // the nightly backup
 	Log    *slog.Logger
 
 	Store  *office.Store
 	server *office.Server
+	guard  *serverGuard
 	ln     net.Listener
 	served chan error
 	// URL is where the server answers, known once Run has returned.
@@ -31,10 +34,18 @@ type OfficeMain struct {
 
 // Run opens the store and starts serving; it returns once the server
 // listens. Stop it with Close.
-func (m *OfficeMain) Run(ctx context.Context) error {
+func (m *OfficeMain) Run(ctx context.Context) (err error) {
 	if err := m.Config.Validate(); err != nil {
 		return &usageError{err.Error()}
 	}
+	if m.guard, err = guardDataDir(m.Config.DataDir, &m.Backup); err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			m.guard.release()
+		}
+	}()
 	store, err := openDataDir(m.Config.DataDir, func() (*office.Store, error) {
 		return office.OpenStore(ctx, m.Config.DataDir, m.Log, nil)
 	})
@@ -49,6 +60,10 @@ func (m *OfficeMain) Run(ctx context.Context) error {
 	m.server = office.NewServer(m.Config, store, m.Log)
 	m.URL = office.PublicURL(m.Config, ln.Addr())
 	if err := m.server.RecordPublicURL(ctx, m.URL); err != nil {
+		m.Close()
+		return err
+	}
+	if err := m.guard.startNightly(m.Config.DataDir, m.Backup, m.Config.Version, m.Log); err != nil {
 		m.Close()
 		return err
 	}
@@ -70,6 +85,7 @@ func (m *OfficeMain) Close() error {
 	if m.Store != nil {
 		errs = append(errs, m.Store.Close())
 	}
+	m.guard.release()
 	return errors.Join(errs...)
 }
 
@@ -89,6 +105,7 @@ func runOffice(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fs.StringVar(&m.Config.DataDir, "data", office.DefaultDataDir, "directory for the office database")
 	fs.StringVar(&m.Config.PublicURL, "public-url", "", "URL buses and entrepreneurs reach the office on (default: from --addr)")
 	fs.Var(level, "log-level", "debug, info, warn or error")
+	backupFlags(fs, &m.Backup)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
