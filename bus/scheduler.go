@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -85,6 +86,9 @@ type Syncer struct {
 
 	cancel context.CancelFunc
 	done   chan struct{}
+
+	// runs and failures count sync runs, for the metrics.
+	runs, failures atomic.Int64
 }
 
 // NewSyncer prepares a syncer for store. cfg must have passed Validate.
@@ -171,6 +175,10 @@ func (y *Syncer) sync(ctx context.Context) (infosync.Report, error) {
 	defer y.run.Unlock()
 	start := time.Now()
 	rep, err := y.client.Sync(ctx, nil)
+	y.runs.Add(1)
+	if err != nil && !errors.Is(err, infosync.ErrNotEnrolled) {
+		y.failures.Add(1)
+	}
 	y.mu.Lock()
 	defer y.mu.Unlock()
 	switch {

@@ -44,6 +44,9 @@ type Config struct {
 	PublicURL string // the URL tablets reach the bus on; derived from Addr when empty
 	BodyLimit int    // bytes
 	Version   string // shown on /healthz
+	// MetricsToken, when set, is the bearer token /metrics asks for;
+	// without it /metrics answers loopback only.
+	MetricsToken string
 	// TLSCert and TLSKey are a certificate chain and key (PEM files) to serve
 	// instead of the local CA's; both or neither.
 	TLSCert, TLSKey string
@@ -118,6 +121,8 @@ type Server struct {
 	app     *fiber.App
 	devices deviceCache
 	syncer  *Syncer // nil until SetSyncer
+	metrics *web.Metrics
+	met     busMetrics
 	// appFiles is the tablet app, ready to serve.
 	appFiles map[string]*appFile
 }
@@ -136,6 +141,7 @@ func NewServer(cfg Config, store *Store, log *slog.Logger) *Server {
 	}
 	s := &Server{cfg: cfg, store: store, log: log, appFiles: files}
 	s.devices.store = store
+	s.metrics = s.newMetrics()
 	s.app = fiber.New(fiber.Config{
 		AppName:               "infobus bus",
 		DisableStartupMessage: true,
@@ -177,15 +183,16 @@ func (s *Server) RecordPublicURL(ctx context.Context, u string) error {
 const localDevice = "device"
 
 func (s *Server) routes() {
-	s.app.Use(web.LogRequests(s.log, s.handleError))
+	s.app.Use(s.metrics.Observe, web.LogRequests(s.log, s.handleError))
 	s.app.Use(recover.New())
 
 	s.app.Get("/healthz", s.handleHealth)
+	s.app.Get(web.MetricsPath, s.metrics.Handler())
 
 	api := s.app.Group("/api", s.limitBody, s.stampEpoch)
 	api.Get("/reference", s.handleReference)
 	api.Post("/pair", s.handlePair)
-	api.Put("/visits/:id", s.requireDevice, s.handleVisitPut)
+	api.Put("/visits/:id", s.requireDevice, s.countWritten, s.handleVisitPut)
 	api.Get("/visits/:id", s.requireDevice, s.handleVisitGet)
 	api.Get("/visits", s.requireDevice, s.handleVisitList)
 	api.Get("/sync/status", s.requireDevice, s.handleSyncStatus)

@@ -38,6 +38,9 @@ type Config struct {
 	DataDir   string // holds office.db
 	PublicURL string // the URL buses and entrepreneurs reach the office on; derived from Addr when empty
 	Version   string // shown on /healthz
+	// MetricsToken, when set, is the bearer token /metrics asks for;
+	// without it /metrics answers loopback only.
+	MetricsToken string
 }
 
 // Validate fills defaults and checks settings that depend on each other.
@@ -64,12 +67,15 @@ type Server struct {
 	log      *slog.Logger
 	app      *fiber.App
 	receiver *infosync.Receiver
+	metrics  *web.Metrics
+	met      officeMetrics
 }
 
 // NewServer wires the office's routes onto store. cfg must have passed
 // Validate.
 func NewServer(cfg Config, store *Store, log *slog.Logger) *Server {
 	s := &Server{cfg: cfg, store: store, log: log, receiver: &infosync.Receiver{Store: store}}
+	s.metrics = s.newMetrics()
 	s.app = fiber.New(fiber.Config{
 		AppName:               "infobus office",
 		DisableStartupMessage: true,
@@ -99,10 +105,11 @@ func PublicURL(cfg Config, ln net.Addr) string {
 }
 
 func (s *Server) routes() {
-	s.app.Use(web.LogRequests(s.log, s.handleError), stampVersion)
+	s.app.Use(s.metrics.Observe, web.LogRequests(s.log, s.handleError), stampVersion)
 	s.app.Use(recover.New())
 
 	s.app.Get(infosync.HealthzPath, s.handleHealth)
+	s.app.Get(web.MetricsPath, s.metrics.Handler())
 
 	s.app.Post(infosync.PushPath, s.handlePush)
 	s.app.Get(infosync.PullPath, s.handlePull)
@@ -127,6 +134,8 @@ func (s *Server) handlePush(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	s.met.landed.Add(float64(resp.Landed))
+	s.met.setAside.Add(float64(len(resp.SetAside)))
 	if len(resp.SetAside) > 0 {
 		s.log.Info("sync records set aside", "set_aside", len(resp.SetAside), "landed", resp.Landed)
 	}

@@ -226,6 +226,7 @@ func busFlags(name string, stderr io.Writer, m *BusMain, level *logLevel) *flag.
 	fs.StringVar(&cfg.PublicURL, "public-url", "", "URL tablets reach the bus on (default: from --addr; off loopback the first LAN address, then kept)")
 	fs.StringVar(&cfg.TLSCert, "tls-cert", "", "certificate chain (PEM) to serve instead of the bus's own CA; needs --tls-key")
 	fs.StringVar(&cfg.TLSKey, "tls-key", "", "private key (PEM) of --tls-cert")
+	fs.StringVar(&cfg.MetricsToken, "metrics-token", "", "bearer token /metrics asks for (default: none, and /metrics answers loopback only)")
 	fs.Var(level, "log-level", "debug, info, warn or error")
 	backupFlags(fs, &m.Backup)
 	return fs

@@ -104,6 +104,7 @@ func runOffice(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fs.StringVar(&m.Config.Addr, "addr", office.DefaultAddr, "address to listen on")
 	fs.StringVar(&m.Config.DataDir, "data", office.DefaultDataDir, "directory for the office database")
 	fs.StringVar(&m.Config.PublicURL, "public-url", "", "URL buses and entrepreneurs reach the office on (default: from --addr)")
+	fs.StringVar(&m.Config.MetricsToken, "metrics-token", "", "bearer token /metrics asks for (default: none, and /metrics answers loopback only)")
 	fs.Var(level, "log-level", "debug, info, warn or error")
 	backupFlags(fs, &m.Backup)
 	if err := parseFlags(fs, args); err != nil {
