@@ -173,7 +173,7 @@ func TestMetricsGuarded(t *testing.T) {
 	store := openBusStore(t, dir, nil)
 	for _, tc := range []struct {
 		name, token, auth string
-		want             int
+		want              int
 	}{
 		{"no token, not loopback", "", "", http.StatusForbidden},
 		{"token, none sent", "s3cret-token", "", http.StatusUnauthorized},
@@ -197,4 +197,3 @@ func TestMetricsGuarded(t *testing.T) {
 		})
 	}
 }
-
