@@ -140,27 +140,34 @@ func (d *doctor) checkPermissions(dbFile string) {
 	if runtime.GOOS == "windows" {
 		return // permissions are ACLs there; the installer sets them
 	}
-	var loose []string
-	check := func(p string, want fs.FileMode) {
-		fi, err := os.Stat(p)
-		if err != nil {
-			return
-		}
-		if fi.Mode().Perm()&^want != 0 {
-			loose = append(loose, fmt.Sprintf("%s is %04o", p, fi.Mode().Perm()))
-		}
-	}
-	check(d.dir, 0o700)
-	check(dbFile, 0o600)
-	for _, n := range []string{"ca.key", "server.pem"} {
-		check(filepath.Join(d.dir, "tls", n), 0o600)
-	}
-	if len(loose) > 0 {
-		d.add("permissions", levelFail, "others can read personal data or keys: "+strings.Join(loose, ", "),
-			fmt.Sprintf("chmod -R go-rwx %s (and chown it to the service user)", d.dir))
+	dir, err := os.Stat(d.dir)
+	if err != nil {
+		d.add("permissions", levelFail, err.Error(), "")
 		return
 	}
-	d.add("permissions", levelOK, "only the owner can read the data dir", "")
+	// A file is exposed when others (or the group) may both enter the dir
+	// and read the file: SQLite makes files 0644 under the usual umask,
+	// so the dir's 0700 is what keeps them private.
+	var exposed []string
+	for _, p := range []string{dbFile, dbFile + "-wal", filepath.Join(d.dir, "tls", "ca.key"), filepath.Join(d.dir, "tls", "server.pem")} {
+		fi, err := os.Stat(p)
+		if err != nil {
+			continue
+		}
+		dm, fm := dir.Mode().Perm(), fi.Mode().Perm()
+		if (dm&0o001 != 0 && fm&0o004 != 0) || (dm&0o010 != 0 && fm&0o040 != 0) {
+			exposed = append(exposed, fmt.Sprintf("%s (%04o in a %04o dir)", p, fm, dm))
+		}
+	}
+	fix := fmt.Sprintf("chmod 700 %s; chmod 600 %s (and chown them to the service user)", d.dir, dbFile)
+	switch {
+	case len(exposed) > 0:
+		d.add("permissions", levelFail, "other users can read personal data or keys: "+strings.Join(exposed, ", "), fix)
+	case dir.Mode().Perm()&0o077 != 0:
+		d.add("permissions", levelWarn, fmt.Sprintf("the data dir is %04o: others may list it", dir.Mode().Perm()), fix)
+	default:
+		d.add("permissions", levelOK, "only the owner can read the data dir", "")
+	}
 }
 
 func (d *doctor) checkDisk(dbFile string) {

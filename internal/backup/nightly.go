@@ -95,7 +95,7 @@ func Rotate(ctx context.Context, cfg Config, dataDir, build string) (Result, err
 	if err != nil {
 		return Result{}, err
 	}
-	name := fmt.Sprintf("%s%s-%s.tar.gz", namePrefix, kind, time.Now().UTC().Format("20060102T150405Z"))
+	name := fmt.Sprintf("%s%s-%s.tar.gz", namePrefix, kind, time.Now().UTC().Format("20060102T150405.000Z"))
 	res, err := Create(ctx, dataDir, filepath.Join(cfg.Dir, name), build)
 	if err != nil {
 		return res, err
