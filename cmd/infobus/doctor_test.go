@@ -162,4 +162,3 @@ func corruptPage(t *testing.T, file string) {
 		t.Fatal(err)
 	}
 }
-
