@@ -6,8 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"maps"
-	"slices"
 	"strings"
 	"unicode"
 
@@ -20,12 +18,14 @@ import (
 // apiError is the JSON body of every refusal: a machine code, a sentence in
 // English and one in Dutch, and for validation the bad fields.
 type apiError struct {
-	Error      string            `json:"error"`
-	Message    string            `json:"message"`
-	MessageNL  string            `json:"message_nl"`
-	Fields     map[string]string `json:"fields,omitempty"`
-	FieldsNL   map[string]string `json:"fields_nl,omitempty"`
-	CurrentRev int64             `json:"current_rev,omitempty"`
+	Error     string            `json:"error"`
+	Message   string            `json:"message"`
+	MessageNL string            `json:"message_nl"`
+	Fields    map[string]string `json:"fields,omitempty"`
+	FieldsNL  map[string]string `json:"fields_nl,omitempty"`
+	// FieldsOmitted counts bad fields beyond the schema.MaxReportedFields named.
+	FieldsOmitted int   `json:"fields_omitted,omitempty"`
+	CurrentRev    int64 `json:"current_rev,omitempty"`
 }
 
 // fieldError reports one bad request field the way validation reports a
@@ -111,18 +111,25 @@ func (s *Server) handleError(c *fiber.Ctx, err error) error {
 }
 
 func (s *Server) errorResponse(c *fiber.Ctx, err error) (int, apiError) {
+	if status, body, ok := codeErrorResponse(err); ok {
+		return status, body
+	}
 	var (
 		ve *schema.ValidationError
+		de *schema.DecodeError
 		re *RevError
 		br *badRequest
 		fe *fiber.Error
 	)
 	switch {
 	case errors.As(err, &ve):
+		en, nl := ve.Summary()
 		return fiber.StatusBadRequest, apiError{
-			Error: "validation", Message: "some fields are not right: " + strings.Join(slices.Sorted(maps.Keys(ve.Fields)), ", "),
-			MessageNL: "niet alle velden zijn goed ingevuld", Fields: ve.English(), FieldsNL: ve.Dutch(),
+			Error: "validation", Message: en, MessageNL: nl,
+			Fields: ve.English(), FieldsNL: ve.Dutch(), FieldsOmitted: ve.Omitted,
 		}
+	case errors.As(err, &de):
+		return fiber.StatusBadRequest, apiError{Error: "bad_request", Message: de.EN, MessageNL: de.NL}
 	case errors.As(err, &re) && errors.Is(re.Err, ErrConflict):
 		return fiber.StatusConflict, apiError{
 			Error: "conflict", CurrentRev: re.CurrentRev,

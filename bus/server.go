@@ -47,6 +47,9 @@ type Config struct {
 	// MetricsToken, when set, is the bearer token /metrics asks for;
 	// without it /metrics answers loopback only.
 	MetricsToken string
+	// CardContact is the contact line on printed cards; empty means
+	// DefaultCardContact.
+	CardContact string
 	// TLSCert and TLSKey are a certificate chain and key (PEM files) to serve
 	// instead of the local CA's; both or neither.
 	TLSCert, TLSKey string
@@ -125,6 +128,10 @@ type Server struct {
 	met     busMetrics
 	// appFiles is the tablet app, ready to serve.
 	appFiles map[string]*appFile
+
+	// qrImages keeps drawn QR codes: a tablet fetching its pool or a sheet
+	// of cards asks for the same images again.
+	qrImages qrCache
 }
 
 // theApp loads the embedded tablet app once per process.
@@ -197,6 +204,10 @@ func (s *Server) routes() {
 	api.Get("/visits", s.requireDevice, s.handleVisitList)
 	api.Get("/sync/status", s.requireDevice, s.handleSyncStatus)
 	api.Post("/sync", s.requireDevice, s.handleSyncNow)
+	api.Get("/codes", s.requireDevice, s.handleCodes)
+	api.Get("/cards", s.requireDevice, s.handleCards)
+
+	s.app.Get("/qr/:file", s.handleQR)
 
 	s.app.Route("/setup", s.setupRoutes)
 	s.app.Get("/*", s.handleApp)

@@ -20,18 +20,19 @@ var ErrEnrolledElsewhere = errors.New("this bus is already enrolled as another b
 
 // SetAsideInfo says why the office refused a visit's current rev.
 type SetAsideInfo struct {
-	Rev     int64                     `json:"rev"`
-	Reason  string                    `json:"reason"` // one of infosync's Reason constants
-	Message string                    `json:"message"`
-	Fields  map[string]schema.Problem `json:"fields,omitempty"`
-	At      string                    `json:"at"`
+	Rev       int64                     `json:"rev"`
+	Reason    string                    `json:"reason"` // one of infosync's Reason constants
+	Message   string                    `json:"message"`
+	MessageNL string                    `json:"message_nl"`
+	Fields    map[string]schema.Problem `json:"fields,omitempty"`
+	At        string                    `json:"at"`
 }
 
 const (
-	queryEnrollment = `SELECT office_url, bus_id, bus_token, code_key FROM sync_state WHERE id = 1`
-	queryEnrollSame = `UPDATE sync_state SET office_url = ?1, bus_token = ?2, code_key = ?3 WHERE id = 1`
+	queryEnrollment = `SELECT office_url, bus_id, bus_token, code_key, code_prefix FROM sync_state WHERE id = 1`
+	queryEnrollSame = `UPDATE sync_state SET office_url = ?1, bus_token = ?2, code_key = ?3, code_prefix = ?4 WHERE id = 1`
 	queryEnrollNew  = `
-UPDATE sync_state SET office_url = ?1, bus_token = ?2, code_key = ?3, bus_id = ?4,
+UPDATE sync_state SET office_url = ?1, bus_token = ?2, code_key = ?3, bus_id = ?4, code_prefix = ?5,
     acked_seq = 0, pull_cursor = 0, pushed_total = 0, last_attempt = '', last_success = '', last_error = ''
 WHERE id = 1`
 	queryClearSetAside = `DELETE FROM set_aside`
@@ -43,10 +44,11 @@ SELECT crew_seq, id, rev, body FROM visits
 WHERE crew_seq > ?1 AND crew_seq <= ?2
 ORDER BY crew_seq LIMIT ?3`
 	querySetAsidePut = `
-INSERT INTO set_aside (visit_id, rev, reason, message, fields, at)
-SELECT ?1, ?2, ?3, ?4, ?5, ?6 WHERE EXISTS (SELECT 1 FROM visits WHERE id = ?1)
+INSERT INTO set_aside (visit_id, rev, reason, message, fields, at, message_nl)
+SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7 WHERE EXISTS (SELECT 1 FROM visits WHERE id = ?1)
 ON CONFLICT (visit_id) DO UPDATE SET
-    rev = excluded.rev, reason = excluded.reason, message = excluded.message, fields = excluded.fields, at = excluded.at
+    rev = excluded.rev, reason = excluded.reason, message = excluded.message, fields = excluded.fields, at = excluded.at,
+    message_nl = excluded.message_nl
 WHERE excluded.rev >= set_aside.rev`
 	// A newer rev makes an older refusal moot.
 	querySetAsideCleanup = `
@@ -77,14 +79,14 @@ RETURNING visit_id`
 	queryPullCursorTo = `UPDATE sync_state SET pull_cursor = max(pull_cursor, ?1) WHERE id = 1`
 	querySyncSuccess  = `UPDATE sync_state SET last_attempt = ?1, last_success = ?1, last_error = '' WHERE id = 1`
 	querySyncFailure  = `UPDATE sync_state SET last_attempt = ?1, last_error = ?2 WHERE id = 1`
-	querySetAsideOf   = `SELECT visit_id, rev, reason, message, fields, at FROM set_aside WHERE visit_id IN (SELECT value FROM json_each(?))`
+	querySetAsideOf   = `SELECT visit_id, rev, reason, message, fields, at, message_nl FROM set_aside WHERE visit_id IN (SELECT value FROM json_each(?))`
 )
 
 // Enrollment returns the office this bus syncs with, or
 // infosync.ErrNotEnrolled.
 func (s *Store) Enrollment(ctx context.Context) (infosync.Enrollment, error) {
 	var e infosync.Enrollment
-	err := s.db.Read.QueryRowContext(ctx, queryEnrollment).Scan(&e.OfficeURL, &e.BusID, &e.BusToken, &e.CodeKey)
+	err := s.db.Read.QueryRowContext(ctx, queryEnrollment).Scan(&e.OfficeURL, &e.BusID, &e.BusToken, &e.CodeKey, &e.CodePrefix)
 	if err != nil {
 		return e, err
 	}
@@ -104,11 +106,11 @@ func (s *Store) Enroll(ctx context.Context, e infosync.Enrollment, force bool) e
 	}
 	return s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		var current infosync.Enrollment
-		if err := tx.QueryRowContext(ctx, queryEnrollment).Scan(&current.OfficeURL, &current.BusID, &current.BusToken, &current.CodeKey); err != nil {
+		if err := tx.QueryRowContext(ctx, queryEnrollment).Scan(&current.OfficeURL, &current.BusID, &current.BusToken, &current.CodeKey, &current.CodePrefix); err != nil {
 			return err
 		}
 		if current.BusID == e.BusID {
-			_, err := tx.ExecContext(ctx, queryEnrollSame, e.OfficeURL, e.BusToken, e.CodeKey)
+			_, err := tx.ExecContext(ctx, queryEnrollSame, e.OfficeURL, e.BusToken, e.CodeKey, e.CodePrefix)
 			return err
 		}
 		if current.BusID != "" && !force {
@@ -117,7 +119,7 @@ func (s *Store) Enroll(ctx context.Context, e infosync.Enrollment, force bool) e
 		if _, err := tx.ExecContext(ctx, queryClearSetAside); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, queryEnrollNew, e.OfficeURL, e.BusToken, e.CodeKey, e.BusID)
+		_, err := tx.ExecContext(ctx, queryEnrollNew, e.OfficeURL, e.BusToken, e.CodeKey, e.BusID, e.CodePrefix)
 		return err
 	})
 }
@@ -181,7 +183,7 @@ func (s *Store) Acknowledge(ctx context.Context, sent []infosync.OutRecord, resp
 			if err != nil {
 				return err
 			}
-			if _, err := tx.ExecContext(ctx, querySetAsidePut, rec.ID, rec.Rev, sa.Reason, sa.Message, string(fields), now); err != nil {
+			if _, err := tx.ExecContext(ctx, querySetAsidePut, rec.ID, rec.Rev, sa.Reason, sa.Message, string(fields), now, sa.MessageNL); err != nil {
 				return err
 			}
 		}
@@ -292,7 +294,7 @@ func addSetAside(ctx context.Context, tx *sql.Tx, views []VisitView) error {
 			info   SetAsideInfo
 			fields []byte
 		)
-		if err := rows.Scan(&id, &info.Rev, &info.Reason, &info.Message, &fields, &info.At); err != nil {
+		if err := rows.Scan(&id, &info.Rev, &info.Reason, &info.Message, &fields, &info.At, &info.MessageNL); err != nil {
 			return err
 		}
 		if err := json.Unmarshal(fields, &info.Fields); err != nil {

@@ -21,11 +21,10 @@ const (
 func (s *Server) handleVisitPut(c *fiber.Ctx) error {
 	// A tablet may send back a record as it read it, read-only fields
 	// included; those are accepted and ignored.
-	var in VisitView
-	if err := decodeJSON(c.Body(), &in); err != nil {
+	v, err := schema.DecodeVisit(c.Body(), "seq", "state", "set_aside")
+	if err != nil {
 		return err
 	}
-	v := &in.Visit
 	pathID := strings.ToLower(c.Params("id"))
 	if v.ID == "" {
 		v.ID = pathID

@@ -111,6 +111,9 @@ func (s *Store) PutVisit(ctx context.Context, v *schema.Visit) (PutResult, int64
 			if createdSeq == seq {
 				result = Created
 			}
+			if err := bindCodes(ctx, tx, v, receivedAt); err != nil {
+				return err
+			}
 			_, err = tx.ExecContext(ctx, queryCounterSet, seq)
 			return err
 		case !errors.Is(err, sql.ErrNoRows):

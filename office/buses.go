@@ -19,7 +19,7 @@ import (
 const MaxBusName = 100
 
 const (
-	queryBusInsert  = `INSERT INTO buses (id, name, token_hash, code_key, enrolled_at) VALUES (?, ?, ?, ?, ?)`
+	queryBusInsert  = `INSERT INTO buses (id, name, token_hash, code_key, enrolled_at, code_prefix) VALUES (?, ?, ?, ?, ?, ?)`
 	queryBusByToken = `SELECT id FROM buses WHERE token_hash = ?`
 	queryBusCodeKey = `SELECT code_key FROM buses WHERE id = ?`
 	queryBuses      = `
@@ -68,7 +68,15 @@ func (s *Store) AddBus(ctx context.Context, name, officeURL string) (infosync.En
 	if err := e.Validate(); err != nil {
 		return infosync.Enrollment{}, err
 	}
-	_, err = s.db.Write.ExecContext(ctx, queryBusInsert, e.BusID, name, schema.HashToken(e.BusToken), key, schema.Timestamp(s.now()))
+	err = s.inTx(ctx, func(tx *sql.Tx) error {
+		// The transaction holds SQLite's write lock, so the free prefix
+		// stays free until the insert; the UNIQUE index guards it anyway.
+		if e.CodePrefix, err = freeCodePrefix(ctx, tx); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, queryBusInsert, e.BusID, name, schema.HashToken(e.BusToken), key, schema.Timestamp(s.now()), e.CodePrefix)
+		return err
+	})
 	if sqlite.IsUnique(err) {
 		return infosync.Enrollment{}, ErrConflict
 	}

@@ -1,7 +1,7 @@
 // Package office is the central office's server: it receives the buses'
 // records through the sync protocol and keeps them, with the office's own
-// work on them, in its SQLite database. The staff dashboard, the public
-// follow-up page and the reports come in later issues.
+// work on them, in its SQLite database, and serves the staff's pages
+// (web.go has the page framework).
 package office
 
 import (
@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/compress"
 	"github.com/gofiber/fiber/v2/middleware/recover"
 
 	"infobus/internal/web"
@@ -41,6 +42,10 @@ type Config struct {
 	// MetricsToken, when set, is the bearer token /metrics asks for;
 	// without it /metrics answers loopback only.
 	MetricsToken string
+	// Staff sessions end after SessionIdle without a request, and
+	// SessionAbsolute after logging in whatever happens.
+	SessionIdle     time.Duration
+	SessionAbsolute time.Duration
 }
 
 // Validate fills defaults and checks settings that depend on each other.
@@ -50,6 +55,15 @@ func (c *Config) Validate() error {
 	}
 	if c.DataDir == "" {
 		c.DataDir = DefaultDataDir
+	}
+	if c.SessionIdle <= 0 {
+		c.SessionIdle = DefaultSessionIdle
+	}
+	if c.SessionAbsolute <= 0 {
+		c.SessionAbsolute = DefaultSessionAbsolute
+	}
+	if c.SessionIdle > c.SessionAbsolute {
+		return fmt.Errorf("--session-idle %v: must not be longer than --session-absolute %v", c.SessionIdle, c.SessionAbsolute)
 	}
 	if err := web.CheckAddr(c.Addr, DefaultAddr); err != nil {
 		return err
@@ -107,12 +121,33 @@ func PublicURL(cfg Config, ln net.Addr) string {
 func (s *Server) routes() {
 	s.app.Use(s.metrics.Observe, web.LogRequests(s.log, s.handleError), stampVersion)
 	s.app.Use(recover.New())
+	s.app.Use(s.handleSecurityHeaders)
 
 	s.app.Get(infosync.HealthzPath, s.handleHealth)
 	s.app.Get(web.MetricsPath, s.metrics.Handler())
 
 	s.app.Post(infosync.PushPath, s.handlePush)
 	s.app.Get(infosync.PullPath, s.handlePull)
+
+	s.app.Get("/static/:name", s.handleStylesheet)
+
+	// Pages (web.go): every route below gets the person's language and
+	// session, and every POST below must carry its page's form token.
+	s.app.Use(compress.New(compress.Config{Level: compress.LevelBestSpeed}))
+	s.app.Use(s.handlePageLocale, s.handleSession, s.handleFormCheck)
+
+	s.app.Get("/login", s.handleLoginPage)
+	s.app.Post("/login", s.limit(loginRateMax, loginRateWindow), s.handleLogin)
+	s.app.Post("/logout", s.requireStaff, s.handleLogout)
+	s.app.Get("/account/set-password", s.handleSetPasswordPage)
+	s.app.Post("/account/set-password", s.limit(loginRateMax, loginRateWindow), s.handleSetPassword)
+
+	s.app.Get("/", s.requireStaff, s.handleHome)
+
+	s.app.Get("/staff", s.requireAdmin, s.handleStaffPage)
+	s.app.Post("/staff", s.requireAdmin, s.handleStaffAdd)
+	s.app.Post("/staff/:id/disable", s.requireAdmin, s.handleStaffDisable)
+	s.app.Post("/staff/:id/reset", s.requireAdmin, s.handleStaffReset)
 
 	s.app.Use(func(c *fiber.Ctx) error { return fiber.ErrNotFound })
 }
@@ -177,6 +212,10 @@ func stampVersion(c *fiber.Ctx) error {
 func (s *Server) handleError(c *fiber.Ctx, err error) error {
 	// Also reached for a body over the limit, before any middleware ran.
 	c.Set(infosync.VersionHeader, strconv.Itoa(infosync.Version))
+	s.setSecurityHeaders(c)
+	if isPage(c) {
+		return s.handlePageError(c, err)
+	}
 	if status, body, ok := infosync.ErrorResponse(err); ok {
 		return c.Status(status).JSON(body)
 	}
@@ -186,21 +225,22 @@ func (s *Server) handleError(c *fiber.Ctx, err error) error {
 	)
 	switch {
 	case errors.As(err, &ve):
-		return c.Status(fiber.StatusBadRequest).JSON(fiber.Map{"error": "validation", "message": ve.Error(), "fields": ve.English()})
+		return c.Status(fiber.StatusBadRequest).JSON(infosync.ValidationBody(ve))
 	case errors.Is(err, ErrNotFound):
-		return c.Status(fiber.StatusNotFound).JSON(infosync.ErrorBody{Error: "not_found", Message: "no such record"})
+		return c.Status(fiber.StatusNotFound).JSON(infosync.ErrorBody{Error: "not_found", Message: "no such record", MessageNL: "dit record bestaat niet"})
 	case errors.As(err, &fe) && fe.Code == fiber.StatusRequestEntityTooLarge:
 		return c.Status(fe.Code).JSON(infosync.ErrorBody{Error: "too_large",
-			Message: fmt.Sprintf("the request body is larger than %d bytes; send at most %d records per batch", infosync.MaxPushCompressed, infosync.MaxPushRecords)})
+			Message:   fmt.Sprintf("the request body is larger than %d bytes; send at most %d records per batch", infosync.MaxPushCompressed, infosync.MaxPushRecords),
+			MessageNL: fmt.Sprintf("het verzoek is groter dan %d bytes; stuur hoogstens %d records per keer", infosync.MaxPushCompressed, infosync.MaxPushRecords)})
 	case errors.As(err, &fe) && fe.Code == fiber.StatusNotFound:
-		return c.Status(fe.Code).JSON(infosync.ErrorBody{Error: "not_found", Message: "no such route"})
+		return c.Status(fe.Code).JSON(infosync.ErrorBody{Error: "not_found", Message: "no such route", MessageNL: "dit adres bestaat niet"})
 	case errors.As(err, &fe) && fe.Code == fiber.StatusMethodNotAllowed:
-		return c.Status(fe.Code).JSON(infosync.ErrorBody{Error: "method_not_allowed", Message: "this route does not take that method"})
+		return c.Status(fe.Code).JSON(infosync.ErrorBody{Error: "method_not_allowed", Message: "this route does not take that method", MessageNL: "dit adres kent deze methode niet"})
 	case errors.As(err, &fe):
-		return c.Status(fe.Code).JSON(infosync.ErrorBody{Error: "error", Message: fe.Message})
+		return c.Status(fe.Code).JSON(infosync.ErrorBody{Error: "error", Message: fe.Message, MessageNL: "het kantoor weigerde dit verzoek (" + fe.Message + ")"})
 	}
 	s.log.Error("internal error", "method", c.Method(), "path", c.Path(), "err", err)
-	return c.Status(fiber.StatusInternalServerError).JSON(infosync.ErrorBody{Error: "internal", Message: "internal error"})
+	return c.Status(fiber.StatusInternalServerError).JSON(infosync.ErrorBody{Error: "internal", Message: "internal error", MessageNL: "interne fout"})
 }
 
 // RecordPublicURL stores the URL the office is reached on.

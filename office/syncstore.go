@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"unicode/utf8"
 
 	"infobus/schema"
 	infosync "infobus/sync"
@@ -33,10 +34,10 @@ ON CONFLICT (id) DO UPDATE SET
     kind = excluded.kind, department = excluded.department, due_date = excluded.due_date, code = excluded.code
 WHERE followups.visit_id = excluded.visit_id`
 	querySetAsideInsert = `
-INSERT INTO set_aside (bus_id, visit_id, rev, reason, message, fields, body, received_at)
-VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+INSERT INTO set_aside (bus_id, visit_id, rev, reason, message, fields, body, received_at, message_nl)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
 ON CONFLICT (bus_id, visit_id, rev) DO UPDATE SET
-    reason = excluded.reason, message = excluded.message, fields = excluded.fields,
+    reason = excluded.reason, message = excluded.message, fields = excluded.fields, message_nl = excluded.message_nl,
     body = excluded.body, received_at = excluded.received_at`
 	// The held cursor moves only over a batch that starts where the office
 	// holds (?5, the bus's cursor before it; NULL from a bus that does not
@@ -56,7 +57,7 @@ WHERE id = ?1`
 	queryVisitRevs   = `SELECT id, rev FROM visits WHERE bus_id = ?`
 	queryVisitByID   = `SELECT bus_id, body, received_at FROM visits WHERE id = ?`
 	queryFollowUpsOf = `SELECT id, status, resolution, status_rev, status_at FROM followups WHERE visit_id = ?`
-	querySetAsideFor = `SELECT visit_id, rev, reason, message, fields FROM set_aside WHERE bus_id = ? ORDER BY received_at, visit_id, rev`
+	querySetAsideFor = `SELECT visit_id, rev, reason, message, message_nl, fields, body FROM set_aside WHERE bus_id = ? ORDER BY received_at, visit_id, rev`
 )
 
 // errRefused carries a set-aside decision out of putVisit. late says the
@@ -145,9 +146,12 @@ func putAll(ctx context.Context, tx *sql.Tx, busID string, batch *infosync.Batch
 // identical replay is taken and changes nothing.
 func putVisit(ctx context.Context, tx *sql.Tx, busID string, rec *infosync.Incoming, now string) error {
 	v := rec.Visit
+	if err := checkCodes(ctx, tx, busID, rec); err != nil {
+		return err
+	}
 	// Exec and RowsAffected rather than RETURNING: a thousand rows a batch,
 	// and a query costs the driver twice what an exec does.
-	changed, err := execChanged(ctx, tx, queryVisitUpsert,
+	changed, err := schema.ExecChanged(ctx, tx, queryVisitUpsert,
 		v.ID, busID, v.Rev, rec.Hash[:], string(rec.Body), v.Wijk, v.VisitedAt, v.Deleted, now)
 	if err != nil {
 		return err
@@ -164,40 +168,33 @@ func putVisit(ctx context.Context, tx *sql.Tx, busID string, rec *infosync.Incom
 		switch {
 		case storedBus != busID:
 			return &errRefused{sa: infosync.SetAside{Index: rec.Index, ID: v.ID, Rev: v.Rev, Reason: infosync.ReasonForeignID,
-				Message: "another bus already sent a visit with this id; save the visit again as a new visit",
-				Fields:  map[string]schema.Problem{"id": {EN: "is used by a visit from another bus", NL: "wordt al gebruikt door een bezoek van een andere bus"}}}}
+				Message:   "another bus already sent a visit with this id; save the visit again as a new visit",
+				MessageNL: "een andere bus stuurde al een bezoek met dit id; sla het bezoek opnieuw op als nieuw bezoek",
+				Fields:    map[string]schema.Problem{"id": {EN: "is used by a visit from another bus", NL: "wordt al gebruikt door een bezoek van een andere bus"}}}}
 		case storedRev == v.Rev && !bytes.Equal(storedHash, rec.Hash[:]):
 			return &errRefused{sa: infosync.SetAside{Index: rec.Index, ID: v.ID, Rev: v.Rev, Reason: infosync.ReasonConflict,
-				Message: fmt.Sprintf("the office already has revision %d of this visit with other content; save it again as a new revision", storedRev),
-				Fields:  map[string]schema.Problem{"rev": {EN: "is taken by other content at the office", NL: "is op kantoor al gebruikt voor andere inhoud"}}}}
+				Message:   fmt.Sprintf("the office already has revision %d of this visit with other content; save it again as a new revision", storedRev),
+				MessageNL: fmt.Sprintf("het kantoor heeft versie %d van dit bezoek al met andere inhoud; sla het opnieuw op als nieuwe versie", storedRev),
+				Fields:    map[string]schema.Problem{"rev": {EN: "is taken by other content at the office", NL: "is op kantoor al gebruikt voor andere inhoud"}}}}
 		}
 		// An identical replay, or a rev the office already has a newer one
 		// of: nothing to do, and the bus may move on.
 		return nil
 	}
 	for i, f := range v.FollowUps {
-		changed, err := execChanged(ctx, tx, queryFollowUpUpsert, f.ID, v.ID, busID, f.Kind, f.Department, f.DueDate, f.Code)
+		changed, err := schema.ExecChanged(ctx, tx, queryFollowUpUpsert, f.ID, v.ID, busID, f.Kind, f.Department, f.DueDate, f.Code)
 		if err != nil {
 			return err
 		}
 		if !changed {
 			return &errRefused{late: true, sa: infosync.SetAside{Index: rec.Index, ID: v.ID, Rev: v.Rev, Reason: infosync.ReasonForeignID,
-				Message: "a follow-up id of this visit belongs to another visit at the office",
+				Message:   "a follow-up id of this visit belongs to another visit at the office",
+				MessageNL: "een vervolgactie van dit bezoek heeft een id dat op kantoor bij een ander bezoek hoort",
 				Fields: map[string]schema.Problem{fmt.Sprintf("followups[%d].id", i): {
 					EN: "is used by a follow-up of another visit", NL: "wordt al gebruikt door een vervolgactie van een ander bezoek"}}}}
 		}
 	}
-	return nil
-}
-
-// execChanged runs a statement and reports whether it changed a row.
-func execChanged(ctx context.Context, tx *sql.Tx, query string, args ...any) (bool, error) {
-	res, err := tx.ExecContext(ctx, query, args...)
-	if err != nil {
-		return false, err
-	}
-	n, err := res.RowsAffected()
-	return n > 0, err
+	return bindCodes(ctx, tx, busID, rec, now)
 }
 
 func quarantine(ctx context.Context, tx *sql.Tx, busID string, rec *infosync.Incoming, now string) error {
@@ -209,8 +206,25 @@ func quarantine(ctx context.Context, tx *sql.Tx, busID string, rec *infosync.Inc
 		fields = []byte("{}")
 	}
 	_, err = tx.ExecContext(ctx, querySetAsideInsert, busID, rec.Refused.ID, rec.Refused.Rev,
-		rec.Refused.Reason, rec.Refused.Message, string(fields), string(rec.Raw), now)
+		rec.Refused.Reason, rec.Refused.Message, string(fields), keptBody(rec.Raw), now, rec.Refused.MessageNL)
 	return err
+}
+
+// MaxSetAsideBody bounds the copy of a refused record kept for review: a
+// record may be megabytes of junk, and a batch may hold a thousand.
+const MaxSetAsideBody = 32 << 10
+
+// keptBody is raw as kept for review: whole when small, else its start and
+// a marker that says it was cut and how long it was.
+func keptBody(raw []byte) string {
+	if len(raw) <= MaxSetAsideBody {
+		return string(raw)
+	}
+	n := MaxSetAsideBody
+	for n > 0 && !utf8.RuneStart(raw[n]) {
+		n--
+	}
+	return fmt.Sprintf("%s\n[cut by the office: the first %d of %d bytes are kept]", raw[:n], n, len(raw))
 }
 
 // StatusChanges returns up to limit follow-up status changes for busID's
@@ -325,11 +339,13 @@ func (s *Store) FindVisitByID(ctx context.Context, id string) (*schema.Visit, er
 
 // SetAsideRecord is a record the office quarantined.
 type SetAsideRecord struct {
-	VisitID string
-	Rev     int64
-	Reason  string
-	Message string
-	Fields  map[string]schema.Problem
+	VisitID   string
+	Rev       int64
+	Reason    string
+	Message   string
+	MessageNL string
+	Fields    map[string]schema.Problem
+	Body      string // as received, cut to MaxSetAsideBody
 }
 
 // SetAsideFor lists what the office quarantined from busID, oldest first.
@@ -345,7 +361,7 @@ func (s *Store) SetAsideFor(ctx context.Context, busID string) ([]SetAsideRecord
 			r      SetAsideRecord
 			fields []byte
 		)
-		if err := rows.Scan(&r.VisitID, &r.Rev, &r.Reason, &r.Message, &fields); err != nil {
+		if err := rows.Scan(&r.VisitID, &r.Rev, &r.Reason, &r.Message, &r.MessageNL, &fields, &r.Body); err != nil {
 			return nil, err
 		}
 		if err := json.Unmarshal(fields, &r.Fields); err != nil {

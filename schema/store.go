@@ -123,3 +123,15 @@ func ScanFollowUpStatus(rows *sql.Rows) (map[string]FollowUpStatus, error) {
 	}
 	return out, rows.Err()
 }
+
+// ExecChanged runs a statement and reports whether it changed a row: how
+// an upsert whose WHERE can turn it into a no-op tells the two apart
+// without a second query.
+func ExecChanged(ctx context.Context, db Execer, query string, args ...any) (bool, error) {
+	res, err := db.ExecContext(ctx, query, args...)
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n > 0, err
+}

@@ -2,6 +2,7 @@ package schema
 
 import (
 	"fmt"
+	"maps"
 	"net/mail"
 	"regexp"
 	"slices"
@@ -32,10 +33,27 @@ type Problem struct {
 	NL string `json:"nl"`
 }
 
-// ValidationError lists every bad field of a record, keyed by its path in
-// the wire JSON ("business.kvk", "followups[0].kind").
+// MaxReportedFields bounds the fields one ValidationError names: a record
+// with a hundred thousand bad entries must not make an answer of megabytes.
+const MaxReportedFields = 50
+
+// ValidationError lists the bad fields of a record, keyed by their path in
+// the wire JSON ("business.kvk", "followups[0].kind"): every one, up to
+// MaxReportedFields, and how many more there were.
 type ValidationError struct {
-	Fields map[string]Problem
+	Fields  map[string]Problem
+	Omitted int // bad fields beyond MaxReportedFields, not named
+}
+
+// Summary is one sentence per language naming the bad fields.
+func (e *ValidationError) Summary() (en, nl string) {
+	names := strings.Join(slices.Sorted(maps.Keys(e.Fields)), ", ")
+	en, nl = "some fields are not right: "+names, "niet alle velden zijn goed ingevuld: "+names
+	if e.Omitted > 0 {
+		en += fmt.Sprintf(" and %d more", e.Omitted)
+		nl += fmt.Sprintf(" en nog %d meer", e.Omitted)
+	}
+	return en, nl
 }
 
 func (e *ValidationError) Error() string {
@@ -47,6 +65,9 @@ func (e *ValidationError) Error() string {
 	parts := make([]string, len(keys))
 	for i, k := range keys {
 		parts[i] = k + " " + e.Fields[k].EN
+	}
+	if e.Omitted > 0 {
+		parts = append(parts, fmt.Sprintf("and %d more", e.Omitted))
 	}
 	return "invalid record: " + strings.Join(parts, "; ")
 }
@@ -69,23 +90,32 @@ func (e *ValidationError) Dutch() map[string]string {
 	return out
 }
 
-// checker gathers problems so that a record reports all of them at once.
-type checker struct{ fields map[string]Problem }
+// checker gathers problems so that a record reports all of them at once,
+// up to MaxReportedFields fields.
+type checker struct {
+	fields  map[string]Problem
+	omitted int
+}
 
 func (c *checker) add(field string, p Problem) {
 	if c.fields == nil {
 		c.fields = map[string]Problem{}
 	}
-	if _, ok := c.fields[field]; !ok { // the first rule broken is the clearest
-		c.fields[field] = p
+	if _, ok := c.fields[field]; ok { // the first rule broken is the clearest
+		return
 	}
+	if len(c.fields) >= MaxReportedFields {
+		c.omitted++
+		return
+	}
+	c.fields[field] = p
 }
 
 func (c *checker) err() error {
 	if len(c.fields) == 0 {
 		return nil
 	}
-	return &ValidationError{Fields: c.fields}
+	return &ValidationError{Fields: c.fields, Omitted: c.omitted}
 }
 
 // Rules, worded in the catalogue (rules.go).
@@ -244,7 +274,7 @@ func (v *Visit) Normalize() {
 		f.Description = strings.TrimSpace(f.Description)
 		f.Department = strings.TrimSpace(f.Department)
 		f.DueDate = strings.TrimSpace(f.DueDate)
-		f.Code = strings.ToUpper(strings.TrimSpace(f.Code))
+		f.Code = NormalizeCode(f.Code)
 	}
 	if v.Topics == nil {
 		v.Topics = []string{}
@@ -304,12 +334,15 @@ func (v *Visit) Validate() error {
 	if v.Language != "" && !Ref.language[v.Language] {
 		c.add("language", ruleLanguage)
 	}
-	if len(v.Topics) == 0 {
+	// A list over its bound is one error, not one per entry.
+	topics := v.Topics
+	if len(topics) == 0 {
 		c.add("topics", ruleTopicsNeeded)
-	} else if len(v.Topics) > len(Ref.Topics) {
+	} else if len(topics) > len(Ref.Topics) {
 		c.add("topics", ruleTooMany(len(Ref.Topics)))
+		topics = nil
 	}
-	for i, t := range v.Topics {
+	for i, t := range topics {
 		field := fmt.Sprintf("topics[%d]", i)
 		if !Ref.topic[t] {
 			c.add(field, ruleTopic)
@@ -352,10 +385,12 @@ func (v *Visit) Validate() error {
 		c.add("rating", ruleRating)
 	}
 
-	if len(v.FollowUps) > MaxFollowUps {
+	followUps := v.FollowUps
+	if len(followUps) > MaxFollowUps {
 		c.add("followups", ruleTooMany(MaxFollowUps))
+		followUps = nil
 	}
-	for i, f := range v.FollowUps {
+	for i, f := range followUps {
 		p := fmt.Sprintf("followups[%d].", i)
 		if !ValidUUIDv7(f.ID) {
 			c.add(p+"id", ruleUUIDv7)

@@ -17,32 +17,34 @@ import (
 // record is not a bad request.
 func DecodePush(body []byte, contentEncoding string) (*PushRequest, error) {
 	if len(body) > MaxPushCompressed {
-		return nil, &TooLargeError{fmt.Sprintf("the push body is larger than %d bytes; send at most %d records and %d bytes per batch", MaxPushCompressed, MaxPushRecords, MaxPushBytes)}
+		return nil, &TooLargeError{fmt.Sprintf("the push body is larger than %d bytes; send at most %d records and %d bytes per batch", MaxPushCompressed, MaxPushRecords, MaxPushBytes),
+			fmt.Sprintf("de push is groter dan %d bytes; stuur hoogstens %d records en %d bytes per keer", MaxPushCompressed, MaxPushRecords, MaxPushBytes)}
 	}
 	var r io.Reader = bytes.NewReader(body)
 	switch strings.ToLower(strings.TrimSpace(contentEncoding)) {
 	case "gzip":
 		zr, err := gzip.NewReader(r)
 		if err != nil {
-			return nil, malformed("the body is not gzip: %v", err)
+			return nil, malformed(fmt.Sprintf("the body is not gzip: %v", err), "de inhoud is geen gzip")
 		}
 		// One gzip member only: a second would be a second request.
 		zr.Multistream(false)
 		r = zr
 	case "", "identity":
 	default:
-		return nil, malformed("Content-Encoding %q: send gzip", contentEncoding)
+		return nil, malformed(fmt.Sprintf("Content-Encoding %q: send gzip", contentEncoding), "stuur de inhoud als gzip")
 	}
 	// Sized for a typical batch at once: growing a megabyte step by step
 	// copies it several times over.
 	var out bytes.Buffer
 	out.Grow(min(MaxPushBytes+1, 10*len(body)))
 	if _, err := out.ReadFrom(io.LimitReader(r, MaxPushBytes+1)); err != nil {
-		return nil, malformed("the body could not be decompressed: %v", err)
+		return nil, malformed(fmt.Sprintf("the body could not be decompressed: %v", err), "de inhoud kon niet worden uitgepakt")
 	}
 	plain := out.Bytes()
 	if len(plain) > MaxPushBytes {
-		return nil, &TooLargeError{fmt.Sprintf("the batch is larger than %d bytes of JSON; send smaller batches", MaxPushBytes)}
+		return nil, &TooLargeError{fmt.Sprintf("the batch is larger than %d bytes of JSON; send smaller batches", MaxPushBytes),
+			fmt.Sprintf("de push is groter dan %d bytes JSON; stuur kleinere delen", MaxPushBytes)}
 	}
 	return decodePushJSON(plain)
 }
@@ -56,23 +58,23 @@ func DecodePush(body []byte, contentEncoding string) (*PushRequest, error) {
 // own: a bad record is not a bad request.
 func decodePushJSON(plain []byte) (*PushRequest, error) {
 	if len(bytes.TrimSpace(plain)) == 0 {
-		return nil, malformed("the body is empty; send {bus_id, records, through_seq}")
+		return nil, malformed("the body is empty; send {bus_id, records, through_seq}", "de inhoud is leeg; stuur {bus_id, records, through_seq}")
 	}
 	if !json.Valid(plain) {
 		// The slow path, for its precise message.
 		err := json.Unmarshal(plain, new(any))
-		return nil, malformed("the body is not a push request: %v", err)
+		return nil, malformed(fmt.Sprintf("the body is not a push request: %v", err), "de inhoud is geen geldige push")
 	}
 	i := skipSpace(plain, 0)
 	if plain[i] != '{' {
-		return nil, malformed("the body must be a JSON object {bus_id, records, through_seq}")
+		return nil, malformed("the body must be a JSON object {bus_id, records, through_seq}", "de inhoud moet een JSON-object {bus_id, records, through_seq} zijn")
 	}
 	var req PushRequest
 	for i = skipSpace(plain, i+1); plain[i] == '"'; {
 		keyEnd := stringEnd(plain, i)
 		var key string
 		if err := json.Unmarshal(plain[i:keyEnd], &key); err != nil {
-			return nil, malformed("the body is not a push request: %v", err)
+			return nil, malformed(fmt.Sprintf("the body is not a push request: %v", err), "de inhoud is geen geldige push")
 		}
 		i = skipSpace(plain, skipSpace(plain, keyEnd)+1) // past the colon
 		valueEnd := valueEnd(plain, i)
@@ -80,35 +82,36 @@ func decodePushJSON(plain []byte) (*PushRequest, error) {
 		switch key {
 		case "bus_id":
 			if err := json.Unmarshal(value, &req.BusID); err != nil {
-				return nil, malformed("field bus_id has the wrong type")
+				return nil, malformed("bus_id must be text", "bus_id moet tekst zijn")
 			}
 		case "through_seq":
 			if err := json.Unmarshal(value, &req.ThroughSeq); err != nil {
-				return nil, malformed("field through_seq has the wrong type")
+				return nil, malformed("through_seq must be a whole number", "through_seq moet een heel getal zijn")
 			}
 		case "records":
 			records, ok := splitArray(value)
 			if !ok {
-				return nil, malformed("field records has the wrong type")
+				return nil, malformed("records must be a list", "records moet een lijst zijn")
 			}
 			req.Records = records
 		default:
-			return nil, malformed("the body is not a push request: unknown field %q", key)
+			return nil, malformed(fmt.Sprintf("the body is not a push request: unknown field %q", key), fmt.Sprintf("de inhoud is geen geldige push: onbekend veld %q", key))
 		}
 		if i = skipSpace(plain, valueEnd); plain[i] == ',' {
 			i = skipSpace(plain, i+1)
 		}
 	}
 	if len(req.Records) > MaxPushRecords {
-		return nil, &TooLargeError{fmt.Sprintf("the batch holds %d records; send at most %d", len(req.Records), MaxPushRecords)}
+		return nil, &TooLargeError{fmt.Sprintf("the batch holds %d records; send at most %d", len(req.Records), MaxPushRecords),
+			fmt.Sprintf("de push heeft %d records; stuur er hoogstens %d", len(req.Records), MaxPushRecords)}
 	}
 	switch {
 	case req.BusID == "":
-		return nil, malformed("bus_id is required")
+		return nil, malformed("bus_id is required", "bus_id is verplicht")
 	case req.Records == nil:
-		return nil, malformed("records is required (a list, possibly empty)")
+		return nil, malformed("records is required (a list, possibly empty)", "records is verplicht (een lijst, die leeg mag zijn)")
 	case req.ThroughSeq < 0:
-		return nil, malformed("through_seq must be 0 or more")
+		return nil, malformed("through_seq must be 0 or more", "through_seq moet 0 of hoger zijn")
 	}
 	return &req, nil
 }

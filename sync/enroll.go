@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+
+	"infobus/schema"
 )
 
 // enrollPrefix starts every enrollment string, so that a person pasting
@@ -23,6 +25,10 @@ type Enrollment struct {
 	BusID     string `json:"bus_id"`
 	BusToken  string `json:"bus_token"`
 	CodeKey   []byte `json:"code_key"` // base64 in JSON
+	// CodePrefix starts every follow-up code this bus issues; the office
+	// assigns it, unique among its buses. Strings made before codes
+	// existed lack it: such a bus syncs but cannot issue codes.
+	CodePrefix string `json:"code_prefix,omitempty"`
 }
 
 // String encodes e as one line a person can copy: a prefix and
@@ -63,6 +69,8 @@ func (e Enrollment) Validate() error {
 		return fmt.Errorf("enrollment: bus token is missing or too short")
 	case len(e.CodeKey) != CodeKeySize:
 		return fmt.Errorf("enrollment: code key must be %d bytes, got %d", CodeKeySize, len(e.CodeKey))
+	case e.CodePrefix != "" && !schema.ValidCodePrefix(e.CodePrefix):
+		return fmt.Errorf("enrollment: code prefix %q is not %d symbols of %s", e.CodePrefix, schema.CodePrefixLength, schema.CodeAlphabet)
 	}
 	return nil
 }

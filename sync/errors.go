@@ -32,17 +32,18 @@ func (e *VersionError) Error() string {
 	return fmt.Sprintf("sync protocol version %s is not %d, the version this end speaks; update the older of bus and office", e.Got, Version)
 }
 
-// MalformedError is a request the receiver could not read.
-type MalformedError struct{ Msg string }
+// MalformedError is a request the receiver could not read, said in
+// English and in Dutch.
+type MalformedError struct{ Msg, NL string }
 
 func (e *MalformedError) Error() string { return e.Msg }
 
-func malformed(format string, args ...any) error {
-	return &MalformedError{fmt.Sprintf(format, args...)}
+func malformed(en, nl string) error {
+	return &MalformedError{en, nl}
 }
 
-// TooLargeError says which bound a push broke.
-type TooLargeError struct{ Msg string }
+// TooLargeError says which bound a push broke, in English and in Dutch.
+type TooLargeError struct{ Msg, NL string }
 
 func (e *TooLargeError) Error() string { return e.Msg }
 func (e *TooLargeError) Unwrap() error { return ErrTooLarge }
@@ -58,16 +59,18 @@ func ErrorResponse(err error) (status int, body ErrorBody, ok bool) {
 	)
 	switch {
 	case errors.As(err, &ve):
-		return http.StatusUpgradeRequired, ErrorBody{Error: "sync_version", Message: ve.Error()}, true
+		return http.StatusUpgradeRequired, ErrorBody{Error: "sync_version", Message: ve.Error(),
+			MessageNL: "bus en kantoor gebruiken een andere versie van de synchronisatie; werk de oudste van de twee bij"}, true
 	case errors.Is(err, ErrUnauthorized):
 		return http.StatusUnauthorized, ErrorBody{Error: "unauthorized",
-			Message: "the office does not know this bus token; enroll the bus again with a string from `infobus office add-bus`"}, true
+			Message:   "the office does not know this bus token; enroll the bus again with a string from `infobus office add-bus`",
+			MessageNL: "het kantoor kent de sleutel van deze bus niet; koppel de bus opnieuw met een tekst van `infobus office add-bus`"}, true
 	case errors.As(err, &te):
-		return http.StatusRequestEntityTooLarge, ErrorBody{Error: "too_large", Message: te.Msg}, true
+		return http.StatusRequestEntityTooLarge, ErrorBody{Error: "too_large", Message: te.Msg, MessageNL: te.NL}, true
 	case errors.Is(err, ErrTooLarge):
-		return http.StatusRequestEntityTooLarge, ErrorBody{Error: "too_large", Message: err.Error()}, true
+		return http.StatusRequestEntityTooLarge, ErrorBody{Error: "too_large", Message: err.Error(), MessageNL: "de push is te groot"}, true
 	case errors.As(err, &me):
-		return http.StatusBadRequest, ErrorBody{Error: "bad_request", Message: me.Msg}, true
+		return http.StatusBadRequest, ErrorBody{Error: "bad_request", Message: me.Msg, MessageNL: me.NL}, true
 	}
 	return 0, ErrorBody{}, false
 }

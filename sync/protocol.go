@@ -80,17 +80,23 @@ const (
 	ReasonConflict   = "conflict"   // same id and rev as the office's copy, other content
 	ReasonForeignID  = "foreign_id" // the id is another bus's visit, or a follow-up id another visit's
 	ReasonMalformed  = "malformed"  // not a visit record at all
+	ReasonCodeTaken  = "code_taken" // a follow-up code is bound to another follow-up, or not this bus's
 )
 
 // SetAside is a record the office refused. Index is its place in the batch,
-// so that the bus can match it even when its id could not be read.
+// so that the bus can match it even when its id could not be read. The
+// reason is said in English and Dutch, for the bus's log and the tablet;
+// Fields names at most schema.MaxReportedFields fields, FieldsOmitted how
+// many more were bad.
 type SetAside struct {
-	Index   int                       `json:"index"`
-	ID      string                    `json:"id"`
-	Rev     int64                     `json:"rev"`
-	Reason  string                    `json:"reason"`
-	Message string                    `json:"message"`
-	Fields  map[string]schema.Problem `json:"fields,omitempty"`
+	Index         int                       `json:"index"`
+	ID            string                    `json:"id"`
+	Rev           int64                     `json:"rev"`
+	Reason        string                    `json:"reason"`
+	Message       string                    `json:"message"`
+	MessageNL     string                    `json:"message_nl"`
+	Fields        map[string]schema.Problem `json:"fields,omitempty"`
+	FieldsOmitted int                       `json:"fields_omitted,omitempty"`
 }
 
 // StatusChange is the office-owned status of one follow-up, as pulled.
@@ -119,8 +125,22 @@ type PullResponse struct {
 	Epoch string `json:"epoch,omitempty"`
 }
 
-// ErrorBody is the JSON of every refusal, from either end.
+// ErrorBody is the JSON of every refusal, from either end, the shape the
+// bus's crew API answers in too: a machine code, a sentence in English and
+// one in Dutch, and for a bad record its fields, at most
+// schema.MaxReportedFields of them and the count of the rest.
 type ErrorBody struct {
-	Error   string `json:"error"`
-	Message string `json:"message"`
+	Error         string            `json:"error"`
+	Message       string            `json:"message"`
+	MessageNL     string            `json:"message_nl"`
+	Fields        map[string]string `json:"fields,omitempty"`
+	FieldsNL      map[string]string `json:"fields_nl,omitempty"`
+	FieldsOmitted int               `json:"fields_omitted,omitempty"`
+}
+
+// ValidationBody is the refusal of a record that broke schema's rules.
+func ValidationBody(ve *schema.ValidationError) ErrorBody {
+	en, nl := ve.Summary()
+	return ErrorBody{Error: "validation", Message: en, MessageNL: nl,
+		Fields: ve.English(), FieldsNL: ve.Dutch(), FieldsOmitted: ve.Omitted}
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"encoding/json"
@@ -20,6 +21,7 @@ import (
 	"infobus/bus"
 	"infobus/internal/backup"
 	"infobus/schema"
+	infosync "infobus/sync"
 )
 
 // shutdownGrace is how long requests in flight get to finish on shutdown.
@@ -227,6 +229,7 @@ func busFlags(name string, stderr io.Writer, m *BusMain, level *logLevel) *flag.
 	fs.StringVar(&cfg.TLSCert, "tls-cert", "", "certificate chain (PEM) to serve instead of the bus's own CA; needs --tls-key")
 	fs.StringVar(&cfg.TLSKey, "tls-key", "", "private key (PEM) of --tls-cert")
 	fs.StringVar(&cfg.MetricsToken, "metrics-token", "", "bearer token /metrics asks for (default: none, and /metrics answers loopback only)")
+	fs.StringVar(&cfg.CardContact, "card-contact", bus.DefaultCardContact, "the contact line on cards printed from the tablet app")
 	fs.Var(level, "log-level", "debug, info, warn or error")
 	backupFlags(fs, &m.Backup)
 	return fs
@@ -286,4 +289,53 @@ func runPair(ctx context.Context, args []string, stdout, stderr io.Writer) error
 // fragment, which never reaches a server log.
 func pairingURL(base, code string) string {
 	return strings.TrimSuffix(base, "/") + "/#pair=" + code
+}
+
+func runCards(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("bus cards", stderr)
+	dataDir := fs.String("data", bus.DefaultDataDir, "the bus's data directory")
+	count := fs.Int("count", bus.DefaultCards, fmt.Sprintf("how many cards, 1 to %d (eight a page)", bus.MaxCards))
+	out := fs.String("out", "", "the HTML file to write (required); print it on A4")
+	contact := fs.String("contact", bus.DefaultCardContact, "the contact line on each card")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	switch {
+	case *out == "":
+		return usagef("--out is required: the HTML file to write the cards to")
+	case *count < 1 || *count > bus.MaxCards:
+		return usagef("--count %d: must be from 1 to %d", *count, bus.MaxCards)
+	}
+	if err := checkDataDir(*dataDir); err != nil {
+		return err
+	}
+	store, err := bus.OpenStore(ctx, *dataDir, newLogger(stderr, slog.LevelWarn), nil)
+	if err != nil {
+		return usagef("data dir %s: %v", *dataDir, err)
+	}
+	defer store.Close()
+	var sheet bytes.Buffer
+	codes, err := store.IssueCards(ctx, &sheet, *count, *contact)
+	if errors.Is(err, infosync.ErrNotEnrolled) || errors.Is(err, bus.ErrNoCodePrefix) {
+		return usagef("%v: cards need codes, and codes need the office's key (`infobus bus enroll`)", err)
+	}
+	if err != nil {
+		return err
+	}
+	// The codes are issued whatever happens to the file: they are only
+	// promises until a visit carries one.
+	if err := os.WriteFile(*out, sheet.Bytes(), 0o644); err != nil {
+		return usagef("--out %s: %v", *out, err)
+	}
+	pages := (len(codes) + bus.CardsPerPage - 1) / bus.CardsPerPage
+	fmt.Fprintf(stdout, "Wrote %s on %s to %s. Print it on A4 at 100%%.\n",
+		plural(len(codes), "card", "cards"), plural(pages, "page", "pages"), *out)
+	return nil
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
 }

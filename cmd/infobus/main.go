@@ -41,10 +41,13 @@ Usage:
               [--sync-schedule SPEC]                           when to sync with the office (default @every 1m)
   infobus bus pair [--data DIR] [--url URL] [--json]           a one-time code to pair a tablet
   infobus bus enroll STRING [--data DIR] [--force]             connect the bus to an office
+  infobus bus cards --count N --out FILE [--data DIR]          an A4 sheet of cards with new codes, to print
+              [--contact TEXT]                                 the contact line on each card
   infobus sync [--data DIR] [--json]                           sync a bus with its office now
   infobus office [--addr A] [--data DIR] [--public-url URL]    the central office's server
   infobus office add-bus NAME [--data DIR] [--url URL]         enroll a bus; prints its enrollment string
   infobus office list-buses [--data DIR] [--json]              the enrolled buses
+  infobus office add-staff EMAIL --role staff|admin [--data DIR]  add an office account; prints a one-time link
   infobus backup --data DIR [--out FILE]                      a consistent copy of a bus's or office's data, while it runs
   infobus restore FILE --data DIR                             check a backup and put it in place (server stopped)
   infobus doctor [--data DIR] [--json]                        check a data dir and say what to do
@@ -81,6 +84,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 		if len(args) > 1 && args[1] == "enroll" {
 			return runEnroll(ctx, args[2:], stdout, stderr)
+		}
+		if len(args) > 1 && args[1] == "cards" {
+			return runCards(ctx, args[2:], stdout, stderr)
 		}
 		return runBus(ctx, args[1:], stderr)
 	case "office":

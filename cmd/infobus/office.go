@@ -14,6 +14,7 @@ import (
 
 	"infobus/internal/backup"
 	"infobus/office"
+	"infobus/schema"
 )
 
 // OfficeMain runs an office server. End-to-end tests use it as the binary
@@ -96,6 +97,8 @@ func runOffice(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			return runAddBus(ctx, args[1:], stdout, stderr)
 		case "list-buses":
 			return runListBuses(ctx, args[1:], stdout, stderr)
+		case "add-staff":
+			return runAddStaff(ctx, args[1:], stdout, stderr)
 		}
 	}
 	m := OfficeMain{Config: office.Config{Version: version}}
@@ -105,6 +108,8 @@ func runOffice(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fs.StringVar(&m.Config.DataDir, "data", office.DefaultDataDir, "directory for the office database")
 	fs.StringVar(&m.Config.PublicURL, "public-url", "", "URL buses and entrepreneurs reach the office on (default: from --addr)")
 	fs.StringVar(&m.Config.MetricsToken, "metrics-token", "", "bearer token /metrics asks for (default: none, and /metrics answers loopback only)")
+	fs.DurationVar(&m.Config.SessionIdle, "session-idle", office.DefaultSessionIdle, "a staff session ends after this long without a request")
+	fs.DurationVar(&m.Config.SessionAbsolute, "session-absolute", office.DefaultSessionAbsolute, "a staff session ends this long after logging in")
 	fs.Var(level, "log-level", "debug, info, warn or error")
 	backupFlags(fs, &m.Backup)
 	if err := parseFlags(fs, args); err != nil {
@@ -142,6 +147,38 @@ func runAddBus(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fmt.Fprintf(stderr, "Bus %q enrolled with id %s. On the bus laptop, run:\n\n  infobus bus enroll <the line below>\n\n"+
 		"The line holds the bus's secret token: pass it on as you would a password. The office keeps only its hash.\n\n", name, e.BusID)
 	fmt.Fprintln(stdout, e.String())
+	return nil
+}
+
+func runAddStaff(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("office add-staff", stderr)
+	dataDir := fs.String("data", office.DefaultDataDir, "the office's data directory")
+	role := fs.String("role", office.RoleStaff, "staff or admin")
+	email, err := parseFlagsWithArg(fs, args, "EMAIL")
+	if err != nil {
+		return err
+	}
+	store, err := openOfficeStore(ctx, *dataDir, stderr)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	base, err := settingOr(ctx, store, office.SettingPublicURL, "http://"+office.DefaultAddr)
+	if err != nil {
+		return err
+	}
+	st, token, err := store.AddStaff(ctx, office.ActorCLI, email, *role)
+	var ve *schema.ValidationError
+	switch {
+	case errors.Is(err, office.ErrConflict):
+		return usagef("%s already has an account; an admin can send a new link from the staff page", office.NormalizeEmail(email))
+	case errors.As(err, &ve):
+		return usagef("office add-staff: %s", ve.Error())
+	case err != nil:
+		return err
+	}
+	fmt.Fprintf(stderr, "Account %s (%s) added. Give this one-time link to the person; it works once, for 24 hours:\n\n", st.Email, st.Role)
+	fmt.Fprintln(stdout, office.SetPasswordURL(base, token))
 	return nil
 }
 

@@ -117,7 +117,6 @@ func sampleVisit(rng *rand.Rand, at time.Time) schema.Visit {
 			Description: pick(sampleFollowUps),
 			Department:  schema.Ref.Departments[rng.IntN(len(schema.Ref.Departments))].Code,
 			DueDate:     visitedAt.AddDate(0, 0, 7+rng.IntN(21)).Format(time.DateOnly),
-			Code:        sampleCode(rng),
 		}
 		if v.Contact != nil {
 			f.Kind = []string{schema.KindCallback, schema.KindVisit, schema.KindReferral, schema.KindInformation}[rng.IntN(4)]
@@ -148,18 +147,6 @@ func sampleEdit(rng *rand.Rand, v schema.Visit) schema.Visit {
 }
 
 var sampleDevices = []string{newV7(), newV7(), newV7()}
-
-func sampleCode(rng *rand.Rand) string {
-	const crockford = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
-	b := make([]byte, 0, 19)
-	for i := range 16 {
-		if i > 0 && i%4 == 0 {
-			b = append(b, '-')
-		}
-		b = append(b, crockford[rng.IntN(32)])
-	}
-	return string(b)
-}
 
 func newV7() string {
 	id, err := uuid.NewV7()

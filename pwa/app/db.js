@@ -120,7 +120,7 @@ function refusalOf(rec, queued) {
     by: 'office',
     reason: sa.reason || '',
     message: sa.message || '',
-    message_nl: '',
+    message_nl: sa.message_nl || '',
     fields,
     fields_nl: fieldsNL,
     current_rev: 0,

@@ -217,8 +217,9 @@ export function reason(why) {
   let key = `aside.${why.reason}`;
   if (why.reason === 'foreign_id' && Object.keys(why.fields || {}).some((p) => p.startsWith('followups['))) key = 'aside.foreign_followup';
   if (key in catalogue) return t(key);
-  // A reason this app does not know yet: the office's words are English.
-  return current === 'en' && why.message ? why.message : t('aside.other');
+  // A reason this app does not know yet: the office's own words, which it
+  // gives in both languages.
+  return (current === 'en' ? why.message : why.message_nl) || t('aside.other');
 }
 
 /** Fills every element under root marked with data-i18n attributes. */

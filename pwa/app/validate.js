@@ -183,7 +183,8 @@ export function validate(v, ref) {
   if (v.language && !codes(ref.languages).has(v.language)) add('language', 'language');
   if (v.topics.length === 0) add('topics', 'topics_needed');
   else if (v.topics.length > topics.size) add('topics', 'too_many', topics.size);
-  v.topics.forEach((tp, i) => {
+  // A list over its bound is one error, not one per entry, as in schema.
+  if (v.topics.length <= topics.size) v.topics.forEach((tp, i) => {
     if (!topics.has(tp)) add(`topics[${i}]`, 'topic');
     else if (v.topics.indexOf(tp) < i) add(`topics[${i}]`, 'topic_twice');
   });
@@ -212,7 +213,7 @@ export function validate(v, ref) {
 
   if (v.followups.length > max.followups) add('followups', 'too_many', max.followups);
   const departments = codes(ref.departments);
-  v.followups.forEach((f, i) => {
+  if (v.followups.length <= max.followups) v.followups.forEach((f, i) => {
     const p = `followups[${i}].`;
     if (!re.uuidv7.test(f.id)) add(`${p}id`, 'uuidv7');
     else if (v.followups.findIndex((o) => o.id === f.id) < i) add(`${p}id`, 'id_twice');
