@@ -8,14 +8,12 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"infobus/schema"
-	infosync "infobus/sync"
 )
 
 // Epochs (see infobus/sync's restore.go): the bus database's own, which a
 // restore makes anew and tablets watch, and the office's last seen, whose
 // change makes the bus pull the office's changes from the start.
 const (
-	SettingEpoch       = "epoch"
 	settingOfficeEpoch = "office_epoch"
 	// EpochHeader carries the bus's epoch on every crew API answer: a
 	// tablet that sees a new one sends again what the bus lost.
@@ -23,19 +21,10 @@ const (
 )
 
 const (
-	queryEpochInit     = `INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING`
 	queryRewind        = `UPDATE sync_state SET acked_seq = ?1 WHERE id = 1 AND acked_seq > ?1`
 	queryPullRestart   = `UPDATE sync_state SET pull_cursor = 0 WHERE id = 1`
 	queryStatusRevZero = `UPDATE followup_status SET status_rev = 0`
 )
-
-// ensureEpoch gives a new database its epoch and returns the epoch.
-func ensureEpoch(ctx context.Context, db *schema.DB) (string, error) {
-	if _, err := db.Write.ExecContext(ctx, queryEpochInit, SettingEpoch, infosync.NewEpoch()); err != nil {
-		return "", err
-	}
-	return schema.Setting(ctx, db.Write, SettingEpoch)
-}
 
 // Epoch returns the name of this bus database.
 func (s *Store) Epoch() string { return s.epoch }

@@ -72,7 +72,7 @@ func OpenStore(ctx context.Context, dataDir string, log *slog.Logger, now func()
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	epoch, err := ensureEpoch(ctx, db)
+	epoch, err := schema.EnsureEpoch(ctx, db.Write)
 	if err != nil {
 		db.Close()
 		return nil, err

@@ -9,10 +9,6 @@ import (
 	infosync "infobus/sync"
 )
 
-// SettingEpoch names this office database; a restore gives it a new one
-// (see infobus/sync's restore.go).
-const SettingEpoch = "epoch"
-
 // What the office knows of each bus beyond its row in buses: the epoch of
 // its database and the build it last synced with, as settings keyed by
 // bus id. Settings rather than columns so that no migration is needed
@@ -24,16 +20,7 @@ const (
 	queryBusHeld     = `SELECT acked_seq FROM buses WHERE id = ?`
 	queryBusHeldZero = `UPDATE buses SET acked_seq = 0 WHERE id = ?`
 	queryBusBuilds   = `SELECT substr(key, 11), value FROM settings WHERE key LIKE 'bus_build:%'`
-	queryEpochInit   = `INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING`
 )
-
-// ensureEpoch gives a new database its epoch and returns the epoch.
-func ensureEpoch(ctx context.Context, db *schema.DB) (string, error) {
-	if _, err := db.Write.ExecContext(ctx, queryEpochInit, SettingEpoch, infosync.NewEpoch()); err != nil {
-		return "", err
-	}
-	return schema.Setting(ctx, db.Write, SettingEpoch)
-}
 
 // Epoch returns the name of this office database.
 func (s *Store) Epoch() string { return s.epoch }

@@ -1,10 +1,6 @@
 package sync
 
-import (
-	"context"
-	"crypto/rand"
-	"encoding/hex"
-)
+import "context"
 
 // Restores and the protocol.
 //
@@ -24,13 +20,6 @@ import (
 //     that bus (a cursor in another numbering means nothing) and answers
 //     HeldSeq 0, so the bus pushes everything it has once; tablets, seeing
 //     the new epoch, send again the visits they hold that the bus lost.
-
-// NewEpoch returns a fresh random database epoch.
-func NewEpoch() string {
-	b := make([]byte, 12)
-	rand.Read(b)
-	return hex.EncodeToString(b)
-}
 
 // BusSeen is what a sync request says about the bus beyond its token.
 type BusSeen struct {

@@ -185,7 +185,7 @@ func describe(ctx context.Context, path string) (version int, epoch string, err 
 	if err := db.QueryRowContext(ctx, "PRAGMA user_version").Scan(&version); err != nil {
 		return 0, "", err
 	}
-	epoch, err = schema.Setting(ctx, db, "epoch")
+	epoch, err = schema.Setting(ctx, db, schema.SettingEpoch)
 	if errors.Is(err, schema.ErrNotFound) {
 		err = nil
 	}

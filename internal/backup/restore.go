@@ -18,7 +18,6 @@ import (
 	"time"
 
 	"infobus/schema"
-	infosync "infobus/sync"
 )
 
 // maxArchiveFile bounds one file read from a backup, against a damaged or
@@ -139,7 +138,7 @@ func IntegrityCheck(ctx context.Context, db *sql.DB) ([]string, error) {
 	return problems, nil
 }
 
-func newEpoch() string { return infosync.NewEpoch() }
+func newEpoch() string { return schema.NewEpoch() }
 
 // setEpoch gives a restored database its new epoch.
 func setEpoch(ctx context.Context, file, epoch string) error {
@@ -148,7 +147,7 @@ func setEpoch(ctx context.Context, file, epoch string) error {
 		return err
 	}
 	defer db.Close()
-	return schema.PutSetting(ctx, db, "epoch", epoch)
+	return schema.PutSetting(ctx, db, schema.SettingEpoch, epoch)
 }
 
 // moveAside moves the database and tls/ the data dir holds into a
