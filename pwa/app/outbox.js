@@ -135,6 +135,9 @@ api.events.addEventListener('epoch', (e) => {
 
 /** Re-queues what a bus with a new epoch lacks; resolves with how many. */
 export async function checkEpoch(epoch) {
+  // Only once paired and started: the lists load before the token is set,
+  // and a question without it would send the crew back to pairing.
+  if (!enabled) return 0;
   const known = await db.get('busEpoch');
   if (known === epoch) return 0;
   let queued = 0;
