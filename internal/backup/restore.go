@@ -76,7 +76,7 @@ func Restore(ctx context.Context, file, dataDir string) (RestoreResult, error) {
 		return res, err
 	}
 	for _, e := range entries {
-		if e.Name() == ManifestFile {
+		if e.Name() == ManifestFile || (e.Name() == ErasureLogFile && exists(filepath.Join(dataDir, ErasureLogFile))) {
 			continue
 		}
 		if err := os.Rename(filepath.Join(stage, e.Name()), filepath.Join(dataDir, e.Name())); err != nil {
@@ -155,7 +155,9 @@ func setEpoch(ctx context.Context, file, epoch string) error {
 // nothing to move).
 func moveAside(dataDir string, kind schema.Database) (string, error) {
 	db := DBFile(kind)
-	names := []string{db, db + "-wal", db + "-shm", tlsDir, ErasureLogFile}
+	// The erasure log stays: it lives outside the database so that it
+	// outlasts a restore (see ErasureLogFile).
+	names := []string{db, db + "-wal", db + "-shm", tlsDir}
 	aside := filepath.Join(dataDir, "replaced-"+time.Now().UTC().Format("20060102T150405Z"))
 	moved := false
 	for _, n := range names {
