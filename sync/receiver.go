@@ -121,19 +121,21 @@ func (r *Receiver) Push(ctx context.Context, in PushInput) (*PushResponse, error
 	if req.BusID != busID {
 		return nil, malformed(fmt.Sprintf("bus_id %q is not the bus this token belongs to", req.BusID), "bus_id hoort niet bij de sleutel van deze bus")
 	}
+	batch := &Batch{ThroughSeq: req.ThroughSeq}
+	if in.AfterSeq != "" {
+		after, err := strconv.ParseInt(in.AfterSeq, 10, 64)
+		if err != nil || after < 0 || after > req.ThroughSeq {
+			return nil, malformed("header "+AfterSeqHeader+" must be a whole number from 0 to through_seq",
+				"kop "+AfterSeqHeader+" moet een heel getal van 0 tot through_seq zijn")
+		}
+		batch.AfterSeq = &after
+	}
 	// Before the commit: a restored bus's first push must not be counted
 	// in the numbering of its lost database.
 	if _, _, err := r.Store.NoteBus(ctx, busID, in.Seen); err != nil {
 		return nil, err
 	}
-	batch := &Batch{ThroughSeq: req.ThroughSeq, Records: checkRecords(req.Records, busID)}
-	if in.AfterSeq != "" {
-		after, err := strconv.ParseInt(in.AfterSeq, 10, 64)
-		if err != nil || after < 0 || after > req.ThroughSeq {
-			return nil, malformed("header %s must be a whole number from 0 to through_seq", AfterSeqHeader)
-		}
-		batch.AfterSeq = &after
-	}
+	batch.Records = checkRecords(req.Records, busID)
 	if err := r.Store.CommitPush(ctx, busID, batch); err != nil {
 		return nil, err
 	}
