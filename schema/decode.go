@@ -96,12 +96,12 @@ func DecodeVisit(body []byte, extra ...string) (*Visit, error) {
 		}
 		return nil, &DecodeError{"body is not valid JSON", "de inhoud is geen geldige JSON"}
 	}
-	i := skipSpace(body, 0)
+	i := SkipJSONSpace(body, 0)
 	if body[i] != '{' {
 		return nil, &DecodeError{"body must be a JSON object", "de inhoud moet een JSON-object zijn"}
 	}
 	var c checker
-	walkObject(&c, body[i:valueEnd(body, i)], "", wireVisit, extra)
+	walkObject(&c, body[i:JSONValueEnd(body, i)], "", wireVisit, extra)
 	if err := c.err(); err != nil {
 		return nil, err
 	}
@@ -117,22 +117,22 @@ func DecodeVisit(body []byte, extra ...string) (*Visit, error) {
 // walkObject checks the members of the object b against fields. It may rely
 // on b being valid JSON.
 func walkObject(c *checker, b []byte, path string, fields map[string]wireField, extra []string) {
-	for i := skipSpace(b, 1); i < len(b) && b[i] == '"'; {
-		keyEnd := stringEnd(b, i)
+	for i := SkipJSONSpace(b, 1); i < len(b) && b[i] == '"'; {
+		keyEnd := JSONStringEnd(b, i)
 		key := string(b[i+1 : keyEnd-1])
 		if strings.IndexByte(key, '\\') >= 0 {
 			_ = json.Unmarshal(b[i:keyEnd], &key)
 		}
-		i = skipSpace(b, skipSpace(b, keyEnd)+1) // past the colon
-		end := valueEnd(b, i)
+		i = SkipJSONSpace(b, SkipJSONSpace(b, keyEnd)+1) // past the colon
+		end := JSONValueEnd(b, i)
 		value := b[i:end]
 		if f, ok := fields[key]; ok {
 			walkValue(c, value, path+key, f)
 		} else if !contains(extra, key) {
 			c.add(path+key, ruleUnknownField)
 		}
-		if i = skipSpace(b, end); i < len(b) && b[i] == ',' {
-			i = skipSpace(b, i+1)
+		if i = SkipJSONSpace(b, end); i < len(b) && b[i] == ',' {
+			i = SkipJSONSpace(b, i+1)
 		}
 	}
 }
@@ -178,13 +178,13 @@ func walkValue(c *checker, v []byte, field string, f wireField) {
 func walkList(c *checker, v []byte, field string, f wireField) {
 	var items [][]byte
 	n := 0
-	for i := skipSpace(v, 1); i < len(v) && v[i] != ']'; {
-		end := valueEnd(v, i)
+	for i := SkipJSONSpace(v, 1); i < len(v) && v[i] != ']'; {
+		end := JSONValueEnd(v, i)
 		if n++; n <= f.max() {
 			items = append(items, v[i:end])
 		}
-		if i = skipSpace(v, end); i < len(v) && v[i] == ',' {
-			i = skipSpace(v, i+1)
+		if i = SkipJSONSpace(v, end); i < len(v) && v[i] == ',' {
+			i = SkipJSONSpace(v, i+1)
 		}
 	}
 	if n > f.max() {
@@ -205,55 +205,4 @@ func walkList(c *checker, v []byte, field string, f wireField) {
 			walkObject(c, item, p+".", f.object, nil)
 		}
 	}
-}
-
-// The walk reads JSON that json.Valid accepted: it never meets a structure
-// error, so it only needs to find where each value ends.
-
-func skipSpace(b []byte, i int) int {
-	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
-		i++
-	}
-	return i
-}
-
-// stringEnd returns the index just past the string that starts at i.
-func stringEnd(b []byte, i int) int {
-	for j := i + 1; j < len(b); j++ {
-		switch b[j] {
-		case '\\':
-			j++
-		case '"':
-			return j + 1
-		}
-	}
-	return len(b)
-}
-
-// valueEnd returns the index just past the value that starts at i.
-func valueEnd(b []byte, i int) int {
-	switch b[i] {
-	case '"':
-		return stringEnd(b, i)
-	case '{', '[':
-		depth := 0
-		for j := i; j < len(b); j++ {
-			switch b[j] {
-			case '"':
-				j = stringEnd(b, j) - 1
-			case '{', '[':
-				depth++
-			case '}', ']':
-				if depth--; depth == 0 {
-					return j + 1
-				}
-			}
-		}
-		return len(b)
-	}
-	j := i // a number, true, false or null
-	for j < len(b) && b[j] != ',' && b[j] != '}' && b[j] != ']' && b[j] != ' ' && b[j] != '\t' && b[j] != '\n' && b[j] != '\r' {
-		j++
-	}
-	return j
 }

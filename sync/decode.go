@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"infobus/schema"
 )
 
 // DecodePush reads a push body: gzip (contentEncoding "gzip") or plain JSON
@@ -65,19 +67,19 @@ func decodePushJSON(plain []byte) (*PushRequest, error) {
 		err := json.Unmarshal(plain, new(any))
 		return nil, malformed(fmt.Sprintf("the body is not a push request: %v", err), "de inhoud is geen geldige push")
 	}
-	i := skipSpace(plain, 0)
+	i := schema.SkipJSONSpace(plain, 0)
 	if plain[i] != '{' {
 		return nil, malformed("the body must be a JSON object {bus_id, records, through_seq}", "de inhoud moet een JSON-object {bus_id, records, through_seq} zijn")
 	}
 	var req PushRequest
-	for i = skipSpace(plain, i+1); plain[i] == '"'; {
-		keyEnd := stringEnd(plain, i)
+	for i = schema.SkipJSONSpace(plain, i+1); plain[i] == '"'; {
+		keyEnd := schema.JSONStringEnd(plain, i)
 		var key string
 		if err := json.Unmarshal(plain[i:keyEnd], &key); err != nil {
 			return nil, malformed(fmt.Sprintf("the body is not a push request: %v", err), "de inhoud is geen geldige push")
 		}
-		i = skipSpace(plain, skipSpace(plain, keyEnd)+1) // past the colon
-		valueEnd := valueEnd(plain, i)
+		i = schema.SkipJSONSpace(plain, schema.SkipJSONSpace(plain, keyEnd)+1) // past the colon
+		valueEnd := schema.JSONValueEnd(plain, i)
 		value := plain[i:valueEnd]
 		switch key {
 		case "bus_id":
@@ -97,8 +99,8 @@ func decodePushJSON(plain []byte) (*PushRequest, error) {
 		default:
 			return nil, malformed(fmt.Sprintf("the body is not a push request: unknown field %q", key), fmt.Sprintf("de inhoud is geen geldige push: onbekend veld %q", key))
 		}
-		if i = skipSpace(plain, valueEnd); plain[i] == ',' {
-			i = skipSpace(plain, i+1)
+		if i = schema.SkipJSONSpace(plain, valueEnd); plain[i] == ',' {
+			i = schema.SkipJSONSpace(plain, i+1)
 		}
 	}
 	if len(req.Records) > MaxPushRecords {
@@ -116,56 +118,7 @@ func decodePushJSON(plain []byte) (*PushRequest, error) {
 	return &req, nil
 }
 
-// The walk below reads JSON that json.Valid accepted: it never meets a
-// structure error, so it only needs to find where each value ends.
-
-func skipSpace(b []byte, i int) int {
-	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
-		i++
-	}
-	return i
-}
-
-// stringEnd returns the index just past the string that starts at i.
-func stringEnd(b []byte, i int) int {
-	for j := i + 1; j < len(b); j++ {
-		switch b[j] {
-		case '\\':
-			j++
-		case '"':
-			return j + 1
-		}
-	}
-	return len(b)
-}
-
-// valueEnd returns the index just past the value that starts at i.
-func valueEnd(b []byte, i int) int {
-	switch b[i] {
-	case '"':
-		return stringEnd(b, i)
-	case '{', '[':
-		depth := 0
-		for j := i; j < len(b); j++ {
-			switch b[j] {
-			case '"':
-				j = stringEnd(b, j) - 1
-			case '{', '[':
-				depth++
-			case '}', ']':
-				if depth--; depth == 0 {
-					return j + 1
-				}
-			}
-		}
-		return len(b)
-	}
-	j := i // a number, true, false or null
-	for j < len(b) && b[j] != ',' && b[j] != '}' && b[j] != ']' && b[j] != ' ' && b[j] != '\t' && b[j] != '\n' && b[j] != '\r' {
-		j++
-	}
-	return j
-}
+// The walk below reads JSON that json.Valid accepted, with schema's scanner.
 
 // splitArray returns the elements of a JSON array as slices of it; null is
 // a nil list, anything else not a list.
@@ -177,11 +130,11 @@ func splitArray(b []byte) ([]json.RawMessage, bool) {
 		return nil, false
 	}
 	out := []json.RawMessage{}
-	for i := skipSpace(b, 1); b[i] != ']'; {
-		end := valueEnd(b, i)
+	for i := schema.SkipJSONSpace(b, 1); b[i] != ']'; {
+		end := schema.JSONValueEnd(b, i)
 		out = append(out, b[i:end:end])
-		if i = skipSpace(b, end); b[i] == ',' {
-			i = skipSpace(b, i+1)
+		if i = schema.SkipJSONSpace(b, end); b[i] == ',' {
+			i = schema.SkipJSONSpace(b, i+1)
 		}
 	}
 	return out, true
