@@ -44,6 +44,9 @@ func TestBrowserBusRestore(t *testing.T) {
 		wijk: "WK051840", sector: "detailhandel", topics: []string{"subsidies"}})
 	p.waitFor("visit B on the bus", rowState(bb)+` === 'bus'`)
 
+	// Out of range while the laptop is restored: the page's requests end,
+	// so the bus shuts down without waiting for them.
+	p.setOffline(true)
 	b.stop()
 	b.store.Close()
 	if _, err := backup.Restore(ctx, out, dir); err != nil {
@@ -56,6 +59,7 @@ func TestBrowserBusRestore(t *testing.T) {
 	if _, err := b.store.FindVisitByID(ctx, bb); err == nil {
 		t.Fatal("the restored bus already holds visit B; the test restores nothing")
 	}
+	p.setOffline(false)
 	p.reload()
 	deadline := time.Now().Add(30 * time.Second)
 	for {
