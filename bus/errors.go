@@ -123,7 +123,13 @@ func (s *Server) errorResponse(c *fiber.Ctx, err error) (int, apiError) {
 	)
 	switch {
 	case errors.As(err, &ve):
-		en, nl := ve.Summary()
+		// Plain sentences for the crew: the fields say which; field names
+		// belong in logs (Summary), not here.
+		en, nl := "Some fields are not filled in correctly.", "Niet alle velden zijn goed ingevuld."
+		if ve.Omitted > 0 {
+			en += fmt.Sprintf(" These are %d of them, and %d more.", len(ve.Fields), ve.Omitted)
+			nl += fmt.Sprintf(" Dit zijn er %d, en nog %d meer.", len(ve.Fields), ve.Omitted)
+		}
 		return fiber.StatusBadRequest, apiError{
 			Error: "validation", Message: en, MessageNL: nl,
 			Fields: ve.English(), FieldsNL: ve.Dutch(), FieldsOmitted: ve.Omitted,
@@ -131,55 +137,65 @@ func (s *Server) errorResponse(c *fiber.Ctx, err error) (int, apiError) {
 	case errors.As(err, &de):
 		return fiber.StatusBadRequest, apiError{Error: "bad_request", Message: de.EN, MessageNL: de.NL}
 	case errors.As(err, &re) && errors.Is(re.Err, ErrConflict):
-		return fiber.StatusConflict, apiError{
+		// Say what differs: the fields the bus holds otherwise, marked on
+		// the tablet's form like a validation error.
+		body := apiError{
 			Error: "conflict", CurrentRev: re.CurrentRev,
-			Message:   fmt.Sprintf("the bus already has revision %d of this visit with other content; save it again as a new revision", re.CurrentRev),
-			MessageNL: fmt.Sprintf("de bus heeft versie %d van dit bezoek al met andere inhoud; sla het opnieuw op als nieuwe versie", re.CurrentRev),
+			Message:   "The bus already has this visit with other details. Check the marked fields and save the visit again.",
+			MessageNL: "Op de bus staat dit bezoek al, met andere gegevens. Kijk bij de gemarkeerde velden en sla het bezoek opnieuw op.",
 		}
+		if len(re.Differs) > 0 {
+			body.Fields, body.FieldsNL = map[string]string{}, map[string]string{}
+			for _, path := range re.Differs {
+				body.Fields[path] = "The bus has something else here."
+				body.FieldsNL[path] = "Op de bus staat hier iets anders."
+			}
+		}
+		return fiber.StatusConflict, body
 	case errors.As(err, &re):
 		return fiber.StatusConflict, apiError{
 			Error: "stale", CurrentRev: re.CurrentRev,
-			Message:   fmt.Sprintf("the bus has a newer revision (%d) of this visit", re.CurrentRev),
-			MessageNL: fmt.Sprintf("de bus heeft een nieuwere versie (%d) van dit bezoek", re.CurrentRev),
+			Message:   "Someone else has changed this visit in the meantime. Look at the newest version and save your change again.",
+			MessageNL: "Iemand anders heeft dit bezoek intussen ook aangepast. Bekijk de nieuwste versie en sla je wijziging opnieuw op.",
 		}
 	case errors.As(err, &br):
 		return fiber.StatusBadRequest, apiError{Error: "bad_request", Message: br.en, MessageNL: br.nl}
 	case errors.Is(err, ErrNotFound):
-		return fiber.StatusNotFound, apiError{Error: "not_found", Message: "no such record", MessageNL: "dit record bestaat niet"}
+		return fiber.StatusNotFound, apiError{Error: "not_found", Message: "The bus does not have this visit.", MessageNL: "Dit bezoek staat niet op de bus."}
 	case errors.Is(err, ErrUnauthorized):
 		return fiber.StatusUnauthorized, apiError{Error: "unauthorized",
-			Message:   "this device is not paired with the bus; pair it again",
-			MessageNL: "dit apparaat is niet gekoppeld aan de bus; koppel het opnieuw"}
+			Message:   "This tablet is no longer connected to the bus. Connect it again.",
+			MessageNL: "Deze tablet is niet meer gekoppeld aan de bus. Koppel hem opnieuw."}
 	case errors.Is(err, ErrPairingCodeUsed):
 		return fiber.StatusUnauthorized, apiError{Error: "pairing_code_used",
-			Message:   "this pairing code has already been used; make a new one with `infobus bus pair`",
-			MessageNL: "deze koppelcode is al gebruikt; maak een nieuwe met `infobus bus pair`"}
+			Message:   "This pairing code has already been used. Ask the coordinator for a new one.",
+			MessageNL: "Deze koppelcode is al gebruikt. Vraag de coördinator om een nieuwe."}
 	case errors.Is(err, ErrPairingCodeExpired):
 		return fiber.StatusUnauthorized, apiError{Error: "pairing_code_expired",
-			Message:   "this pairing code has expired (codes work for 10 minutes); make a new one",
-			MessageNL: "deze koppelcode is verlopen (codes werken 10 minuten); maak een nieuwe"}
+			Message:   "This pairing code has expired: a code works for 10 minutes. Ask the coordinator for a new one.",
+			MessageNL: "Deze koppelcode is verlopen: een code werkt 10 minuten. Vraag de coördinator om een nieuwe."}
 	case errors.Is(err, ErrPairingCodeUnknown):
 		return fiber.StatusUnauthorized, apiError{Error: "pairing_code_unknown",
-			Message:   "the bus does not know this pairing code; check it or make a new one",
-			MessageNL: "de bus kent deze koppelcode niet; controleer hem of maak een nieuwe"}
+			Message:   "The bus does not know this pairing code. Check the code, or ask the coordinator for a new one.",
+			MessageNL: "De bus kent deze koppelcode niet. Controleer de code, of vraag de coördinator om een nieuwe."}
 	case errors.Is(err, infosync.ErrNotEnrolled):
 		return fiber.StatusConflict, apiError{Error: "not_enrolled",
-			Message:   "this bus is not connected to an office yet; enroll it with `infobus bus enroll`",
-			MessageNL: "deze bus is nog niet met een kantoor verbonden; koppel hem met `infobus bus enroll`"}
+			Message:   "This bus is not connected to an office yet. Ask the coordinator to connect it.",
+			MessageNL: "Deze bus is nog niet met een kantoor verbonden. Vraag de coördinator om dat te regelen."}
 	case errors.Is(err, errNoSyncer):
 		return fiber.StatusServiceUnavailable, apiError{Error: "sync_not_running",
-			Message: "sync is not running on this bus", MessageNL: "synchronisatie draait niet op deze bus"}
+			Message: "This bus does not send visits to the office now. Ask the coordinator.", MessageNL: "Deze bus verstuurt nu geen bezoeken naar kantoor. Vraag het de coördinator."}
 	case errors.As(err, new(*SyncError)):
 		return fiber.StatusBadGateway, apiError{Error: "sync_failed",
-			Message:   "the office could not be reached or refused the sync; the bus keeps the visits and tries again (" + err.Error() + ")",
-			MessageNL: "het kantoor was niet bereikbaar of weigerde; de bus bewaart de bezoeken en probeert het opnieuw"}
+			Message:   "The bus could not send the visits to the office. The bus keeps them and tries again later.",
+			MessageNL: "De bus kon de bezoeken niet naar kantoor sturen. De bus bewaart ze en probeert het later opnieuw."}
 	case errors.Is(err, ErrClosed):
 		return fiber.StatusServiceUnavailable, apiError{Error: "unavailable",
-			Message: "the bus is shutting down; try again in a moment", MessageNL: "de bus wordt afgesloten; probeer het zo opnieuw"}
+			Message: "The bus is shutting down. Try again in a moment.", MessageNL: "De bus gaat uit. Probeer het zo opnieuw."}
 	case errors.As(err, &fe) && fe.Code == fiber.StatusRequestEntityTooLarge:
 		return fe.Code, apiError{Error: "too_large",
-			Message:   fmt.Sprintf("the request body is larger than %d KiB", s.cfg.BodyLimit>>10),
-			MessageNL: fmt.Sprintf("het verzoek is groter dan %d KiB", s.cfg.BodyLimit>>10)}
+			Message:   fmt.Sprintf("This visit is too large for the bus (more than %d KiB). Make the notes shorter.", s.cfg.BodyLimit>>10),
+			MessageNL: fmt.Sprintf("Dit bezoek is te groot voor de bus (meer dan %d KiB). Maak de notities korter.", s.cfg.BodyLimit>>10)}
 	case errors.As(err, &fe):
 		return fe.Code, fiberErrorBody(fe)
 	}

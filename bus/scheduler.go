@@ -259,11 +259,17 @@ type SyncStatus struct {
 	Online      bool   `json:"online"`       // the office answered the last attempt
 	PushedTotal int64  `json:"pushed_total"` // visits the office has acknowledged, ever
 	SetAside    int64  `json:"set_aside"`    // visits whose current rev the office refused
+	// Devices says, on GET /api/sync/status, when each paired tablet last
+	// delivered a visit, so that a tablet that stopped sending is noticed.
+	Devices []DeviceDelivery `json:"devices,omitempty"`
 }
 
 func (s *Server) handleSyncStatus(c *fiber.Ctx) error {
 	st, err := s.store.SyncStatus(c.UserContext())
 	if err != nil {
+		return err
+	}
+	if st.Devices, err = s.store.DeviceDeliveries(c.UserContext()); err != nil {
 		return err
 	}
 	return c.JSON(st)

@@ -1,6 +1,7 @@
 package bus
 
 import (
+	"bytes"
 	"encoding/json"
 	"strconv"
 	"strings"
@@ -21,7 +22,11 @@ const (
 func (s *Server) handleVisitPut(c *fiber.Ctx) error {
 	// A tablet may send back a record as it read it, read-only fields
 	// included; those are accepted and ignored.
-	v, err := schema.DecodeVisit(c.Body(), "seq", "state", "set_aside")
+	v, err := schema.DecodeVisit(c.Body(), "seq", "state", "set_aside", "contact_withheld")
+	if err != nil {
+		return err
+	}
+	withheld, err := contactWithheld(c.Body())
 	if err != nil {
 		return err
 	}
@@ -39,24 +44,69 @@ func (s *Server) handleVisitPut(c *fiber.Ctx) error {
 	// The bus speaks for itself: what a tablet puts in server-owned fields
 	// does not count.
 	v.BusID = ""
-	if err := v.Validate(); err != nil {
-		return err
+	var (
+		result PutResult
+		seq    int64
+	)
+	if withheld {
+		// The tablet never had the details: the bus keeps its own.
+		if v.Contact != nil {
+			return fieldError("contact", "must be left out when contact_withheld is true: the bus keeps the contact details it has",
+				"moet leeg blijven als contact_withheld true is: de bus houdt de contactgegevens die hij heeft")
+		}
+		result, seq, err = s.store.PutVisitKeepingContact(c.UserContext(), v)
+	} else {
+		if err := v.Validate(); err != nil {
+			return err
+		}
+		result, seq, err = s.store.PutVisit(c.UserContext(), v)
 	}
-	result, seq, err := s.store.PutVisit(c.UserContext(), v)
 	if err != nil {
 		return err
 	}
+	device := c.Locals(localDevice).(string)
 	if result == Created {
 		// A new visit has no office status yet: the answer needs no read.
-		created := v.CrewOwned()
+		created := VisitView{Visit: v.CrewOwned(), Seq: seq, State: StateBus}
 		created.ReceivedAt = v.ReceivedAt
-		return c.Status(fiber.StatusCreated).JSON(VisitView{Visit: created, Seq: seq, State: StateBus})
+		withholdContact(&created, device)
+		return c.Status(fiber.StatusCreated).JSON(created)
 	}
 	view, err := s.store.FindVisitByID(c.UserContext(), v.ID)
 	if err != nil {
 		return err
 	}
+	withholdContact(view, device)
 	return c.JSON(view)
+}
+
+// contactWithheld reads the mark a tablet sends back with a visit whose
+// contact details the bus withheld from it (see withholdContact). Most
+// bodies lack it: those are not read twice.
+func contactWithheld(body []byte) (bool, error) {
+	if !bytes.Contains(body, []byte(`"contact_withheld"`)) {
+		return false, nil
+	}
+	var mark struct {
+		ContactWithheld bool `json:"contact_withheld"`
+	}
+	if err := json.Unmarshal(body, &mark); err != nil {
+		return false, fieldError("contact_withheld", "must be true or false", "moet true of false zijn")
+	}
+	return mark.ContactWithheld, nil
+}
+
+// withholdContact takes the contact details out of a view for any device
+// but the one that recorded the visit, and marks them withheld: every
+// tablet sees the bus's whole day, but personal data stays on the tablet
+// it was typed on (and on the bus). The marker tells the tablet that the
+// details exist elsewhere; sent back with a PUT it keeps them on the bus
+// (Store.PutVisitKeepingContact), so an absent contact never erases.
+func withholdContact(view *VisitView, device string) {
+	if view.Contact != nil && view.DeviceID != device {
+		view.Contact = nil
+		view.ContactWithheld = true
+	}
 }
 
 func (s *Server) handleVisitGet(c *fiber.Ctx) error {
@@ -64,6 +114,7 @@ func (s *Server) handleVisitGet(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	withholdContact(view, c.Locals(localDevice).(string))
 	return c.JSON(view)
 }
 
@@ -109,6 +160,10 @@ func (s *Server) handleVisitList(c *fiber.Ctx) error {
 	}
 	if visits == nil {
 		visits = []VisitView{}
+	}
+	device := c.Locals(localDevice).(string)
+	for i := range visits {
+		withholdContact(&visits[i], device)
 	}
 	if f.Changes && more {
 		// Oldest first: the next page starts after the last one here.

@@ -2,11 +2,13 @@ package bus
 
 import (
 	"encoding/json"
+	"maps"
 	"net/http"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 func countVisits(tb testing.TB, s *Store) int {
@@ -377,5 +379,65 @@ func TestSyncStatusBeforeEnrollment(t *testing.T) {
 	}
 	if st.Pending != 3 || st.Enrolled || st.Online {
 		t.Errorf("got %+v, want 3 pending, not enrolled, not online", st)
+	}
+}
+
+// TestSyncStatusShowsDeliveries checks that the status names every paired
+// tablet and when the bus last stored a visit it made, so that a tablet
+// that stopped sending stands out.
+func TestSyncStatusShowsDeliveries(t *testing.T) {
+	clk := newClock()
+	b := mustStartBus(t, mustOpenStore(t, "", clk.Now))
+	sending, silent := b.pair(), b.pair()
+	for i := range 2 {
+		clk.Advance(time.Minute)
+		v := newVisit(t, i)
+		if status, body := b.do(http.MethodPut, "/api/visits/"+v["id"].(string), sending, v); status != http.StatusCreated {
+			t.Fatalf("PUT: got %d %s", status, body)
+		}
+	}
+	last := clk.Now().UTC().Format(time.RFC3339Nano)
+	status, body := b.do(http.MethodGet, "/api/sync/status", silent, nil)
+	var st SyncStatus
+	if status != http.StatusOK || json.Unmarshal(body, &st) != nil {
+		t.Fatalf("got %d %s, want 200", status, body)
+	}
+	if len(st.Devices) != 2 {
+		t.Fatalf("got devices %+v, want the two paired tablets", st.Devices)
+	}
+	delivered := map[string]int{}
+	for _, d := range st.Devices {
+		if d.PairedAt == "" {
+			t.Errorf("device %s: no paired_at", d.DeviceID)
+		}
+		if d.LastDelivered != "" {
+			delivered[d.LastDelivered]++
+		}
+	}
+	if len(delivered) != 1 || delivered[last] != 1 {
+		t.Errorf("last_delivered values %v, want one tablet at %s and one never", delivered, last)
+	}
+}
+
+// TestConflictSaysWhatDiffers checks that a conflict names the fields
+// whose content differs from the bus's copy, so the tablet can mark them.
+func TestConflictSaysWhatDiffers(t *testing.T) {
+	b := mustStartBus(t, mustOpenStore(t, "", nil))
+	token := b.pair()
+	v := newVisit(t, 1)
+	path := "/api/visits/" + v["id"].(string)
+	if status, body := b.do(http.MethodPut, path, token, v); status != http.StatusCreated {
+		t.Fatalf("create: got %d %s", status, body)
+	}
+	v["notes"] = "Iets anders."
+	v["business"].(map[string]any)["name"] = "Een andere naam"
+	status, body := b.do(http.MethodPut, path, token, v)
+	e := decodeError(t, body)
+	if status != http.StatusConflict || e.Error != "conflict" {
+		t.Fatalf("got %d %s, want 409 conflict", status, body)
+	}
+	got := slices.Sorted(maps.Keys(e.FieldsNL))
+	if want := []string{"business.name", "notes"}; !slices.Equal(got, want) {
+		t.Errorf("conflict names %v, want %v", got, want)
 	}
 }

@@ -8,6 +8,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 
 	"infobus/schema"
@@ -28,12 +30,19 @@ type VisitView struct {
 	State string `json:"state"`
 	// SetAside says why the office refused this rev, when it did.
 	SetAside *SetAsideInfo `json:"set_aside,omitempty"`
+	// ContactWithheld marks a visit whose contact details the bus did not
+	// send (withholdContact). Sent back on a PUT, it asks the bus to keep
+	// the details it holds: an absent contact is then never read as "erase".
+	ContactWithheld bool `json:"contact_withheld,omitempty"`
 }
 
 // RevError says why a PUT was refused for its rev, and which rev the bus has.
 type RevError struct {
 	Err        error // ErrConflict or ErrStale
 	CurrentRev int64
+	// Differs lists the wire paths whose content differs from the bus's
+	// copy, for a conflict: what the crew should look at.
+	Differs []string
 }
 
 func (e *RevError) Error() string {
@@ -69,6 +78,7 @@ RETURNING created_seq`
 	queryCounter         = `SELECT seq FROM changes WHERE id = 1`
 	queryCounterSet      = `UPDATE changes SET seq = ?1 WHERE id = 1`
 	queryVisitRevAndHash = `SELECT rev, crew_hash FROM visits WHERE id = ?`
+	queryVisitBody       = `SELECT body FROM visits WHERE id = ?`
 	queryVisitByID       = `SELECT body, seq, crew_seq, received_at FROM visits WHERE id = ?`
 	queryVisits          = `
 SELECT body, seq, crew_seq, received_at FROM visits
@@ -85,18 +95,55 @@ ORDER BY CASE WHEN ?5 THEN seq ELSE -seq END LIMIT ?4`
 // rev is answered as Replayed; the same rev with other content is a
 // *RevError wrapping ErrConflict, an older rev one wrapping ErrStale.
 func (s *Store) PutVisit(ctx context.Context, v *schema.Visit) (PutResult, int64, error) {
-	crew := v.CrewOwned()
-	body, err := json.Marshal(&crew)
-	if err != nil {
-		return 0, 0, err
+	return s.putVisit(ctx, v, false)
+}
+
+// PutVisitKeepingContact stores a visit sent without its contact details
+// because the bus withheld them (VisitView.ContactWithheld): the details
+// the bus holds stay as they are, as long as consent is still given. v
+// must be normalized; it is validated here, with the kept details, inside
+// the write, so that nothing can change them between the read and the
+// write. Errors as PutVisit's, plus a *schema.ValidationError.
+func (s *Store) PutVisitKeepingContact(ctx context.Context, v *schema.Visit) (PutResult, int64, error) {
+	return s.putVisit(ctx, v, true)
+}
+
+func (s *Store) putVisit(ctx context.Context, v *schema.Visit, keepContact bool) (PutResult, int64, error) {
+	var (
+		body []byte
+		hash [sha256.Size]byte
+	)
+	encode := func() error {
+		crew := v.CrewOwned()
+		var err error
+		if body, err = json.Marshal(&crew); err != nil {
+			return err
+		}
+		hash = sha256.Sum256(body)
+		return nil
 	}
-	hash := sha256.Sum256(body)
+	if !keepContact {
+		if err := encode(); err != nil {
+			return 0, 0, err
+		}
+	}
 	receivedAt := schema.Timestamp(s.now())
 	var (
 		result PutResult
 		seq    int64
 	)
-	err = s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		if keepContact {
+			if err := keptContact(ctx, tx, v); err != nil {
+				return err
+			}
+			if err := v.Validate(); err != nil {
+				return err
+			}
+			if err := encode(); err != nil {
+				return err
+			}
+		}
 		if err := tx.QueryRowContext(ctx, queryCounter).Scan(&seq); err != nil {
 			return err
 		}
@@ -131,7 +178,11 @@ func (s *Store) PutVisit(ctx context.Context, v *schema.Visit) (PutResult, int64
 			result, seq = Replayed, 0
 			return nil
 		case storedRev == v.Rev:
-			return &RevError{Err: ErrConflict, CurrentRev: storedRev}
+			var stored []byte
+			if err := tx.QueryRowContext(ctx, queryVisitBody, v.ID).Scan(&stored); err != nil {
+				return err
+			}
+			return &RevError{Err: ErrConflict, CurrentRev: storedRev, Differs: differingPaths(stored, body)}
 		default:
 			return &RevError{Err: ErrStale, CurrentRev: storedRev}
 		}
@@ -143,6 +194,71 @@ func (s *Store) PutVisit(ctx context.Context, v *schema.Visit) (PutResult, int64
 		v.ReceivedAt = receivedAt
 	}
 	return result, seq, nil
+}
+
+// keptContact gives v the contact details the bus holds for it, or none
+// when the bus holds none or consent is no longer given (withdrawn consent
+// erases them, as unticking it on the form does). It also keeps the device
+// that made the visit: a tablet the details were withheld from must not
+// make the visit its own and so read them next time.
+func keptContact(ctx context.Context, tx *sql.Tx, v *schema.Visit) error {
+	v.Contact = nil
+	var body []byte
+	err := tx.QueryRowContext(ctx, queryVisitBody, v.ID).Scan(&body)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	var stored struct {
+		DeviceID string          `json:"device_id"`
+		Contact  *schema.Contact `json:"contact"`
+	}
+	if err := json.Unmarshal(body, &stored); err != nil {
+		return fmt.Errorf("visit %s: %w", v.ID, err)
+	}
+	v.DeviceID = stored.DeviceID
+	if v.Consent.Given {
+		v.Contact = stored.Contact
+	}
+	return nil
+}
+
+// differingPaths lists the wire paths at which two crew bodies differ:
+// each top-level field, and the fields of business, its address, consent
+// and contact one by one, so that the form can mark the field itself.
+func differingPaths(a, b []byte) []string {
+	var x, y map[string]json.RawMessage
+	if json.Unmarshal(a, &x) != nil || json.Unmarshal(b, &y) != nil {
+		return nil
+	}
+	var out []string
+	var walk func(prefix string, x, y map[string]json.RawMessage)
+	walk = func(prefix string, x, y map[string]json.RawMessage) {
+		keys := map[string]bool{}
+		for k := range x {
+			keys[k] = true
+		}
+		for k := range y {
+			keys[k] = true
+		}
+		for _, k := range slices.Sorted(maps.Keys(keys)) {
+			if bytes.Equal(x[k], y[k]) {
+				continue
+			}
+			path := prefix + k
+			var xs, ys map[string]json.RawMessage
+			nested := path == "business" || path == "business.address" || path == "consent" || path == "contact"
+			if nested && json.Unmarshal(x[k], &xs) == nil && json.Unmarshal(y[k], &ys) == nil && xs != nil && ys != nil {
+				walk(path+".", xs, ys)
+				continue
+			}
+			out = append(out, path)
+		}
+	}
+	walk("", x, y)
+	return out
 }
 
 // searchText is what ?q= matches against: lower case, so that the query

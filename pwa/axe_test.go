@@ -38,9 +38,18 @@ type axeViolation struct {
 	} `json:"nodes"`
 }
 
-// checkAxe runs axe-core on the page as it stands and reports every
-// violation of the WCAG 2.1 A/AA rules as a test error.
+// checkAxe runs axe-core on the page as it stands, on a tablet on its side
+// and upright, and reports every violation of the WCAG 2.1 A/AA rules as a
+// test error.
 func (p *tab) checkAxe(what, axe string) {
+	p.tb.Helper()
+	for _, o := range orientations {
+		p.viewport(o.w, o.h)
+		p.runAxe(what+" ("+o.name+")", axe)
+	}
+}
+
+func (p *tab) runAxe(what, axe string) {
 	p.tb.Helper()
 	// A page's script cannot be injected through its CSP; the DevTools
 	// protocol's evaluation is not bound by it.

@@ -429,9 +429,17 @@ type tab struct {
 	ctx context.Context
 	bus *testBus
 
-	mu     sync.Mutex
-	logs   []string // console output and exceptions, shown when the test fails
-	errors int      // uncaught exceptions and console.error calls: each fails the test
+	mu      sync.Mutex
+	logs    []string // console output and exceptions, shown when the test fails
+	errors  int      // uncaught exceptions and console.error calls: each fails the test
+	dialogs []string // the types of the dialogs the page opened, in order
+}
+
+// dialogCount is how many dialogs (confirm, "leave site?") the page opened.
+func (p *tab) dialogCount() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return len(p.dialogs)
 }
 
 func newTab(tb testing.TB, b *testBus) *tab {
@@ -468,10 +476,13 @@ func newTab(tb testing.TB, b *testBus) *tab {
 	// a changed form; the tests answer yes, as a crew member would.
 	dialogs := chromedp.Events(ctx, page.JavascriptDialogOpening)
 	go func() {
-		for _, err := range dialogs {
+		for ev, err := range dialogs {
 			if err != nil {
 				return
 			}
+			p.mu.Lock()
+			p.dialogs = append(p.dialogs, string(ev.Type))
+			p.mu.Unlock()
 			chromedp.Call(ctx, page.HandleJavaScriptDialog, page.HandleJavaScriptDialogParams{Accept: true})
 		}
 	}()

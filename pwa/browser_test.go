@@ -236,8 +236,8 @@ func TestBrowserSetAside(t *testing.T) {
 		t.Errorf("focus on row %q after the list changed, want it still on %s", got, clash)
 	}
 	reason := eval[string](p, fmt.Sprintf(`document.querySelector('[data-visit-id=%q] .visit-reason')?.textContent || ''`, clash))
-	if !strings.Contains(reason, "versie 1") || !strings.Contains(reason, "andere inhoud") {
-		t.Errorf("set-aside reason %q, want the bus's message (versie 1 … andere inhoud)", reason)
+	if !strings.Contains(reason, "Op de bus staat dit bezoek al, met andere gegevens.") {
+		t.Errorf("set-aside reason %q, want the bus's message (Op de bus staat dit bezoek al, met andere gegevens.)", reason)
 	}
 	p.waitFor("the status bar to count it", `document.getElementById('status-aside').textContent === '1' && !document.getElementById('status-aside-item').hidden`)
 	if v, err := b.store.FindVisitByID(context.Background(), clash); err != nil || v.Business.Name != "Een Ander Bedrijf" {
@@ -255,8 +255,12 @@ func TestBrowserSetAside(t *testing.T) {
 	// The crew open it, see why, and save it again: a new rev the bus takes.
 	p.clickRow(clash)
 	p.screen("form")
-	if notice := eval[string](p, `document.getElementById('form-notice').textContent`); !strings.Contains(notice, "andere inhoud") {
+	if notice := eval[string](p, `document.getElementById('form-notice').textContent`); !strings.Contains(notice, "andere gegevens") {
 		t.Errorf("form notice %q, want the bus's reason", notice)
+	}
+	// It says what differs: the field the bus holds otherwise is marked.
+	if got := eval[string](p, `document.getElementById('business-name-error')?.textContent || ''`); got != "Op de bus staat hier iets anders." {
+		t.Errorf("business name error %q, want the bus's word that it differs", got)
 	}
 	p.click("save")
 	p.screen("list")
@@ -301,7 +305,7 @@ func TestBrowserOfficeSetAside(t *testing.T) {
 	p.waitFor("both refusals on the tablet", rowState(clash)+` === 'set_aside' && `+rowState(taken)+` === 'set_aside'`)
 	p.waitFor("the rest of the batch at the office", rowState(fine)+` === 'office'`)
 	for id, want := range map[string]string{
-		clash: "Geweigerd door het kantoor: Het kantoor heeft deze versie van het bezoek al",
+		clash: "Geweigerd door het kantoor: Op kantoor staat dit bezoek al, met andere gegevens.",
 		taken: "Geweigerd door het kantoor: Het kantoor heeft al een bezoek met dit nummer van een andere bus",
 	} {
 		if got := eval[string](p, fmt.Sprintf(`document.querySelector('[data-visit-id=%q] .visit-reason')?.textContent || ''`, id)); !strings.HasPrefix(got, want) {
@@ -314,10 +318,10 @@ func TestBrowserOfficeSetAside(t *testing.T) {
 	// problem as a bus's 400 would be listed.
 	p.clickRow(clash)
 	p.screen("form")
-	if notice := eval[string](p, `document.getElementById('form-notice').textContent`); !strings.HasPrefix(notice, "Apart gezet door het kantoor: Het kantoor heeft deze versie") {
+	if notice := eval[string](p, `document.getElementById('form-notice').textContent`); !strings.HasPrefix(notice, "Apart gezet door het kantoor: Op kantoor staat dit bezoek al") {
 		t.Errorf("form notice %q, want the office's reason in Dutch", notice)
 	}
-	if got := eval[string](p, `document.querySelector('#form-errors li')?.textContent || ''`); got != "Versie: is op kantoor al gebruikt voor andere inhoud" {
+	if got := eval[string](p, `document.querySelector('#form-errors li')?.textContent || ''`); got != "Versie is op kantoor al gebruikt voor andere inhoud." {
 		t.Errorf("error summary %q, want the office's problem with the revision, in Dutch", got)
 	}
 	p.click("save")
@@ -361,7 +365,7 @@ func apiVisit(id, name string) map[string]any {
 // TestBrowserPullPages checks that the tablet pages through the bus's
 // changes: an edit of its visit made elsewhere, behind more changes than
 // one page holds, reaches it at one "sync now"; other tablets' visits are
-// not copied in; and a bus without an office says so.
+// copied in too; and a bus without an office says so.
 func TestBrowserPullPages(t *testing.T) {
 	b := startBus(t)
 	p := newTab(t, b)
@@ -410,8 +414,12 @@ func TestBrowserPullPages(t *testing.T) {
 	if msg := eval[string](p, `document.getElementById('sync-message').textContent`); !strings.Contains(msg, "nog niet met een kantoor verbonden") {
 		t.Errorf("sync message %q, want the bus's answer that it has no office yet, in Dutch", msg)
 	}
+	// Every visit of the bus is on the tablet; the list shows today's.
 	if n := eval[int](p, `document.querySelectorAll('[data-visit-id]').length`); n != 1 {
-		t.Errorf("the list shows %d visits, want only the tablet's own", n)
+		t.Errorf("the list shows %d visits, want only today's (the others are of 26 November)", n)
+	}
+	if n := eval[int](p, appDB+`.then(db => db.allVisits()).then(all => all.length)`); n != others+1 {
+		t.Errorf("the tablet holds %d visits, want all %d of the bus's", n, others+1)
 	}
 	latest, err := b.store.LatestSeq(context.Background())
 	if err != nil {

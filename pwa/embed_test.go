@@ -158,9 +158,19 @@ func TestModules(t *testing.T) {
 func TestCatalogue(t *testing.T) {
 	src := mustRead(t, "i18n.js")
 	keys := map[string]bool{}
-	for _, m := range regexp.MustCompile(`(?m)^\s+'?([\w.]+)'?: \['((?:[^'\\]|\\.)*)', '((?:[^'\\]|\\.)*)'\],$`).FindAllStringSubmatch(src, -1) {
+	str := `'((?:[^'\\]|\\.)*)'`
+	for _, m := range regexp.MustCompile(`(?m)^\s+'?([\w.]+)'?: \[`+str+`, `+str+`\],$`).FindAllStringSubmatch(src, -1) {
 		if m[2] == "" || m[3] == "" {
 			t.Errorf("i18n.js: %s lacks a language", m[1])
+		}
+		keys[m[1]] = true
+	}
+	// A text with a count: [[one, other], [one, other]].
+	for _, m := range regexp.MustCompile(`(?m)^\s+'?([\w.]+)'?: \[\[`+str+`, `+str+`\], \[`+str+`, `+str+`\]\],$`).FindAllStringSubmatch(src, -1) {
+		for _, text := range m[2:] {
+			if text == "" {
+				t.Errorf("i18n.js: %s lacks a form", m[1])
+			}
 		}
 		keys[m[1]] = true
 	}
@@ -202,6 +212,33 @@ func TestCatalogue(t *testing.T) {
 	for k, file := range used {
 		if !keys[k] {
 			t.Errorf("%s uses %q, which i18n.js lacks", file, k)
+		}
+	}
+}
+
+// TestPlainWording checks every text the crew read, in both languages, for
+// what plain language (taalniveau B1) rules out: commands and code quotes
+// ("infobus …", backticks) and "(en)" or "(s)" instead of a real plural.
+func TestPlainWording(t *testing.T) {
+	src := mustRead(t, "i18n.js")
+	start, end := strings.Index(src, "const catalogue = {"), strings.Index(src, "\n};\n")
+	if start < 0 || end < start {
+		t.Fatal("i18n.js: the catalogue is not where this test looks")
+	}
+	texts := regexp.MustCompile(`'((?:[^'\\]|\\.)*)'`).FindAllStringSubmatch(src[start:end], -1)
+	if len(texts) < 300 {
+		t.Fatalf("read %d texts from i18n.js; the pattern no longer matches the catalogue", len(texts))
+	}
+	html := regexp.MustCompile(`<[^>]*>`).ReplaceAllString(mustRead(t, "index.html"), "\n")
+	lines := strings.Split(html, "\n")
+	for _, m := range texts {
+		lines = append(lines, m[1])
+	}
+	for _, text := range lines {
+		for _, bad := range []string{"`", "infobus ", "(en)", "(s)"} {
+			if strings.Contains(strings.ToLower(text), bad) {
+				t.Errorf("%q holds %q", text, bad)
+			}
 		}
 	}
 }

@@ -149,12 +149,20 @@ func demoFirstSync(ctx context.Context, y *bus.Syncer, b *bus.Store, o *office.S
 		return
 	}
 	for _, v := range views {
-		if len(v.FollowUps) == 1 && v.FollowUps[0].Status == "" {
-			_, err := o.SetFollowUpStatus(ctx, v.FollowUps[0].ID, "done", "Demo: teruggebeld en de aanvraag doorgenomen.")
-			if err != nil {
-				log.Warn("demo: could not close a follow-up", "err", err)
-			}
-			return
+		if len(v.FollowUps) == 0 || v.FollowUps[0].Status != "" {
+			continue
 		}
+		for _, f := range v.FollowUps {
+			if _, err := o.SetFollowUpStatus(ctx, f.ID, "done", "We hebben de ondernemer teruggebeld en de aanvraag samen doorgenomen."); err != nil {
+				log.Warn("demo: could not close a follow-up", "err", err)
+				return
+			}
+		}
+		// Pull at once, so that the tablet opened from the pairing link
+		// shows the handled visit among the day's visits.
+		if _, err := y.SyncNow(ctx); err != nil {
+			log.Warn("demo: second sync failed; the schedule tries again", "err", err)
+		}
+		return
 	}
 }

@@ -21,6 +21,14 @@ export function setToken(t) {
 /** Reports whether the last call reached the bus (null: no call yet). */
 export const isReachable = () => reachable;
 
+/**
+ * Says the bus is out of reach without waiting for a request to fail: the
+ * browser's offline event is the first sign the Wi-Fi is gone.
+ */
+export function markUnreachable() {
+  setReachable(false);
+}
+
 function setReachable(r) {
   if (r !== reachable) {
     reachable = r;
@@ -75,6 +83,8 @@ export async function request(method, path, { body, auth = true, timeout = TIMEO
   return { status: res.status, body: data };
 }
 
+// A cheap look for the bus: no token, no body, a short wait.
+export const probe = () => request('GET', '/healthz', { auth: false, timeout: 3000 });
 export const pair = (code) => request('POST', '/api/pair', { body: { pairing_code: code }, auth: false });
 // The lists change only with the bus's binary: revalidate (a 304) rather than refetch.
 export const reference = () => request('GET', '/api/reference', { auth: false, cache: 'no-cache' });

@@ -30,7 +30,15 @@ function loadRest() {
           settings: () => settings,
           device: () => device,
           saved: async (rec) => {
-            settings = await db.updateSettings({ lastWijk: rec.visit.wijk });
+            // What stays the same at a stop comes along to the next visit:
+            // taken from a new visit here, not from an old one edited.
+            const v = rec.visit;
+            if (v.rev === 1 && v.stop === (settings.stop || '')) {
+              settings = await db.updateSettings({
+                lastWijk: v.wijk,
+                carry: { stop: v.stop, street: v.business.address.street, city: v.business.address.city, language: v.language },
+              });
+            }
             toast('form.saved');
             outbox.kick();
             await statusbar.update();
@@ -112,6 +120,7 @@ async function navigate() {
     return;
   }
   route = hash;
+  if (statusbar) statusbar.clearMessage();
   let m;
   if (hash === '#/new') {
     await form.open(null);
@@ -131,6 +140,8 @@ async function navigate() {
     show('list');
   }
   focusTitle();
+  // A new visit starts with its name: no tap needed to begin typing.
+  if (hash === '#/new') $('business-name').focus();
 }
 
 async function paired(d) {
@@ -175,19 +186,32 @@ async function loadReference() {
   }
 }
 
+/**
+ * Asks the browser to keep the app's data, and where it cannot promise to
+ * (Safari has no navigator.storage and may clear a web app's data that is
+ * not on the Home Screen), says so on the list with what to do.
+ */
 async function askPersistence() {
+  let kept = false;
   if (navigator.storage && navigator.storage.persist) {
     try {
-      await navigator.storage.persist();
+      kept = (await navigator.storage.persisted()) || (await navigator.storage.persist());
     } catch {
-      // not offered here; the settings screen says so
+      kept = false;
     }
   }
+  // Opened from the Home Screen, Safari keeps the app's data like an app's.
+  const installed = navigator.standalone === true || matchMedia('(display-mode: standalone)').matches;
+  $('storage-notice').hidden = kept || installed;
 }
 
 async function renderSettings() {
   $('settings-crew').value = settings.crew || '';
   $('settings-stop').value = settings.stop || '';
+  const wijk = $('settings-wijk');
+  wijk.replaceChildren(new Option(t('none'), ''));
+  for (const w of [...((reference && reference.wijken) || [])].sort((a, b) => a.name.localeCompare(b.name, 'nl'))) wijk.append(new Option(w.name, w.code));
+  wijk.value = settings.stopWijk || '';
   $('settings-device-id').textContent = device ? device.device_id : '–';
   $('settings-version').textContent = VERSION;
   let persisted = false;
@@ -221,7 +245,7 @@ function wire() {
   });
   $('settings-form').addEventListener('submit', async (e) => {
     e.preventDefault();
-    settings = await db.updateSettings({ crew: $('settings-crew').value.trim(), stop: $('settings-stop').value.trim() });
+    settings = await db.updateSettings({ crew: $('settings-crew').value.trim(), stop: $('settings-stop').value.trim(), stopWijk: $('settings-wijk').value });
     renderCrew();
     toast('settings.saved');
   });
@@ -234,9 +258,11 @@ function wire() {
     if (device) unpaired('pair.revoked');
   });
   window.addEventListener('hashchange', navigate);
+  // Only typing not yet saved is at risk when the page goes: a saved visit
+  // and its place in the queue are in IndexedDB, in one transaction, so an
+  // offline reload with visits waiting asks nothing.
   window.addEventListener('beforeunload', (e) => {
-    const formDirty = screen === 'form' && form && form.isDirty();
-    if (formDirty || (!leaving && statusbar && statusbar.unsent() > 0)) {
+    if (!leaving && screen === 'form' && form && form.isDirty()) {
       e.preventDefault();
       e.returnValue = t('leave.unsent');
     }
@@ -255,11 +281,9 @@ function wireRest() {
     if (e.detail.sent) sync.refresh().catch(() => {});
   });
   window.addEventListener('online', () => {
-    if (device) {
-      outbox.kick();
-      sync.refresh().catch(() => {});
-    }
+    if (device) sync.probeSoon();
   });
+  window.addEventListener('offline', () => api.markUnreachable());
   document.addEventListener('visibilitychange', () => {
     if (document.visibilityState === 'visible' && device) outbox.kick();
   });

@@ -249,15 +249,20 @@ export const setAside = (id, rev, reason) =>
  * (bus, office, handled, or set aside by the office with its reason) and
  * its follow-ups' office status. A view with a higher rev (edited on
  * another tablet) replaces the record unless this tablet has its own edit
- * waiting or refused by the bus. Visits this tablet does not hold are not
- * copied in: personal data stays where it was typed.
+ * waiting or refused by the bus. Visits of other tablets are copied in, so
+ * that every tablet has the bus's whole day offline; the bus sends them
+ * without contact details (contact_withheld), so personal data stays on
+ * the tablet it was typed on.
  */
 export const mergeViews = (views) =>
   tx(['visits', 'outbox'], 'readwrite', async (s) => {
     let changed = 0;
     for (const view of views) {
-      const rec = await done(s.visits.get(view.id));
-      if (!rec) continue;
+      let rec = await done(s.visits.get(view.id));
+      if (!rec) {
+        if (view.deleted) continue;
+        rec = { id: view.id, visit: crewRecord(view), aside: null, officeAside: null, busState: '', seq: 0, office: {} };
+      }
       const queued = !!(await done(s.outbox.get(view.id)));
       const own = !queued && !rec.aside;
       if (own && view.rev > rec.visit.rev) rec.visit = crewRecord(view);
@@ -316,7 +321,9 @@ export function crewRecord(v) {
     deleted: !!v.deleted,
   };
   // Absent, not null, when not given: the server omits them the same way.
-  if (v.contact) out.contact = { name: v.contact.name || '', phone: v.contact.phone || '', email: v.contact.email || '' };
+  // Withheld by the bus, the mark goes back so that the bus keeps them.
+  if (v.contact_withheld) out.contact_withheld = true;
+  else if (v.contact) out.contact = { name: v.contact.name || '', phone: v.contact.phone || '', email: v.contact.email || '' };
   if (v.rating != null) out.rating = v.rating;
   return out;
 }

@@ -16,6 +16,8 @@ let ctx = null; // {reference(), settings(), device(), saved(rec)}
 let current = null; // the record being edited (wire fields), or a new one
 let aside = null; // why the bus or the office set the visit aside (db.js refusalOf)
 let state = ''; // where a stored visit is: tablet|bus|office|handled|set_aside
+let withheld = false; // made on another tablet: the bus kept its contact details back
+let other = false; // made on another tablet
 let office = {}; // office status by follow-up id
 let consentAt = '';
 let visitedInput = '';
@@ -47,12 +49,17 @@ export function init(c) {
     for (const r of document.querySelectorAll('input[name="rating"]')) r.checked = false;
     dirty = true;
   });
-  $('followup-add').addEventListener('click', () => {
-    const li = addFollowUp({ id: uuidv7(), kind: '', description: '', department: '', due_date: '', code: '' });
-    renumber();
-    dirty = true;
-    li.querySelector('select').focus();
-  });
+  // One tap adds a follow-up of the usual kinds, ready for its description;
+  // "other" asks for the kind first.
+  for (const button of $('screen-form').querySelectorAll('.quick-add button')) {
+    button.addEventListener('click', () => {
+      const kind = button.dataset.kind || '';
+      const li = addFollowUp({ id: uuidv7(), kind, description: '', department: '', due_date: '', code: '' });
+      renumber();
+      dirty = true;
+      li.querySelector(kind ? '.fu-description' : 'select').focus();
+    });
+  }
   $('business-address-postcode').addEventListener('blur', (e) => {
     const v = normalizePostcode(e.target.value);
     if (rules() && validPostcode(v, rules())) e.target.value = formatPostcode(v);
@@ -79,6 +86,8 @@ export async function open(id) {
   aside = null;
   office = {};
   state = '';
+  withheld = false;
+  other = false;
   let rec = null;
   if (id) {
     rec = await db.getVisit(id);
@@ -90,17 +99,23 @@ export async function open(id) {
     aside = rec.refusal;
     office = rec.office || {};
     state = rec.state;
+    withheld = !!current.contact_withheld;
+    const device = ctx.device();
+    other = !!(current.device_id && device && current.device_id !== device.device_id);
   } else {
+    // What stays the same at a stop comes from the last visit there; the
+    // wijk from the stop's settings, else the last visit's.
+    const carry = (settings.carry && settings.carry.stop === (settings.stop || '') && settings.carry) || {};
     current = {
       id: uuidv7(),
       rev: 0,
       visited_at: '',
-      business: { name: '', kvk: '', address: { street: '', number: '', postcode: '', city: '' } },
-      wijk: settings.lastWijk || '',
+      business: { name: '', kvk: '', address: { street: carry.street || '', number: '', postcode: '', city: carry.city || 'Den Haag' } },
+      wijk: settings.stopWijk || settings.lastWijk || '',
       sector: '',
       topics: [],
       notes: '',
-      language: '',
+      language: carry.language || 'nl',
       consent: { given: false, text_version: '', at: '' },
       contact: null,
       panel_opt_in: false,
@@ -134,7 +149,8 @@ function fill(v, rec) {
   $('visited_at').value = visitedInput;
   $('consent-given').checked = v.consent.given;
   consentAt = v.consent.at;
-  $('contact-fields').hidden = !v.consent.given;
+  $('contact-fields').hidden = !v.consent.given || withheld;
+  $('contact-withheld').hidden = !v.consent.given || !withheld;
   const c = v.contact || {};
   $('contact-name').value = c.name || '';
   $('contact-phone').value = c.phone || '';
@@ -160,7 +176,8 @@ function setSelect(sel, value) {
 }
 
 function setConsent(given) {
-  $('contact-fields').hidden = !given;
+  $('contact-fields').hidden = !given || withheld;
+  $('contact-withheld').hidden = !given || !withheld;
   if (given) {
     if (!consentAt) consentAt = rfc3339();
   } else {
@@ -268,6 +285,9 @@ function addFollowUp(f) {
   if (st) {
     badge.hidden = false;
     badge.dataset.status = st.status;
+    const res = li.querySelector('.fu-resolution');
+    res.hidden = !st.resolution;
+    res.dataset.resolution = st.resolution || '';
   }
   li.querySelector('.fu-remove').addEventListener('click', () => {
     const list = $('followup-list');
@@ -301,7 +321,8 @@ function renumber() {
     li.querySelector('.fu-remove').id = `${base}-remove`;
   });
   $('followups-none').hidden = rows.length > 0;
-  $('followup-add').disabled = !rules() || rows.length >= rules().max.followups;
+  const full = !rules() || rows.length >= rules().max.followups;
+  for (const b of $('screen-form').querySelectorAll('.quick-add button')) b.disabled = full;
   render();
 }
 
@@ -319,6 +340,8 @@ export function render() {
     li.querySelector('.fu-remove').textContent = t('followups.remove', { n: i + 1 });
     const badge = li.querySelector('.fu-status');
     if (!badge.hidden) badge.textContent = t('followup.status', { status: t(`fstatus.${badge.dataset.status}`) });
+    const res = li.querySelector('.fu-resolution');
+    if (!res.hidden) res.textContent = t('followup.resolution', { resolution: res.dataset.resolution });
   });
   $('followup-add').title = $('followup-add').disabled ? t('followups.max', { max: rules() ? rules().max.followups : '…' }) : '';
   countNotes();
@@ -330,6 +353,7 @@ function renderNotice() {
   const n = $('form-notice');
   if (!rules()) {
     n.hidden = false;
+    delete n.dataset.kind; // a warning: nothing can be saved yet
     n.textContent = t('form.noref');
     return;
   }
@@ -341,12 +365,18 @@ function renderNotice() {
     n.textContent =
       aside.by === 'office'
         ? t('form.setaside.office', { message: reason(aside) })
-        : `${t('form.setaside', { message: reason(aside) })}\n${t('form.setaside.fix')}`;
+        : aside.reason === 'validation'
+          ? `${t('form.setaside', { message: reason(aside) })}\n${t('form.setaside.fix')}`
+          : t('form.setaside', { message: reason(aside) });
     return;
   }
-  delete n.dataset.kind;
-  n.hidden = !state;
-  n.textContent = state ? t('form.state', { state: t(`state.${state}`) }) : '';
+  // Where it is, and whose it is, are facts, not warnings.
+  n.dataset.kind = 'info';
+  const lines = [];
+  if (other) lines.push(t('form.other'));
+  if (state) lines.push(t('form.state', { state: t(`state.${state}`) }));
+  n.hidden = !lines.length;
+  n.textContent = lines.join('\n');
 }
 
 // The element that shows the error of a wire path: its field, or the
@@ -406,6 +436,7 @@ function renderErrors() {
       p = document.createElement('p');
       p.className = 'field-error';
       p.id = `${el.id}-error`;
+      p.dataset.label = labelOf(el);
       shown.set(el, p);
       if (el.matches('fieldset')) {
         const after = el.querySelector(':scope > .hint') || el.querySelector(':scope > legend');
@@ -418,7 +449,8 @@ function renderErrors() {
       el.classList.add('invalid');
       if (!el.matches('fieldset')) el.setAttribute('aria-invalid', 'true');
     }
-    p.textContent = p.textContent ? `${p.textContent} ${msg}` : msg;
+    const said = sentence(p.dataset.label, msg);
+    p.textContent = p.textContent ? `${p.textContent} ${said}` : said;
   }
   // In the order the fields stand on the screen.
   items.sort((a, b) => {
@@ -435,17 +467,34 @@ function renderErrors() {
       const a = document.createElement('a');
       a.href = `#${el.id}`;
       a.dataset.focus = el.id;
-      a.textContent = `${labelOf(el)}: ${msg}`;
+      a.textContent = summaryLine(labelOf(el), msg);
       li.append(a);
     } else {
       // A path with no field on the form (the office's "id" or "rev").
       const key = `path.${path}`;
       const label = t(key);
-      li.textContent = `${label === key ? path : label}: ${msg}`;
+      li.textContent = summaryLine(label === key ? path : label, msg);
     }
     ul.append(li);
   }
   summary.append(h, ul);
+}
+
+// The rule catalogue words most problems as what a field must be ("moet
+// uit 8 cijfers bestaan"); with the field's name before it, that is a whole
+// sentence. A few are sentences already ("kies minstens één onderwerp").
+const PREDICATE = /^(is|moet|mag|kan|staat|wordt|heeft|must|may|needs|has)\s/;
+
+function sentence(label, msg) {
+  const m = String(msg || '').trim().replace(/\.$/, '');
+  return `${PREDICATE.test(m) ? `${label} ${m}` : m.charAt(0).toUpperCase() + m.slice(1)}.`;
+}
+
+// In the summary, away from the field, a sentence without the field's
+// name gets it in front.
+function summaryLine(label, msg) {
+  const m = String(msg || '').trim();
+  return PREDICATE.test(m) ? sentence(label, m) : `${label}: ${sentence(label, m)}`;
 }
 
 /** Reads the form into a visit record (not yet normalized). */
@@ -489,7 +538,10 @@ function collect() {
       text_version: given ? (current.consent.given && current.consent.text_version) || rules().consent.version : '',
       at: given ? consentAt || rfc3339() : '',
     },
-    contact: given ? { name: $('contact-name').value, phone: $('contact-phone').value, email: $('contact-email').value } : null,
+    contact: given && !withheld ? { name: $('contact-name').value, phone: $('contact-phone').value, email: $('contact-email').value } : null,
+    // The bus keeps the details it holds; without the mark an absent
+    // contact would erase them.
+    contact_withheld: withheld,
     panel_opt_in: given && $('panel_opt_in').checked,
     rating: checked ? Number(checked.value) : null,
     followups: [...$('followup-list').children].map((li) => ({
@@ -508,6 +560,12 @@ function collect() {
   };
 }
 
+// A visit whose contact details the bus kept back is checked here without
+// the rules that need them: the bus checks those with the details it holds.
+function asChecked(v) {
+  return { ...v, followups: v.followups.map((f) => (f.kind === 'callback' || f.kind === 'email' ? { ...f, kind: 'information' } : f)) };
+}
+
 async function save() {
   const ref = ctx.reference();
   if (!rules()) {
@@ -518,7 +576,7 @@ async function save() {
   const now = rfc3339();
   if (!v.created_at) v.created_at = now;
   v.updated_at = now;
-  errors = validate(v, ref);
+  errors = validate(withheld ? asChecked(v) : v, ref);
   if (Object.keys(errors).length) {
     renderErrors();
     $('form-errors').focus();

@@ -80,7 +80,9 @@ async function draw() {
       const h = haystack(r, ref);
       return words.every((w) => h.includes(w));
     })
-    .sort((a, b) => (parse(b.visit.visited_at) || 0) - (parse(a.visit.visited_at) || 0));
+    // Newest first; within the same minute the later made first (ids are
+    // UUIDv7: they sort by the time the tablet made them).
+    .sort((a, b) => (parse(b.visit.visited_at) || 0) - (parse(a.visit.visited_at) || 0) || (b.id > a.id ? 1 : b.id < a.id ? -1 : 0));
 
   const time = new Intl.DateTimeFormat(locale(), { hour: '2-digit', minute: '2-digit' });
   const dateTime = new Intl.DateTimeFormat(locale(), { day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit' });
@@ -94,8 +96,9 @@ async function draw() {
       id: v.id,
       state: rec.state,
       name: v.business.name,
-      meta: [d && (localDate(d) === today ? time : dateTime).format(d), wijk ? wijk.name : v.wijk, topics].filter(Boolean).join(' · '),
+      meta: [d && (localDate(d) === today ? time : dateTime).format(d), wijk ? wijk.name : v.wijk, topics, v.crew].filter(Boolean).join(' · '),
       badge: t(`state.${rec.state}`),
+      followups: followUpLine(rec),
       reason: why ? t(why.by === 'office' ? 'list.aside.office' : 'list.aside.bus', { message: reason(why) }) : '',
     };
   });
@@ -103,6 +106,18 @@ async function draw() {
   const count = $('list-count');
   if (shown.length) count.textContent = t('list.count', { n: shown.length });
   else count.textContent = all.length ? t('list.nomatch') : t('list.empty');
+}
+
+// What the office did with the visit's follow-ups, as last heard.
+function followUpLine(rec) {
+  const parts = [];
+  for (const f of rec.visit.followups || []) {
+    const st = (rec.office || {})[f.id];
+    if (!st || !st.status) continue;
+    const status = t(`fstatus.${st.status}`);
+    parts.push(t('list.followup', { status: st.resolution ? `${status}. ${st.resolution}` : status }));
+  }
+  return parts.join(' ');
 }
 
 /**
@@ -170,6 +185,12 @@ function fillRow(li, row) {
   meta.className = 'visit-meta';
   meta.textContent = row.meta;
   const parts = [name, badge, meta];
+  if (row.followups) {
+    const fu = document.createElement('span');
+    fu.className = 'visit-followup';
+    fu.textContent = row.followups;
+    parts.push(fu);
+  }
   if (row.reason) {
     const why = document.createElement('span');
     why.className = 'visit-reason';

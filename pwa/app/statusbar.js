@@ -14,6 +14,7 @@ const $ = (id) => document.getElementById(id);
 let counts = { tablet: 0, aside: 0, unsent: 0 };
 let status = null; // last GET /api/sync/status answer
 let message = null; // {key, vars} or {body}: the last sync-now outcome
+let busy = false; // a sync-now runs
 
 /** Visits not on the bus yet (waiting, or refused by the bus), as last counted. */
 export const unsent = () => counts.unsent;
@@ -28,6 +29,12 @@ export async function init() {
   });
   status = (await db.get('syncStatus')) || null;
   await update();
+}
+
+/** Forgets the last sync-now outcome: it belongs to the screen it was asked on. */
+export function clearMessage() {
+  message = null;
+  render();
 }
 
 /** Recounts the local figures and redraws. */
@@ -53,16 +60,23 @@ export function render() {
   const conn = $('status-conn');
   conn.dataset.reachable = reachable === null ? '' : String(reachable);
   conn.textContent = reachable === false ? t('status.unreachable') : reachable ? t('status.reachable') : '';
-  const m = $('sync-message');
-  let text = '';
-  if (message) text = message.body ? say(message.body) : t(message.key, message.vars);
-  else if (status && status.last_error) text = t('sync.error', { error: status.last_error });
-  m.textContent = text;
+  // Out of reach: a banner anyone sees at a glance, and the button that
+  // needs the bus off, with the reason beside it.
+  const banner = $('offline-banner');
+  const text = reachable === false ? t('offline.banner') : '';
+  if (banner.textContent !== text) banner.textContent = text;
+  const button = $('sync-now');
+  button.disabled = busy || reachable === false;
+  $('sync-now-reason').textContent = reachable === false ? t('sync.needsbus') : '';
+  let said = '';
+  if (message) said = message.body ? say(message.body) : t(message.key, message.vars);
+  else if (status && status.last_error) said = t('sync.error');
+  $('sync-message').textContent = said;
 }
 
 async function syncNow() {
   const button = $('sync-now');
-  button.disabled = true;
+  busy = true;
   button.textContent = t('sync.busy');
   message = null;
   render();
@@ -76,7 +90,7 @@ async function syncNow() {
     else if (r.body && (r.body.message || r.body.message_nl)) message = { body: r.body };
     else message = { key: 'sync.failed', vars: { status: r.status } };
   } finally {
-    button.disabled = false;
+    busy = false;
     button.textContent = t('sync.now');
     await update();
   }

@@ -7,6 +7,12 @@ import * as api from './api.js';
 import * as outbox from './outbox.js';
 
 const POLL_MS = 30 * 1000;
+// How often the app looks for the bus: every second while it is out of
+// reach, so that visits waiting on the tablet go the moment it is back
+// (a tablet that stays on the van's Wi-Fi gets no online event); every 10 s
+// while it is there, so that losing it shows soon without the Wi-Fi going.
+const PROBE_AWAY_MS = 1000;
+const PROBE_NEAR_MS = 10 * 1000;
 const PAGE = 500;
 // Pages read in one pull; a tablet far behind catches up over a few polls
 // rather than holding the bus in one long loop.
@@ -16,10 +22,11 @@ const MAX_PAGES = 20;
 export const events = new EventTarget();
 
 let pollTimer = 0;
+let probeTimer = 0;
 let pulling = null;
 let again = false;
 
-/** Starts polling every 30 s while the page is visible. */
+/** Starts polling every 30 s while the page is visible, and looking for the bus. */
 export function start() {
   stop();
   const tick = () => {
@@ -27,11 +34,45 @@ export function start() {
   };
   pollTimer = setInterval(tick, POLL_MS);
   tick();
+  probeSoon();
 }
 
 export function stop() {
   clearInterval(pollTimer);
   pollTimer = 0;
+  clearTimeout(probeTimer);
+  probeTimer = 0;
+}
+
+// The moment the bus is seen again (a probe, a poll, any answer), the
+// visits waiting on the tablet go; and the app looks for the bus more or
+// less often.
+let wasReachable = api.isReachable();
+api.events.addEventListener('reachable', (e) => {
+  const now = e.detail;
+  const before = wasReachable;
+  wasReachable = now;
+  if (!pollTimer) return;
+  probeSoon(now ? PROBE_NEAR_MS : PROBE_AWAY_MS);
+  if (now && before === false) {
+    outbox.kick();
+    refresh().catch(() => {});
+  }
+});
+
+/** Looks for the bus now, and again after a while. */
+export function probeSoon(ms = 0) {
+  clearTimeout(probeTimer);
+  probeTimer = setTimeout(async () => {
+    try {
+      await api.probe();
+    } catch (err) {
+      if (!(err instanceof api.NetworkError)) console.warn('infobus: probe', err);
+    }
+    // A hidden page (a tablet asleep in a bag) looks less often.
+    const near = api.isReachable() || document.visibilityState !== 'visible';
+    if (pollTimer) probeSoon(near ? PROBE_NEAR_MS : PROBE_AWAY_MS);
+  }, ms);
 }
 
 /** Pulls the bus's views of visits and the sync status, quietly. */
