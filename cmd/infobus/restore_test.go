@@ -341,3 +341,47 @@ func TestBusRestoreTabletsResend(t *testing.T) {
 		t.Errorf("got build %q recorded for the bus, want %q", builds[e.BusID], "test")
 	}
 }
+
+// TestBackupRestoreCommands runs the two verbs as a person would, and
+// checks that mistakes are usage errors (exit code 2) that say what to do.
+func TestBackupRestoreCommands(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	o := startOfficeAt(t, freeAddr(t), dir)
+	file := filepath.Join(t.TempDir(), "office.tar.gz")
+	var out, errOut strings.Builder
+	if err := run(ctx, []string{"backup", "--data", dir, "--out", file}, &out, &errOut); err != nil {
+		t.Fatalf("backup: %v %s", err, errOut.String())
+	}
+	if !strings.Contains(out.String(), "Backed up the office") {
+		t.Errorf("backup said %q", out.String())
+	}
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"backup without --data", []string{"backup"}, "--data is required"},
+		{"backup of a dir that is no data dir", []string{"backup", "--data", t.TempDir()}, "neither bus.db nor office.db"},
+		{"restore without a file", []string{"restore", "--data", dir}, "FILE"},
+		{"restore without --data", []string{"restore", file}, "--data is required"},
+		{"restore beside a running office", []string{"restore", file, "--data", dir}, "in use by a running server"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var stdout, stderr strings.Builder
+			err := run(ctx, tc.args, &stdout, &stderr)
+			var ue *usageError
+			if !errors.As(err, &ue) || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("got %v, want a usage error saying %q", err, tc.want)
+			}
+		})
+	}
+	o.Close()
+	out.Reset()
+	if err := run(ctx, []string{"restore", file, "--data", dir}, &out, &errOut); err != nil {
+		t.Fatalf("restore: %v", err)
+	}
+	if !strings.Contains(out.String(), "Restored the office backup") || !strings.Contains(out.String(), "replaced-") {
+		t.Errorf("restore said %q", out.String())
+	}
+}
