@@ -34,7 +34,7 @@ func (s *Server) newMetrics() *web.Metrics {
 			return read(st)
 		}
 	}
-	m.Register("bus", append([]prometheus.Collector{
+	m.Register(append([]prometheus.Collector{
 		s.met.written,
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "infobus_visits_pending", Help: "Visits the office has not acknowledged."},
 			status(func(st SyncStatus) float64 { return float64(st.Pending) })),

@@ -31,7 +31,7 @@ func (s *Server) newMetrics() *web.Metrics {
 	s.met.setAside = prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "infobus_sync_set_aside_total", Help: "Pushed records the office refused and set aside.",
 	})
-	m.Register("office", append([]prometheus.Collector{
+	m.Register(append([]prometheus.Collector{
 		s.met.landed, s.met.setAside,
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "infobus_visits_set_aside", Help: "Records from buses kept aside."}, func() float64 {
 			var n int64

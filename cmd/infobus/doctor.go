@@ -45,6 +45,17 @@ const (
 	doctorMinFreeBytes = 1 << 30
 )
 
+// What doctor reads, straight from the file: it opens no store, so that
+// it never migrates or writes.
+const (
+	queryDoctorBusSync = `
+SELECT office_url, last_success, last_error,
+       (SELECT count(*) FROM visits WHERE crew_seq > s.acked_seq),
+       (SELECT count(*) FROM set_aside a JOIN visits v ON v.id = a.visit_id AND v.rev = a.rev)
+FROM sync_state s WHERE id = 1`
+	queryDoctorOffice = `SELECT (SELECT count(*) FROM buses), (SELECT count(*) FROM set_aside)`
+)
+
 // doctor checks one data dir.
 type doctor struct {
 	dir      string
@@ -279,11 +290,7 @@ func readCert(path string) (*x509.Certificate, error) {
 func (d *doctor) checkBusSync(ctx context.Context, db *sql.DB) {
 	var officeURL, lastSuccess, lastError string
 	var pending, setAside int64
-	err := db.QueryRowContext(ctx, `
-SELECT office_url, last_success, last_error,
-       (SELECT count(*) FROM visits WHERE crew_seq > s.acked_seq),
-       (SELECT count(*) FROM set_aside a JOIN visits v ON v.id = a.visit_id AND v.rev = a.rev)
-FROM sync_state s WHERE id = 1`).Scan(&officeURL, &lastSuccess, &lastError, &pending, &setAside)
+	err := db.QueryRowContext(ctx, queryDoctorBusSync).Scan(&officeURL, &lastSuccess, &lastError, &pending, &setAside)
 	if err != nil {
 		d.add("sync", levelFail, "sync state unreadable: "+err.Error(), "")
 		return
@@ -329,7 +336,7 @@ func (d *doctor) checkReachable(ctx context.Context, officeURL string) {
 
 func (d *doctor) checkOffice(ctx context.Context, db *sql.DB) {
 	var buses, setAside int64
-	if err := db.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM buses), (SELECT count(*) FROM set_aside)`).Scan(&buses, &setAside); err != nil {
+	if err := db.QueryRowContext(ctx, queryDoctorOffice).Scan(&buses, &setAside); err != nil {
 		d.add("buses", levelFail, "cannot read the buses: "+err.Error(), "")
 		return
 	}

@@ -20,6 +20,7 @@ const MetricsPath = "/metrics"
 // servers share; each adds its own collectors to Registry.
 type Metrics struct {
 	Registry *prometheus.Registry
+	server   string
 	token    string
 	requests *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
@@ -34,6 +35,7 @@ func NewMetrics(server, token string) *Metrics {
 	f := prometheus.WrapRegistererWith(prometheus.Labels{"server": server}, reg)
 	m := &Metrics{
 		Registry: reg,
+		server:   server,
 		token:    token,
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "infobus_http_requests_total",
@@ -50,8 +52,8 @@ func NewMetrics(server, token string) *Metrics {
 }
 
 // Register adds a server's own collectors, labelled like the shared ones.
-func (m *Metrics) Register(server string, cs ...prometheus.Collector) {
-	prometheus.WrapRegistererWith(prometheus.Labels{"server": server}, m.Registry).MustRegister(cs...)
+func (m *Metrics) Register(cs ...prometheus.Collector) {
+	prometheus.WrapRegistererWith(prometheus.Labels{"server": m.server}, m.Registry).MustRegister(cs...)
 }
 
 // Observe is middleware that counts and times each request. It goes
