@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"infobus/bus"
 	"infobus/internal/backup"
 	"infobus/office"
 	"infobus/schema"
@@ -99,5 +100,53 @@ func TestRestoreRefuses(t *testing.T) {
 	newer.Close()
 	if err := backup.Check(ctx, db, schema.OfficeDatabase); err == nil || !strings.Contains(err.Error(), "newer") {
 		t.Errorf("newer schema: got %v", err)
+	}
+}
+
+// TestBusBackupCarriesTLS: a bus's backup holds tls/ (the CA the tablets
+// trust), and a restore puts it back, private, with a new epoch.
+func TestBusBackupCarriesTLS(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	s, err := bus.OpenStore(ctx, dir, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	epoch := s.Epoch()
+	s.Close()
+	os.MkdirAll(filepath.Join(dir, "tls"), 0o700)
+	files := map[string]string{"ca.crt": "the CA", "ca.key": "its key", "server.pem": "cert and key"}
+	for name, body := range files {
+		os.WriteFile(filepath.Join(dir, "tls", name), []byte(body), 0o600)
+	}
+	file := filepath.Join(t.TempDir(), "bus.tar.gz")
+	if _, err := backup.Create(ctx, dir, file, "test"); err != nil {
+		t.Fatal(err)
+	}
+	target := t.TempDir()
+	res, err := backup.Restore(ctx, file, target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, body := range files {
+		p := filepath.Join(target, "tls", name)
+		got, err := os.ReadFile(p)
+		if err != nil || string(got) != body {
+			t.Errorf("tls/%s: got %q %v, want %q", name, got, err, body)
+		}
+		if fi, err := os.Stat(p); err == nil && fi.Mode().Perm()&0o077 != 0 {
+			t.Errorf("tls/%s restored as %v, want private", name, fi.Mode().Perm())
+		}
+	}
+	if res.Manifest.Epoch != epoch || res.NewEpoch == epoch {
+		t.Errorf("epochs: backup %q of %q, restored as %q; want the old one in the manifest and a new one in place", res.Manifest.Epoch, epoch, res.NewEpoch)
+	}
+	r, err := bus.OpenStore(ctx, target, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if r.Epoch() != res.NewEpoch {
+		t.Errorf("restored store's epoch %q, want %q", r.Epoch(), res.NewEpoch)
 	}
 }
