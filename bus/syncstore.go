@@ -222,8 +222,8 @@ func (s *Store) PullCursor(ctx context.Context) (int64, error) {
 	return c, err
 }
 
-// ApplyPull stores pulled follow-up status and the next pull cursor in one
-// transaction. A change moves its visit's seq, not its crew_seq: tablets
+// ApplyPull stores pulled follow-up status, entrepreneurs' feedback and
+// the next pull cursor in one transaction. A change moves its visit's seq, not its crew_seq: tablets
 // see it, and nothing is pushed again. It returns how many changes were
 // newer than what the bus had; invalid ones and ones for visits the bus no
 // longer has are skipped.
@@ -252,6 +252,15 @@ func (s *Store) ApplyPull(ctx context.Context, resp *infosync.PullResponse) (int
 				return err
 			}
 			changed++
+		}
+		for _, c := range resp.Feedback {
+			fresh, err := s.applyFeedback(ctx, tx, c)
+			if err != nil {
+				return err
+			}
+			if fresh {
+				changed++
+			}
 		}
 		_, err := tx.ExecContext(ctx, queryPullCursorTo, resp.Next)
 		return err

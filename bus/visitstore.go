@@ -363,6 +363,9 @@ func (s *Store) scanVisits(ctx context.Context, query string, args ...any) ([]Vi
 	if err := addFollowUpStatus(ctx, tx, views); err != nil {
 		return nil, err
 	}
+	if err := addFeedback(ctx, tx, views); err != nil {
+		return nil, err
+	}
 	for i := range views {
 		views[i].State = visitState(&views[i].Visit, crewSeq[i] <= acked)
 	}

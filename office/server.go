@@ -144,6 +144,9 @@ func (s *Server) routes() {
 
 	s.app.Get("/", s.requireStaff, s.handleHome)
 
+	s.app.Get("/f/:code", s.limit(followUpPageRateMax, followUpPageRateWindow), s.handleFollowUpPage)
+	s.app.Post("/f/:code/feedback", s.limit(feedbackRateMax, feedbackRateWindow), s.handleFeedback)
+
 	s.app.Get("/staff", s.requireAdmin, s.handleStaffPage)
 	s.app.Post("/staff", s.requireAdmin, s.handleStaffAdd)
 	s.app.Post("/staff/:id/disable", s.requireAdmin, s.handleStaffDisable)

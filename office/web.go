@@ -149,6 +149,10 @@ type Page struct {
 	// Notice is a catalogue key for a short confirmation at the top.
 	Notice string
 	Data   any
+	// Public marks a page for the public rather than staff (the
+	// entrepreneur's follow-up page): its own name in the header, and no
+	// staff menu or links.
+	Public bool
 
 	formToken func() string
 }
@@ -210,15 +214,27 @@ func (s *Server) newPage(c *fiber.Ctx) *Page {
 		}
 	}
 	p.formToken = func() string { return s.formToken(c) }
+	p.Public = strings.HasPrefix(c.Path(), publicPrefix)
+	p.relink(c, c.Path())
+	return p
+}
+
+// publicPrefix starts the paths of the public's pages.
+const publicPrefix = "/f/"
+
+// relink points the language links at path, for a page answered to a
+// POST whose own address shows nothing on a GET.
+func (p *Page) relink(c *fiber.Ctx, path string) {
+	p.LangLinks = p.LangLinks[:0]
 	q, _ := url.ParseQuery(string(c.Request().URI().QueryString()))
+	q.Del("saved") // a confirmation is said once
 	for _, l := range strs.langs() {
 		if l == p.Lang {
 			continue
 		}
 		q.Set("lang", l)
-		p.LangLinks = append(p.LangLinks, LangLink{Lang: l, Label: tr(l, "lang.name"), Href: c.Path() + "?" + q.Encode()})
+		p.LangLinks = append(p.LangLinks, LangLink{Lang: l, Label: tr(l, "lang.name"), Href: path + "?" + q.Encode()})
 	}
-	return p
 }
 
 // render writes page name (templates/name.html) with status. Pages show

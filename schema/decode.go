@@ -44,6 +44,10 @@ var (
 	wireFollowUp = map[string]wireField{
 		"id": wText, "kind": wText, "description": wText, "department": wText, "due_date": wText, "code": wText,
 		"status": wText, "resolution": wText, "status_rev": wInt, "status_at": wText,
+		// Read-only, as the bus answers it, so that an answer sent back is
+		// taken; CrewOwned drops it.
+		"feedback": {kind: wireObject, object: map[string]wireField{
+			"rating": wInt, "comment": wText, "contact_preference": wText, "created_at": wText}},
 	}
 	wireVisit = map[string]wireField{
 		"id": wText, "bus_id": wText, "device_id": wText, "crew": wText, "stop": wText, "visited_at": wText,

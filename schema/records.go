@@ -102,6 +102,19 @@ type FollowUp struct {
 	DueDate     string `json:"due_date"`
 	Code        string `json:"code"`
 	FollowUpStatus
+	// Feedback is the entrepreneur's, read back through the code: the bus
+	// shows it to the crew with the follow-up. No push carries it.
+	Feedback *FollowUpFeedback `json:"feedback,omitempty"`
+}
+
+// FollowUpFeedback is an entrepreneur's feedback as the crew see it with a
+// follow-up. CreatedAt is when this version was given: a revision
+// replaces the whole of it.
+type FollowUpFeedback struct {
+	Rating            int    `json:"rating"`
+	Comment           string `json:"comment"`
+	ContactPreference string `json:"contact_preference"`
+	CreatedAt         string `json:"created_at"`
 }
 
 // FollowUpStatus is the office-owned part of a follow-up; StatusRev orders
@@ -140,6 +153,7 @@ func (v *Visit) CrewOwned() Visit {
 	c.FollowUps = make([]FollowUp, len(v.FollowUps))
 	for i, f := range v.FollowUps {
 		f.FollowUpStatus = FollowUpStatus{}
+		f.Feedback = nil
 		c.FollowUps[i] = f
 	}
 	return c

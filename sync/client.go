@@ -101,7 +101,7 @@ type Report struct {
 	SetAside int   `json:"set_aside"` // of which the office refused
 	Batches  int   `json:"batches"`
 	Bytes    int64 `json:"bytes"`   // gzip push bodies sent, resends included
-	Pulled   int   `json:"pulled"`  // follow-up status changes new to the bus
+	Pulled   int   `json:"pulled"`  // follow-up status changes and feedback new to the bus
 	Pending  int64 `json:"pending"` // visits still waiting when the run ended
 }
 

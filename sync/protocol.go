@@ -107,14 +107,25 @@ type StatusChange struct {
 	Seq int64 `json:"seq"` // the bus's pull counter at this change
 }
 
+// FeedbackChange is an entrepreneur's feedback on one of the bus's codes,
+// whole, as pulled each time it is given or revised. The code joins it to
+// the follow-up: the bus knows which follow-up carries each code it
+// issued, also before the office does.
+type FeedbackChange struct {
+	schema.Feedback
+	Seq int64 `json:"seq"` // the bus's pull counter at this change
+}
+
 // PullResponse is the answer to GET /sync/v1/pull?since=N: the office-owned
 // changes for the asking bus's visits after N, oldest first, and the
-// cursor to ask from next. More says another page is waiting.
+// cursor to ask from next. Statuses and Feedback share the bus's one
+// counter, so Next is the highest seq in either. More says another page
+// is waiting.
 type PullResponse struct {
-	Statuses []StatusChange    `json:"statuses"`
-	Feedback []schema.Feedback `json:"feedback,omitempty"` // reserved: entrepreneurs' feedback comes in a later version
-	Next     int64             `json:"next"`
-	More     bool              `json:"more"`
+	Statuses []StatusChange   `json:"statuses"`
+	Feedback []FeedbackChange `json:"feedback"`
+	Next     int64            `json:"next"`
+	More     bool             `json:"more"`
 	// HeldSeq is how far the office really holds this bus's records: every
 	// push through it is committed in the office's database as it is now.
 	// Below the bus's cursor (the office was restored from a backup), the

@@ -29,6 +29,9 @@ type ReceiverStore interface {
 	// StatusChanges returns up to limit office-owned changes for busID's
 	// visits with a pull seq above since, oldest first.
 	StatusChanges(ctx context.Context, busID string, since int64, limit int) ([]StatusChange, error)
+	// FeedbackChanges returns up to limit feedbacks on busID's codes with a
+	// pull seq above since, oldest first.
+	FeedbackChanges(ctx context.Context, busID string, since int64, limit int) ([]FeedbackChange, error)
 	// NoteBus records the epoch and build a bus sent and returns how far
 	// the office holds its pushes and the office's epoch. A bus epoch other
 	// than the one recorded resets the held cursor to 0 (see restore.go).
@@ -288,15 +291,32 @@ func (r *Receiver) Pull(ctx context.Context, in PullInput) (*PullResponse, error
 	if err != nil {
 		return nil, err
 	}
-	resp := &PullResponse{Statuses: changes, Next: since, HeldSeq: held, Epoch: epoch}
-	if len(changes) > MaxPullPage {
-		resp.Statuses, resp.More = changes[:MaxPullPage], true
+	feedback, err := r.Store.FeedbackChanges(ctx, busID, since, MaxPullPage+1)
+	if err != nil {
+		return nil, err
 	}
-	if resp.Statuses == nil {
-		resp.Statuses = []StatusChange{}
-	}
-	if n := len(resp.Statuses); n > 0 {
-		resp.Next = resp.Statuses[n-1].Seq
-	}
+	resp := pullPage(since, changes, feedback)
+	resp.HeldSeq, resp.Epoch = held, epoch
 	return resp, nil
+}
+
+// pullPage takes the first MaxPullPage changes of both lists by seq: both
+// count on the bus's one pull counter, and the cursor may only pass a seq
+// whose change the page carries.
+func pullPage(since int64, changes []StatusChange, feedback []FeedbackChange) *PullResponse {
+	resp := &PullResponse{Statuses: []StatusChange{}, Feedback: []FeedbackChange{}, Next: since}
+	i, j := 0, 0
+	for n := 0; n < MaxPullPage && (i < len(changes) || j < len(feedback)); n++ {
+		if j >= len(feedback) || (i < len(changes) && changes[i].Seq < feedback[j].Seq) {
+			resp.Statuses = append(resp.Statuses, changes[i])
+			resp.Next = changes[i].Seq
+			i++
+		} else {
+			resp.Feedback = append(resp.Feedback, feedback[j])
+			resp.Next = feedback[j].Seq
+			j++
+		}
+	}
+	resp.More = i < len(changes) || j < len(feedback)
+	return resp
 }

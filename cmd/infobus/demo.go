@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"infobus/bus"
@@ -60,6 +61,10 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return errors.Join(err, stopAll())
 	}
+	codeLink, err := demoCodeLink(ctx, busMain.Store, officeMain.URL)
+	if err != nil {
+		return errors.Join(err, stopAll())
+	}
 	pc, err := busMain.Store.NewPairingCode(ctx)
 	if err != nil {
 		return errors.Join(err, stopAll())
@@ -72,6 +77,9 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
   Bus health:                %s/healthz
   Crew API:                  %s/api/visits (needs the device token the app gets)
   Office health:             %s/healthz (the office's sync API; staff pages come later)
+  Entrepreneur's page:       %s
+      (what the QR code on a sample follow-up opens; shows the
+       follow-up once the first sync has brought it to the office)
 
 The bus is enrolled with the office and syncs every 15 seconds (%d sample
 visits added this time); watch it with
@@ -79,7 +87,7 @@ visits added this time); watch it with
 
 Stop with Ctrl+C.
 `, *dataDir, pairingURL(busMain.URL, pc.Code), pc.Code, busMain.Config.DataDir, busMain.URL, busMain.URL,
-		officeMain.URL, added, officeMain.Config.DataDir)
+		officeMain.URL, codeLink, added, officeMain.Config.DataDir)
 	// Sync at once, then play office staff once: close one follow-up so
 	// that the next sync shows the crew a handled visit.
 	go demoFirstSync(ctx, busMain.Syncer, busMain.Store, officeMain.Store, log)
@@ -132,6 +140,14 @@ func demoSampleVisits(ctx context.Context, b *bus.Store) (int, error) {
 	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 7))
 	for range demoVisits {
 		v := sampleVisit(rng, time.Now())
+		// Real codes, as a card or a tablet's pool gives them.
+		codes, err := b.ReserveCodes(ctx, bus.CardsDevice, len(v.FollowUps))
+		if err != nil {
+			return 0, err
+		}
+		for i := range v.FollowUps {
+			v.FollowUps[i].Code = string(codes[i])
+		}
 		if _, _, err := b.PutVisit(ctx, &v); err != nil {
 			return 0, err
 		}
@@ -165,4 +181,20 @@ func demoFirstSync(ctx context.Context, y *bus.Syncer, b *bus.Store, o *office.S
 		}
 		return
 	}
+}
+
+// demoCodeLink is the entrepreneur's page of a sample follow-up's code.
+func demoCodeLink(ctx context.Context, b *bus.Store, officeURL string) (string, error) {
+	views, _, err := b.FindVisits(ctx, bus.VisitFilter{Limit: 100})
+	if err != nil {
+		return "", err
+	}
+	for _, v := range views {
+		for _, f := range v.FollowUps {
+			if f.Code != "" {
+				return strings.TrimSuffix(officeURL, "/") + "/f/" + f.Code, nil
+			}
+		}
+	}
+	return "(no sample follow-up has a code)", nil
 }

@@ -1,0 +1,146 @@
+package office
+
+// The entrepreneur's page in headless Chromium: the three states in both
+// languages checked by axe-core, and the feedback form sent with the
+// page's scripts switched off (it has none).
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/chromedp"
+
+	"infobus/schema"
+)
+
+// axeViolations runs axe-core's WCAG 2.1 A and AA rules on the tab's page
+// and returns each violation as a line.
+func axeViolations(ctx context.Context, axe string) ([]string, error) {
+	loaded, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`typeof window.axe === 'object'`))
+	if err != nil {
+		return nil, err
+	}
+	if !loaded { // the CSP keeps injected scripts out; DevTools evaluation is not bound by it
+		if _, err := chromedp.Run(ctx, chromedp.Evaluate[any](axe+"\n;true")); err != nil {
+			return nil, err
+		}
+	}
+	raw, err := chromedp.Run(ctx, chromedp.Evaluate[string](`axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a','wcag2aa','wcag21a','wcag21aa']}, resultTypes: ['violations']}).then(r => JSON.stringify(r.violations))`, chromedp.EvalAwaitPromise))
+	if err != nil {
+		return nil, err
+	}
+	var vs []struct {
+		ID, Help string
+		Nodes    []struct {
+			Target         []any
+			FailureSummary string
+		}
+	}
+	if err := json.Unmarshal([]byte(raw), &vs); err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, v := range vs {
+		for _, n := range v.Nodes {
+			out = append(out, fmt.Sprintf("%s (%s) at %v: %s", v.ID, v.Help, n.Target, strings.ReplaceAll(n.FailureSummary, "\n", " ")))
+		}
+	}
+	return out, nil
+}
+
+func setScripts(on bool) chromedp.Action[chromedp.Void] {
+	return chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		_, err := cdp.Call(ctx, t, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: !on})
+		return err
+	})
+}
+
+func TestBrowserFollowUpPage(t *testing.T) {
+	path := chromium(t)
+	axe := axeScript(t)
+	base, store := serveOffice(t)
+	ctx := context.Background()
+	e := mustAddBus(t, store, "bus")
+	known, processing, revised := mustCode(t, e, 11), mustCode(t, e, 12), mustCode(t, e, 13)
+	fu := newID(t)
+	mustPush(t, store, e, 1, codedRecord(t, newID(t), 1, map[string]string{fu: string(known)}))
+	if _, err := store.SetFollowUpStatus(ctx, fu, schema.StatusDone, "We hebben de informatie gemaild."); err != nil {
+		t.Fatal(err)
+	}
+
+	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(path), chromedp.Headless,
+		chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun, chromedp.UserDataDir(t.TempDir()),
+		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
+		chromedp.WindowSize(360, 740)) // a small phone
+	actx, acancel := chromedp.NewExecAllocator(ctx, opts...)
+	defer acancel()
+	bctx, bcancel := chromedp.NewContext(actx)
+	defer bcancel()
+	if err := chromedp.Do(bctx); err != nil {
+		t.Fatalf("start Chromium (%s): %v", path, err)
+	}
+	tctx, tcancel := context.WithTimeout(bctx, 120*time.Second)
+	defer tcancel()
+	run := func(what string, actions ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		sctx, scancel := context.WithTimeout(tctx, 20*time.Second)
+		defer scancel()
+		if err := chromedp.Do(sctx, actions...); err != nil {
+			state, _ := chromedp.Run(tctx, chromedp.Evaluate[string](`location.href + "\n" + document.body.innerText`))
+			t.Fatalf("%s: %v\npage: %s", what, err, state)
+		}
+	}
+	text := func() string {
+		t.Helper()
+		s, err := chromedp.Run(tctx, chromedp.Evaluate[string](`document.documentElement.lang + "\n" + document.scripts.length + "\n" + document.body.innerText`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	checkAxe := func(what string) {
+		t.Helper()
+		vs, err := axeViolations(tctx, axe)
+		if err != nil {
+			t.Fatalf("axe on %s: %v", what, err)
+		}
+		for _, v := range vs {
+			t.Errorf("axe on %s: %s", what, v)
+		}
+	}
+
+	for _, lang := range []string{"nl", "en"} {
+		for _, tc := range []struct{ state, path, want string }{
+			{"unknown", "/f/HALLO", map[string]string{"nl": "We kennen deze code niet", "en": "We do not know this code"}[lang]},
+			{"processing", "/f/" + string(processing), map[string]string{"nl": "We verwerken uw gesprek", "en": "We are processing your conversation"}[lang]},
+			{"known", "/f/" + string(known), map[string]string{"nl": "We hebben de informatie gemaild.", "en": "What we did"}[lang]},
+		} {
+			run("open the "+tc.state+" page", chromedp.Navigate(base+tc.path+"?lang="+lang), chromedp.WaitVisible(chromedp.ID("main")))
+			got := text()
+			if !strings.HasPrefix(got, lang+"\n0\n") || !strings.Contains(got, tc.want) {
+				t.Errorf("%s page in %s: want lang %s, no script and %q; got\n%s", tc.state, lang, lang, tc.want, got)
+			}
+			checkAxe("the " + tc.state + " page in " + lang)
+		}
+		// The form with an error, then sent, with the page's scripts off.
+		code := map[string]string{"nl": string(processing), "en": string(revised)}[lang]
+		run("open the form", chromedp.Navigate(base+"/f/"+code+"?lang="+lang), chromedp.WaitVisible(chromedp.ID("comment")))
+		run("send without a mark", setScripts(false), chromedp.SendKeys(chromedp.ID("comment"), "Fijn gesprek, dank u."),
+			chromedp.Click(chromedp.CSS(`form.form button[type=submit]`)), chromedp.WaitVisible(chromedp.CSS(`[role=alert]`)), setScripts(true))
+		checkAxe("the form with an error in " + lang)
+		run("send with a mark", setScripts(false), chromedp.Click(chromedp.CSS(`input[name=rating][value="8"]`)),
+			chromedp.Click(chromedp.CSS(`input[name=contact_preference][value=phone]`)),
+			chromedp.Click(chromedp.CSS(`form.form button[type=submit]`)), chromedp.WaitVisible(chromedp.CSS(`.notice`)), setScripts(true))
+		checkAxe("the page after feedback in " + lang)
+		fb, err := store.FeedbackByCode(ctx, schema.Code(code))
+		if err != nil || fb.Rating != 8 || fb.Comment != "Fijn gesprek, dank u." || fb.ContactPreference != schema.PreferPhone {
+			t.Errorf("feedback sent in %s: %+v, %v", lang, fb, err)
+		}
+	}
+}
