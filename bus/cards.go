@@ -125,6 +125,11 @@ func (s *Server) handleCards(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	return s.sendCards(c, n)
+}
+
+// sendCards issues n cards and answers with their sheet.
+func (s *Server) sendCards(c *fiber.Ctx, n int) error {
 	var buf bytes.Buffer
 	if _, err := s.store.IssueCards(c.UserContext(), &buf, n, s.cfg.CardContact); err != nil {
 		return err

@@ -11,8 +11,15 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"infobus/internal/sqlite"
 	"infobus/schema"
 	infosync "infobus/sync"
+)
+
+// What a full disk says to the crew. The record stays on the tablet.
+const (
+	msgDiskFullEN = "The bus's disk is full: nothing was saved on the bus. The visit stays on the tablet. Tell the coordinator."
+	msgDiskFullNL = "De schijf van de bus is vol: er is niets opgeslagen op de bus. Het bezoek blijft op de tablet. Meld het aan de coördinator."
 )
 
 // apiError is the JSON body of every refusal: a machine code, a sentence in
@@ -106,6 +113,8 @@ func jsonKind(goKind string) string {
 // one place that logs internal errors, which clients see only as "internal
 // error".
 func (s *Server) handleError(c *fiber.Ctx, err error) error {
+	// Also reached for a body over Fiber's limit, before any middleware.
+	setSecurityHeaders(c)
 	status, body := s.errorResponse(c, err)
 	return c.Status(status).JSON(body)
 }
@@ -162,6 +171,10 @@ func (s *Server) errorResponse(c *fiber.Ctx, err error) (int, apiError) {
 		return fiber.StatusBadRequest, apiError{Error: "bad_request", Message: br.en, MessageNL: br.nl}
 	case errors.Is(err, ErrNotFound):
 		return fiber.StatusNotFound, apiError{Error: "not_found", Message: "The bus does not have this visit.", MessageNL: "Dit bezoek staat niet op de bus."}
+	case errors.Is(err, ErrDeviceRevoked):
+		return fiber.StatusUnauthorized, apiError{Error: "device_unpaired",
+			Message:   "This tablet was disconnected from the bus. Connect it again; the visits on the tablet are kept.",
+			MessageNL: "Deze tablet is losgekoppeld van de bus. Koppel hem opnieuw; de bezoeken op de tablet blijven bewaard."}
 	case errors.Is(err, ErrUnauthorized):
 		return fiber.StatusUnauthorized, apiError{Error: "unauthorized",
 			Message:   "This tablet is no longer connected to the bus. Connect it again.",
@@ -186,9 +199,15 @@ func (s *Server) errorResponse(c *fiber.Ctx, err error) (int, apiError) {
 		return fiber.StatusServiceUnavailable, apiError{Error: "sync_not_running",
 			Message: "This bus does not send visits to the office now. Ask the coordinator.", MessageNL: "Deze bus verstuurt nu geen bezoeken naar kantoor. Vraag het de coördinator."}
 	case errors.As(err, new(*SyncError)):
+		// Why it failed (the office's address, a network error) goes to the
+		// log, not to the tablet.
+		s.log.Warn("sync asked for by a tablet failed", "err", err)
 		return fiber.StatusBadGateway, apiError{Error: "sync_failed",
 			Message:   "The bus could not send the visits to the office. The bus keeps them and tries again later.",
 			MessageNL: "De bus kon de bezoeken niet naar kantoor sturen. De bus bewaart ze en probeert het later opnieuw."}
+	case sqlite.IsFull(err):
+		s.log.Error("disk full", "method", c.Method(), "path", c.Path(), "err", err)
+		return fiber.StatusInsufficientStorage, apiError{Error: "disk_full", Message: msgDiskFullEN, MessageNL: msgDiskFullNL}
 	case errors.Is(err, ErrClosed):
 		return fiber.StatusServiceUnavailable, apiError{Error: "unavailable",
 			Message: "The bus is shutting down. Try again in a moment.", MessageNL: "De bus gaat uit. Probeer het zo opnieuw."}
@@ -209,6 +228,9 @@ func fiberErrorBody(fe *fiber.Error) apiError {
 		return apiError{Error: "not_found", Message: "no such route", MessageNL: "dit adres bestaat niet"}
 	case fiber.StatusMethodNotAllowed:
 		return apiError{Error: "method_not_allowed", Message: "this route does not take that method", MessageNL: "dit adres kent deze methode niet"}
+	case fiber.StatusTooManyRequests:
+		return apiError{Error: "too_many_requests", Message: "Too many requests from this tablet. Wait a moment and try again.",
+			MessageNL: "Te veel verzoeken van deze tablet. Wacht even en probeer het opnieuw."}
 	}
 	return apiError{Error: strings.ToLower(strings.ReplaceAll(fe.Message, " ", "_")), Message: fe.Message, MessageNL: fe.Message}
 }

@@ -7,6 +7,7 @@ import (
 	"database/sql"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"strings"
 	"time"
 
@@ -42,8 +43,7 @@ const (
 	queryPairingInsert  = `INSERT INTO pairing_codes (code_hash, created_at, expires_at) VALUES (?, ?, ?)`
 	queryPairingLookup  = `SELECT expires_at, used_at IS NOT NULL FROM pairing_codes WHERE code_hash = ?`
 	queryPairingUse     = `UPDATE pairing_codes SET used_at = ?, device_id = ? WHERE code_hash = ? AND used_at IS NULL`
-	queryDeviceInsert   = `INSERT INTO devices (id, token_hash, paired_at) VALUES (?, ?, ?)`
-	queryDeviceByToken  = `SELECT id FROM devices WHERE token_hash = ?`
+	queryDeviceInsert   = `INSERT INTO devices (id, token_hash, paired_at, name) VALUES (?, ?, ?, ?)`
 	queryPairingCleanup = `DELETE FROM pairing_codes WHERE expires_at < ? AND used_at IS NULL`
 )
 
@@ -98,6 +98,12 @@ type Device struct {
 // Pair turns a pairing code into a device with a fresh token. It returns
 // ErrPairingCodeUnknown, ErrPairingCodeUsed or ErrPairingCodeExpired.
 func (s *Store) Pair(ctx context.Context, code string) (Device, error) {
+	return s.PairAs(ctx, code, "")
+}
+
+// PairAs is Pair for a tablet that gives itself a name, which `infobus bus
+// devices` shows. name must be valid (validDeviceName).
+func (s *Store) PairAs(ctx context.Context, code, name string) (Device, error) {
 	hash := sha256.Sum256([]byte(normalizePairingCode(code)))
 	tokenBytes := make([]byte, 32) // 256 bits
 	if _, err := rand.Read(tokenBytes); err != nil {
@@ -125,7 +131,7 @@ func (s *Store) Pair(ctx context.Context, code string) (Device, error) {
 		case now.Unix() >= expiresAt:
 			return ErrPairingCodeExpired
 		}
-		if _, err := tx.ExecContext(ctx, queryDeviceInsert, d.ID, schema.HashToken(d.Token), schema.Timestamp(now)); err != nil {
+		if _, err := tx.ExecContext(ctx, queryDeviceInsert, d.ID, schema.HashToken(d.Token), schema.Timestamp(now), name); err != nil {
 			return err
 		}
 		_, err = tx.ExecContext(ctx, queryPairingUse, schema.Timestamp(now), d.ID, hash[:])
@@ -137,18 +143,10 @@ func (s *Store) Pair(ctx context.Context, code string) (Device, error) {
 	return d, nil
 }
 
-// DeviceByToken returns the id of the device a token belongs to, or
-// ErrUnauthorized.
-func (s *Store) DeviceByToken(ctx context.Context, token string) (string, error) {
-	id, err := schema.IDByToken(ctx, s.db.Read, queryDeviceByToken, token)
-	if errors.Is(err, schema.ErrNotFound) {
-		return "", ErrUnauthorized
-	}
-	return id, err
-}
-
 type pairRequest struct {
 	PairingCode string `json:"pairing_code"`
+	// DeviceName is optional: what the crew call this tablet.
+	DeviceName string `json:"device_name,omitempty"`
 }
 
 func (s *Server) handlePair(c *fiber.Ctx) error {
@@ -159,7 +157,12 @@ func (s *Server) handlePair(c *fiber.Ctx) error {
 	if strings.TrimSpace(req.PairingCode) == "" {
 		return fieldError("pairing_code", "is required", "is verplicht")
 	}
-	d, err := s.store.Pair(c.UserContext(), req.PairingCode)
+	name := strings.TrimSpace(req.DeviceName)
+	if len([]rune(name)) > MaxDeviceName || strings.ContainsFunc(name, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
+		return fieldError("device_name", fmt.Sprintf("must be at most %d characters, without control characters", MaxDeviceName),
+			fmt.Sprintf("mag hoogstens %d tekens lang zijn, zonder stuurtekens", MaxDeviceName))
+	}
+	d, err := s.store.PairAs(c.UserContext(), req.PairingCode, name)
 	if err != nil {
 		return err
 	}

@@ -44,7 +44,10 @@ func (t *TLS) choosePublicURL(machine CertNames) error {
 		}
 		return nil
 	}
-	ip := preferredAddress(machine.IPs)
+	// Only addresses the CA may vouch for: a public one would fail every
+	// tablet's check (the CA's name constraints).
+	ips := slices.DeleteFunc(slices.Clone(machine.IPs), func(ip net.IP) bool { return !permits(t.ca, ip.String()) })
+	ip := preferredAddress(ips)
 	if ip == nil {
 		return errors.New("no LAN address to make the public URL from: connect the laptop to the van's network, or give --public-url")
 	}

@@ -89,6 +89,9 @@ type Syncer struct {
 
 	// runs and failures count sync runs, for the metrics.
 	runs, failures atomic.Int64
+	// AfterSuccess, when set, runs after every sync that finished: the
+	// bus then forgets what the office now holds.
+	AfterSuccess func()
 }
 
 // NewSyncer prepares a syncer for store. cfg must have passed Validate.
@@ -185,6 +188,9 @@ func (y *Syncer) sync(ctx context.Context) (infosync.Report, error) {
 	case err == nil:
 		y.backoff.Reset()
 		y.nextTry, y.offline = time.Time{}, false
+		if y.AfterSuccess != nil {
+			y.AfterSuccess()
+		}
 		if rep.Pushed > 0 || rep.Pulled > 0 {
 			y.log.Info("sync done", "pushed", rep.Pushed, "set_aside", rep.SetAside, "pulled", rep.Pulled, "bytes", rep.Bytes, "duration", time.Since(start))
 		}

@@ -5,7 +5,6 @@ package bus
 
 import (
 	"context"
-	"crypto/sha256"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -56,7 +55,17 @@ type Config struct {
 	// TLS is the HTTPS material once the caller has opened it (OpenTLS); /setup
 	// shows its CA. Nil while the server speaks plain HTTP.
 	TLS *TLS
+	// KeepPersonal is how long contact details stay on the bus after the
+	// office acknowledged a visit; 0 means DefaultKeepPersonal, and
+	// ForgetAtOnce removes them at the first run after the acknowledgement.
+	KeepPersonal time.Duration
+	// Limits are the rate limits per client address; zero fields take
+	// the defaults.
+	Limits RateLimits
 }
+
+// ForgetAtOnce is the KeepPersonal of `--keep-personal 0s`.
+const ForgetAtOnce = time.Nanosecond
 
 // Validate fills defaults and checks settings that depend on each other.
 func (c *Config) Validate() error {
@@ -68,6 +77,13 @@ func (c *Config) Validate() error {
 	}
 	if c.BodyLimit == 0 {
 		c.BodyLimit = DefaultBodyLimit
+	}
+	c.Limits.defaults()
+	if c.KeepPersonal == 0 {
+		c.KeepPersonal = DefaultKeepPersonal
+	}
+	if c.KeepPersonal < 0 {
+		return fmt.Errorf("--keep-personal %s: must be 0s or more", c.KeepPersonal)
 	}
 	if err := web.CheckAddr(c.Addr, DefaultAddr); err != nil {
 		return err
@@ -132,6 +148,8 @@ type Server struct {
 	// qrImages keeps drawn QR codes: a tablet fetching its pool or a sheet
 	// of cards asks for the same images again.
 	qrImages qrCache
+	// cardLinks are the one-time links to sheets of cards (cardlinks.go).
+	cardLinks cardLinks
 }
 
 // theApp loads the embedded tablet app once per process.
@@ -192,13 +210,17 @@ const localDevice = "device"
 func (s *Server) routes() {
 	s.app.Use(s.metrics.Observe, web.LogRequests(s.log, s.handleError))
 	s.app.Use(recover.New())
+	s.app.Use(securityHeaders)
+	// The laptop itself (the demo, the operator's tools) is not limited:
+	// whoever is on it holds the database anyway.
+	s.app.Use(web.RateLimit(s.cfg.Limits.Requests, s.cfg.Limits.Window, web.FromLoopback))
 
-	s.app.Get("/healthz", s.handleHealth)
+	s.app.Get("/healthz", web.Health(s.cfg.Version, s.store.DiskFull, msgDiskFullEN, msgDiskFullNL))
 	s.app.Get(web.MetricsPath, s.metrics.Handler())
 
 	api := s.app.Group("/api", s.limitBody, s.stampEpoch)
 	api.Get("/reference", s.handleReference)
-	api.Post("/pair", s.handlePair)
+	api.Post("/pair", web.RateLimit(s.cfg.Limits.Pair, s.cfg.Limits.Window, web.FromLoopback), s.handlePair)
 	api.Put("/visits/:id", s.requireDevice, s.countWritten, s.handleVisitPut)
 	api.Get("/visits/:id", s.requireDevice, s.handleVisitGet)
 	api.Get("/visits", s.requireDevice, s.handleVisitList)
@@ -206,8 +228,10 @@ func (s *Server) routes() {
 	api.Post("/sync", s.requireDevice, s.handleSyncNow)
 	api.Get("/codes", s.requireDevice, s.handleCodes)
 	api.Get("/cards", s.requireDevice, s.handleCards)
+	api.Post("/cards/link", s.requireDevice, s.handleCardLink)
 
 	s.app.Get("/qr/:file", s.handleQR)
+	s.app.Get("/cards/:ticket", s.handleCardSheet)
 
 	s.app.Route("/setup", s.setupRoutes)
 	s.app.Get("/*", s.handleApp)
@@ -224,36 +248,20 @@ func (s *Server) limitBody(c *fiber.Ctx) error {
 	return c.Next()
 }
 
-func (s *Server) handleHealth(c *fiber.Ctx) error {
-	return c.JSON(fiber.Map{"status": "ok", "version": s.cfg.Version})
+// securityHeaders are on every answer of the bus, refusals included: no
+// content sniffing, no framing, no referrer to elsewhere, and HSTS once the
+// tablet reached the bus over HTTPS (the bus never serves a LAN address
+// over plain HTTP).
+func securityHeaders(c *fiber.Ctx) error {
+	setSecurityHeaders(c)
+	return c.Next()
 }
 
-// deviceCache remembers which device a token belongs to, so that the hot
-// path does not query SQLite on every request. Tokens are only ever added
-// (pairing); nothing can revoke one yet.
-type deviceCache struct {
-	store *Store
-	mu    sync.RWMutex
-	ids   map[[32]byte]string
-}
-
-func (d *deviceCache) lookup(ctx context.Context, token string) (string, error) {
-	key := sha256.Sum256([]byte(token))
-	d.mu.RLock()
-	id, ok := d.ids[key]
-	d.mu.RUnlock()
-	if ok {
-		return id, nil
+func setSecurityHeaders(c *fiber.Ctx) {
+	c.Set(fiber.HeaderXContentTypeOptions, "nosniff")
+	c.Set(fiber.HeaderXFrameOptions, "DENY")
+	c.Set(fiber.HeaderReferrerPolicy, "no-referrer")
+	if c.Context().IsTLS() {
+		c.Set(fiber.HeaderStrictTransportSecurity, "max-age=31536000")
 	}
-	id, err := d.store.DeviceByToken(ctx, token)
-	if err != nil {
-		return "", err
-	}
-	d.mu.Lock()
-	if d.ids == nil {
-		d.ids = map[[32]byte]string{}
-	}
-	d.ids[key] = id
-	d.mu.Unlock()
-	return id, nil
 }

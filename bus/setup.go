@@ -41,6 +41,7 @@ type setupView struct {
 	Host        string // the host a browser's certificate warning names
 	QR          template.URL
 	CAName      string
+	Constrained bool // the CA carries name constraints (Constrained)
 	Fingerprint string
 	CAFile      string
 }
@@ -59,6 +60,7 @@ func (s *Server) handleSetup(c *fiber.Ctx) error {
 		v.Mode = "provided"
 	default:
 		v.Mode, v.CAName, v.Fingerprint = "ca", t.CAName(), t.CAFingerprint()
+		v.Constrained = Constrained(t.ca)
 	}
 	png, err := qrcode.Encode(v.SetupURL, qrcode.Medium, 320)
 	if err != nil {

@@ -7,9 +7,10 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
-	_ "infobus/internal/sqlite" // registers schema.DriverName
+	"infobus/internal/sqlite" // also registers schema.DriverName
 	"infobus/schema"
 )
 
@@ -50,7 +51,19 @@ type Store struct {
 	// once it has.
 	stop chan struct{}
 	done chan struct{}
+	// unpaired counts UnpairDevice calls, so that the server's token cache
+	// drops what it knew at once.
+	unpaired atomic.Uint64
+	// full is set while writes fail because the disk is full, and cleared
+	// by the next commit that succeeds; /healthz reports it.
+	full atomic.Bool
+	// checkpointDue: contact details were removed but a checkpoint did not
+	// finish, so their old pages may still be in the WAL.
+	checkpointDue atomic.Bool
 }
+
+// DiskFull reports whether the last write failed for a full disk.
+func (s *Store) DiskFull() bool { return s.full.Load() }
 
 // writeOp is one caller's part of a group commit.
 type writeOp struct {
@@ -62,7 +75,7 @@ type writeOp struct {
 // database if needed, and starts the writer. now is the bus's clock; nil
 // means time.Now. A nil log logs nothing.
 func OpenStore(ctx context.Context, dataDir string, log *slog.Logger, now func() time.Time) (*Store, error) {
-	db, err := schema.OpenDir(ctx, dataDir, DatabaseFile, schema.BusDatabase)
+	db, err := schema.OpenDir(ctx, dataDir, DatabaseFile, schema.BusDatabase, schema.SecureDelete())
 	if err != nil {
 		return nil, err
 	}
@@ -187,6 +200,11 @@ func (s *Store) commit(batch []writeOp) {
 		s.log.Error("commit failed", "ops", len(batch), "err", err)
 		err = fmt.Errorf("commit: %w", err)
 	}
+	full := sqlite.IsFull(err)
+	for _, r := range results {
+		full = full || sqlite.IsFull(r)
+	}
+	s.full.Store(full)
 	for i, op := range batch {
 		if results[i] == nil {
 			results[i] = err

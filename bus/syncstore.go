@@ -40,7 +40,7 @@ WHERE id = 1`
 SELECT (SELECT count(*) FROM visits WHERE crew_seq > s.acked_seq), s.acked_seq, (SELECT seq FROM changes WHERE id = 1)
 FROM sync_state s WHERE s.id = 1`
 	queryPending = `
-SELECT crew_seq, id, rev, body FROM visits
+SELECT crew_seq, id, rev, body, contact_gone = 'forgotten' FROM visits
 WHERE crew_seq > ?1 AND crew_seq <= ?2
 ORDER BY crew_seq LIMIT ?3`
 	querySetAsidePut = `
@@ -58,7 +58,7 @@ DELETE FROM set_aside WHERE rev < (SELECT v.rev FROM visits v WHERE v.id = set_a
 	// see them. Fresh values above the counter never collide with the
 	// UNIQUE seqs already there.
 	queryBumpAcked = `
-UPDATE visits SET seq = (SELECT seq FROM changes WHERE id = 1) + r.n
+UPDATE visits SET seq = (SELECT seq FROM changes WHERE id = 1) + r.n, acked_at = ?3
 FROM (SELECT id, row_number() OVER (ORDER BY crew_seq) AS n FROM visits WHERE crew_seq > ?1 AND crew_seq <= ?2) AS r
 WHERE visits.id = r.id`
 	queryCounterAdd   = `UPDATE changes SET seq = seq + ?1 WHERE id = 1`
@@ -147,7 +147,7 @@ func (s *Store) Pending(ctx context.Context, after, upto int64, limit, maxBytes 
 	for rows.Next() {
 		var r infosync.OutRecord
 		var body []byte
-		if err := rows.Scan(&r.CrewSeq, &r.ID, &r.Rev, &body); err != nil {
+		if err := rows.Scan(&r.CrewSeq, &r.ID, &r.Rev, &body, &r.KeepContact); err != nil {
 			return nil, err
 		}
 		if !json.Valid(body) {
@@ -172,6 +172,7 @@ func (s *Store) Pending(ctx context.Context, after, upto int64, limit, maxBytes 
 // beside it, changes nothing.
 func (s *Store) Acknowledge(ctx context.Context, sent []infosync.OutRecord, resp *infosync.PushResponse) error {
 	now := schema.Timestamp(s.now())
+	ackedAt := sortableTime(s.now())
 	return s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		var acked int64
 		if err := tx.QueryRowContext(ctx, queryAckedForSync).Scan(&acked); err != nil {
@@ -192,7 +193,7 @@ func (s *Store) Acknowledge(ctx context.Context, sent []infosync.OutRecord, resp
 		}
 		newAcked := max(acked, resp.AckedSeq)
 		if newAcked > acked {
-			res, err := tx.ExecContext(ctx, queryBumpAcked, acked, newAcked)
+			res, err := tx.ExecContext(ctx, queryBumpAcked, acked, newAcked, ackedAt)
 			if err != nil {
 				return err
 			}
@@ -228,7 +229,7 @@ func (s *Store) PullCursor(ctx context.Context) (int64, error) {
 // newer than what the bus had; invalid ones and ones for visits the bus no
 // longer has are skipped.
 func (s *Store) ApplyPull(ctx context.Context, resp *infosync.PullResponse) (int, error) {
-	changed := 0
+	changed, erased := 0, 0
 	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		changed = 0
 		for _, c := range resp.Statuses {
@@ -262,10 +263,28 @@ func (s *Store) ApplyPull(ctx context.Context, resp *infosync.PullResponse) (int
 				changed++
 			}
 		}
+		erased = 0
+		for _, e := range resp.Erasures {
+			n, err := removeContact(ctx, tx, e.VisitID, contactErased)
+			if err != nil {
+				return err
+			}
+			erased += n
+		}
 		_, err := tx.ExecContext(ctx, queryPullCursorTo, resp.Next)
 		return err
 	})
-	return changed, err
+	if err == nil && erased > 0 {
+		// Erased on request: the bytes go from the files now, not at the
+		// next hourly run.
+		s.log.Info("contact details erased at the office's request", "visits", erased)
+		if cpErr := s.db.Checkpoint(ctx); cpErr != nil {
+			// The hourly job checkpoints again; the pull itself is stored.
+			s.checkpointDue.Store(true)
+			s.log.Warn("checkpoint after erasure", "err", cpErr)
+		}
+	}
+	return changed + erased, err
 }
 
 // RecordResult notes how a sync ended: success when err is nil.

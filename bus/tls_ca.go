@@ -13,8 +13,11 @@ import (
 	"fmt"
 	"io/fs"
 	"math/big"
+	"net"
+	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 )
@@ -54,6 +57,11 @@ func (t *TLS) loadOrCreateCA(machine CertNames, now time.Time) error {
 	if info, err := os.Stat(keyPath); err == nil && info.Mode().Perm()&0o077 != 0 {
 		t.opts.Log.Warn("the local CA key is readable by others; it should be 0600", "file", keyPath, "mode", info.Mode().Perm())
 	}
+	if !Constrained(ca) {
+		t.opts.Log.Warn("the local CA has no name constraints: whoever copies its key can impersonate any website to every tablet that installed it. "+
+			"Run `infobus bus renew-ca` to replace it with one that can only vouch for the bus, then install the new CA on every tablet through /setup",
+			"file", certPath)
+	}
 	if now.AddDate(1, 0, 0).After(ca.NotAfter) {
 		t.opts.Log.Warn("the local CA expires within a year; plan to make a new one and install it on every tablet",
 			"expires", ca.NotAfter.Format(time.DateOnly))
@@ -90,6 +98,7 @@ func (t *TLS) createCA(machine CertNames, now time.Time) error {
 		IsCA:                  true,
 		MaxPathLenZero:        true, // it signs server certificates, never other CAs
 	}
+	constrain(tmpl, t.caDomains(machine))
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
 	if err != nil {
 		return err
@@ -115,4 +124,101 @@ func (t *TLS) createCA(machine CertNames, now time.Time) error {
 
 func randomSerial() (*big.Int, error) {
 	return rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 128))
+}
+
+// privateRanges are the addresses a constrained CA may vouch for: loopback,
+// the private ranges (RFC 1918, RFC 4193) and link-local, where a bus's LAN
+// lives. A public address never is.
+var privateRanges = func() []*net.IPNet {
+	var out []*net.IPNet
+	for _, c := range []string{
+		"127.0.0.0/8", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "169.254.0.0/16",
+		"::1/128", "fc00::/7", "fe80::/10",
+	} {
+		_, n, err := net.ParseCIDR(c)
+		if err != nil {
+			panic(err)
+		}
+		out = append(out, n)
+	}
+	return out
+}()
+
+// caDomains are the DNS names a new CA may vouch for: LocalName (and names
+// under it), localhost, the laptop's names, and the configured public URL's
+// host when it is a name.
+func (t *TLS) caDomains(machine CertNames) []string {
+	out := []string{LocalName, "localhost"}
+	out = append(out, machine.DNS...)
+	if u, err := url.Parse(t.opts.PublicURL); err == nil && u.Hostname() != "" && net.ParseIP(u.Hostname()) == nil {
+		out = append(out, strings.ToLower(u.Hostname()))
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// constrain limits a CA template to domains and the private ranges, with
+// the name constraints marked critical: a verifier that does not
+// understand them must refuse the CA rather than ignore them.
+func constrain(tmpl *x509.Certificate, domains []string) {
+	tmpl.PermittedDNSDomainsCritical = true
+	tmpl.PermittedDNSDomains = domains
+	tmpl.PermittedIPRanges = privateRanges
+}
+
+// Constrained reports whether a CA carries critical name constraints that
+// name at least one permitted domain or range.
+func Constrained(ca *x509.Certificate) bool {
+	return ca.PermittedDNSDomainsCritical && (len(ca.PermittedDNSDomains) > 0 || len(ca.PermittedIPRanges) > 0)
+}
+
+// permits reports whether ca may vouch for a DNS name (or an IP address,
+// given as text). A CA without constraints permits everything.
+func permits(ca *x509.Certificate, name string) bool {
+	if ca == nil || !Constrained(ca) {
+		return true
+	}
+	if ip := net.ParseIP(name); ip != nil {
+		for _, n := range ca.PermittedIPRanges {
+			if n.Contains(ip) {
+				return true
+			}
+		}
+		return false
+	}
+	name = strings.ToLower(strings.TrimSuffix(name, "."))
+	for _, d := range ca.PermittedDNSDomains {
+		if name == d || strings.HasSuffix(name, "."+d) {
+			return true
+		}
+	}
+	return false
+}
+
+// RenewCA retires the local CA in dir: the old certificate and key move
+// aside (ca-replaced-DATE.crt/.key) and the server certificate goes, so
+// that the next start of the bus makes a new, constrained CA and issues
+// under it. Every tablet must then install the new CA through /setup. It
+// returns the names of the kept files.
+func RenewCA(dir string, now time.Time) ([]string, error) {
+	stamp := now.UTC().Format("20060102-150405")
+	var kept []string
+	for _, f := range []struct{ from, to string }{
+		{caKeyFile, "ca-replaced-" + stamp + ".key"},
+		{caCertFile, "ca-replaced-" + stamp + ".crt"},
+	} {
+		to := filepath.Join(dir, f.to)
+		err := os.Rename(filepath.Join(dir, f.from), to)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return kept, fmt.Errorf("renew CA: %w", err)
+		}
+		kept = append(kept, to)
+	}
+	if err := os.Remove(filepath.Join(dir, serverCertFile)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return kept, fmt.Errorf("renew CA: %w", err)
+	}
+	return kept, nil
 }

@@ -65,7 +65,34 @@ func (t *TLS) wantNames(machine CertNames) CertNames {
 	if u, err := url.Parse(t.publicURL); err == nil {
 		want.add(u.Hostname())
 	}
-	return want.normalized()
+	return t.permitted(want.normalized())
+}
+
+// permitted drops the names the CA may not vouch for: a certificate that
+// named one would fail every tablet's check. The bus says which, once per
+// renewal.
+func (t *TLS) permitted(want CertNames) CertNames {
+	var out CertNames
+	var dropped []string
+	for _, d := range want.DNS {
+		if permits(t.ca, d) {
+			out.DNS = append(out.DNS, d)
+		} else {
+			dropped = append(dropped, d)
+		}
+	}
+	for _, ip := range want.IPs {
+		if permits(t.ca, ip.String()) {
+			out.IPs = append(out.IPs, ip)
+		} else {
+			dropped = append(dropped, ip.String())
+		}
+	}
+	if len(dropped) > 0 {
+		t.opts.Log.Warn("names left out of the server certificate: the local CA may not vouch for them (run `infobus bus renew-ca` after a rename)",
+			"names", dropped)
+	}
+	return out
 }
 
 // renewalReason says why cert must be replaced, or "" if it can stay.

@@ -22,7 +22,7 @@ const (
 func (s *Server) handleVisitPut(c *fiber.Ctx) error {
 	// A tablet may send back a record as it read it, read-only fields
 	// included; those are accepted and ignored.
-	v, err := schema.DecodeVisit(c.Body(), "seq", "state", "set_aside", "contact_withheld")
+	v, err := schema.DecodeVisit(c.Body(), "seq", "state", "set_aside", "contact_withheld", "contact_removed")
 	if err != nil {
 		return err
 	}
@@ -38,9 +38,10 @@ func (s *Server) handleVisitPut(c *fiber.Ctx) error {
 	if v.ID != pathID {
 		return fieldError("id", "must match the id in the URL", "moet gelijk zijn aan het id in het adres")
 	}
-	if v.DeviceID == "" {
-		v.DeviceID = c.Locals(localDevice).(string)
-	}
+	// The device is always the token's: a tablet cannot write under
+	// another's id. An edit keeps the device that recorded the visit
+	// (PutVisit, PutVisitKeepingContact).
+	v.DeviceID = c.Locals(localDevice).(string)
 	// The bus speaks for itself: what a tablet puts in server-owned fields
 	// does not count.
 	v.BusID = ""
@@ -56,7 +57,7 @@ func (s *Server) handleVisitPut(c *fiber.Ctx) error {
 		}
 		result, seq, err = s.store.PutVisitKeepingContact(c.UserContext(), v)
 	} else {
-		if err := v.Validate(); err != nil {
+		if err := s.validateVisit(c.UserContext(), v); err != nil {
 			return err
 		}
 		result, seq, err = s.store.PutVisit(c.UserContext(), v)

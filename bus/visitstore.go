@@ -34,6 +34,9 @@ type VisitView struct {
 	// send (withholdContact). Sent back on a PUT, it asks the bus to keep
 	// the details it holds: an absent contact is then never read as "erase".
 	ContactWithheld bool `json:"contact_withheld,omitempty"`
+	// ContactRemoved: the bus no longer holds this visit's contact details
+	// (the office has them, or erased them). A tablet drops its copy too.
+	ContactRemoved bool `json:"contact_removed,omitempty"`
 }
 
 // RevError says why a PUT was refused for its rev, and which rev the bus has.
@@ -72,16 +75,18 @@ ON CONFLICT (id) DO UPDATE SET
     rev = excluded.rev, seq = excluded.seq, crew_seq = excluded.crew_seq,
     crew_hash = excluded.crew_hash, body = excluded.body, wijk = excluded.wijk,
     search = excluded.search, device_id = excluded.device_id,
-    received_at = excluded.received_at, deleted = excluded.deleted
+    received_at = excluded.received_at, deleted = excluded.deleted, acked_at = '',
+    contact_gone = CASE WHEN ?11 THEN visits.contact_gone ELSE '' END
 WHERE excluded.rev > visits.rev
 RETURNING created_seq`
 	queryCounter         = `SELECT seq FROM changes WHERE id = 1`
 	queryCounterSet      = `UPDATE changes SET seq = ?1 WHERE id = 1`
 	queryVisitRevAndHash = `SELECT rev, crew_hash FROM visits WHERE id = ?`
 	queryVisitBody       = `SELECT body FROM visits WHERE id = ?`
-	queryVisitByID       = `SELECT body, seq, crew_seq, received_at FROM visits WHERE id = ?`
+	queryVisitDevice     = `SELECT device_id FROM visits WHERE id = ?`
+	queryVisitByID       = `SELECT body, seq, crew_seq, received_at, contact_gone != '' FROM visits WHERE id = ?`
 	queryVisits          = `
-SELECT body, seq, crew_seq, received_at FROM visits
+SELECT body, seq, crew_seq, received_at, contact_gone != '' FROM visits
 WHERE seq > ?1 AND (?2 = '' OR wijk = ?2) AND (?3 = '' OR search LIKE ?3 ESCAPE '\')
   AND (?5 OR deleted = 0)
 ORDER BY CASE WHEN ?5 THEN seq ELSE -seq END LIMIT ?4`
@@ -137,10 +142,23 @@ func (s *Store) putVisit(ctx context.Context, v *schema.Visit, keepContact bool)
 			if err := keptContact(ctx, tx, v); err != nil {
 				return err
 			}
-			if err := v.Validate(); err != nil {
+			if err := validateKept(ctx, tx, v); err != nil {
 				return err
 			}
 			if err := encode(); err != nil {
+				return err
+			}
+		} else {
+			// An edit keeps the device that recorded the visit, whichever
+			// tablet sends it.
+			var recorder string
+			switch err := tx.QueryRowContext(ctx, queryVisitDevice, v.ID).Scan(&recorder); {
+			case err == nil && recorder != v.DeviceID:
+				v.DeviceID = recorder
+				if err := encode(); err != nil {
+					return err
+				}
+			case err != nil && !errors.Is(err, sql.ErrNoRows):
 				return err
 			}
 		}
@@ -151,7 +169,7 @@ func (s *Store) putVisit(ctx context.Context, v *schema.Visit, keepContact bool)
 		var createdSeq int64
 		err := tx.QueryRowContext(ctx, queryVisitUpsert,
 			v.ID, v.Rev, seq, hash[:], string(body), v.Wijk, searchText(v), v.DeviceID, receivedAt, v.Deleted,
-		).Scan(&createdSeq)
+			keepsContactGone(v)).Scan(&createdSeq)
 		switch {
 		case err == nil:
 			result = Updated
@@ -348,7 +366,7 @@ func (s *Store) scanVisits(ctx context.Context, query string, args ...any) ([]Vi
 			body []byte
 			cs   int64
 		)
-		if err := rows.Scan(&body, &view.Seq, &cs, &view.ReceivedAt); err != nil {
+		if err := rows.Scan(&body, &view.Seq, &cs, &view.ReceivedAt, &view.ContactRemoved); err != nil {
 			return nil, err
 		}
 		if err := json.Unmarshal(body, &view.Visit); err != nil {

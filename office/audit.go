@@ -19,6 +19,11 @@ const (
 	ActionStaffAdded    = "staff_added"
 	ActionStaffDisabled = "staff_disabled"
 	ActionStaffReset    = "staff_reset"
+	ActionForget        = "person_forgotten" // subject: the selector's kind and a hash, never its value
+	ActionExport        = "person_exported"
+	ActionRetention     = "retention_erased"
+	ActionBusRevoked    = "bus_revoked"
+	ActionBusReissued   = "bus_reissued"
 )
 
 // ActorCLI is the actor of changes made on the office's command line.

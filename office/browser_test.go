@@ -202,7 +202,8 @@ func TestBrowserLoginAccessibility(t *testing.T) {
 	}
 	// Log out through the header's form (with its token), then the login
 	// page in English.
-	run("log out", chromedp.Click(chromedp.CSS(`form.logout button`)), chromedp.WaitVisible(chromedp.ID("email")))
+	// The staff page has an e-mail field too: wait for the login's password.
+	run("log out", chromedp.Click(chromedp.CSS(`form.logout button`)), chromedp.WaitVisible(chromedp.ID("password")))
 	if got := location(); got != "/login?out=1" {
 		t.Errorf("after logging out: at %q, want /login?out=1", got)
 	}

@@ -56,15 +56,15 @@ func (s *Store) AddBus(ctx context.Context, name, officeURL string) (infosync.En
 	if err != nil {
 		return infosync.Enrollment{}, err
 	}
-	token := make([]byte, 32) // 256 bits: a plain hash is enough to store it
-	key := make([]byte, infosync.CodeKeySize)
-	if _, err := rand.Read(token); err != nil {
+	token, err := randomToken()
+	if err != nil {
 		return infosync.Enrollment{}, err
 	}
+	key := make([]byte, infosync.CodeKeySize)
 	if _, err := rand.Read(key); err != nil {
 		return infosync.Enrollment{}, err
 	}
-	e := infosync.Enrollment{OfficeURL: officeURL, BusID: id.String(), BusToken: base64.RawURLEncoding.EncodeToString(token), CodeKey: key}
+	e := infosync.Enrollment{OfficeURL: officeURL, BusID: id.String(), BusToken: token, CodeKey: key}
 	if err := e.Validate(); err != nil {
 		return infosync.Enrollment{}, err
 	}
@@ -84,6 +84,16 @@ func (s *Store) AddBus(ctx context.Context, name, officeURL string) (infosync.En
 		return infosync.Enrollment{}, err
 	}
 	return e, nil
+}
+
+// randomToken makes a bus token: 256 random bits, so a plain hash is
+// enough to store it.
+func randomToken() (string, error) {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return "", err
+	}
+	return base64.RawURLEncoding.EncodeToString(b), nil
 }
 
 // BusByToken returns the id of the bus a token belongs to, or

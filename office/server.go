@@ -17,6 +17,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/compress"
 	"github.com/gofiber/fiber/v2/middleware/recover"
+	"github.com/robfig/cron/v3"
 
 	"infobus/internal/web"
 	"infobus/schema"
@@ -42,10 +43,30 @@ type Config struct {
 	// MetricsToken, when set, is the bearer token /metrics asks for;
 	// without it /metrics answers loopback only.
 	MetricsToken string
+	// Retention is how long contact details stay after a visit's last
+	// follow-up closed; 0 means DefaultRetention.
+	Retention time.Duration
+	// TLSCert and TLSKey make the office serve HTTPS itself (guard.go).
+	TLSCert, TLSKey string
+	// TrustedProxies are the addresses (or ranges) of reverse proxies whose
+	// X-Forwarded-* headers the office believes; none by default.
+	TrustedProxies []string
+	// Limits are the rate limits per client address; zero fields take the
+	// defaults.
+	Limits RateLimits
 	// Staff sessions end after SessionIdle without a request, and
 	// SessionAbsolute after logging in whatever happens.
 	SessionIdle     time.Duration
 	SessionAbsolute time.Duration
+	// ReportSchedule is when the monthly report is made (cron, office
+	// time). With SMTPAddr, SMTPFrom and ReportTo (comma-separated) set,
+	// it is mailed as well; SMTPUser and SMTPPassword log in if needed.
+	ReportSchedule string
+	SMTPAddr       string
+	SMTPFrom       string
+	SMTPUser       string
+	SMTPPassword   string
+	ReportTo       string
 }
 
 // Validate fills defaults and checks settings that depend on each other.
@@ -56,6 +77,12 @@ func (c *Config) Validate() error {
 	if c.DataDir == "" {
 		c.DataDir = DefaultDataDir
 	}
+	if c.Retention == 0 {
+		c.Retention = DefaultRetention
+	}
+	if c.Retention < 0 {
+		return fmt.Errorf("--retention %s: must be more than 0", c.Retention)
+	}
 	if c.SessionIdle <= 0 {
 		c.SessionIdle = DefaultSessionIdle
 	}
@@ -65,13 +92,25 @@ func (c *Config) Validate() error {
 	if c.SessionIdle > c.SessionAbsolute {
 		return fmt.Errorf("--session-idle %v: must not be longer than --session-absolute %v", c.SessionIdle, c.SessionAbsolute)
 	}
+	if c.ReportSchedule == "" {
+		c.ReportSchedule = DefaultReportSchedule
+	}
+	if _, err := cron.ParseStandard(c.ReportSchedule); err != nil {
+		return fmt.Errorf("--report-schedule %q: %w", c.ReportSchedule, err)
+	}
+	if c.SMTPAddr != "" && (c.SMTPFrom == "" || len(splitList(c.ReportTo)) == 0) {
+		return fmt.Errorf("--smtp-addr %s: also set --smtp-from and --report-to, or the report has no sender or recipient", c.SMTPAddr)
+	}
+	if c.SMTPAddr == "" && (c.SMTPFrom != "" || c.ReportTo != "") {
+		return fmt.Errorf("--smtp-from and --report-to need --smtp-addr")
+	}
 	if err := web.CheckAddr(c.Addr, DefaultAddr); err != nil {
 		return err
 	}
 	if err := web.CheckPublicURL(c.PublicURL); err != nil {
 		return err
 	}
-	return nil
+	return c.validateGuards()
 }
 
 // Server is the office's HTTP server.
@@ -83,22 +122,26 @@ type Server struct {
 	receiver *infosync.Receiver
 	metrics  *web.Metrics
 	met      officeMetrics
+	stopJobs context.CancelFunc
+	jobsDone chan struct{}
 }
 
 // NewServer wires the office's routes onto store. cfg must have passed
 // Validate.
 func NewServer(cfg Config, store *Store, log *slog.Logger) *Server {
+	cfg.Limits.defaults()
 	s := &Server{cfg: cfg, store: store, log: log, receiver: &infosync.Receiver{Store: store}}
 	s.metrics = s.newMetrics()
-	s.app = fiber.New(fiber.Config{
+	fc := fiber.Config{
 		AppName:               "infobus office",
 		DisableStartupMessage: true,
-		BodyLimit:             infosync.MaxPushCompressed,
 		ReadTimeout:           2 * time.Minute, // a batch over a weak 4G link
 		WriteTimeout:          time.Minute,
 		IdleTimeout:           2 * time.Minute,
 		ErrorHandler:          s.handleError,
-	})
+	}
+	cfg.fiberConfig(&fc)
+	s.app = fiber.New(fc)
 	s.routes()
 	return s
 }
@@ -109,8 +152,27 @@ func (s *Server) App() *fiber.App { return s.app }
 // Serve answers requests on ln until Shutdown.
 func (s *Server) Serve(ln net.Listener) error { return s.app.Listener(ln) }
 
-// Shutdown stops taking connections and waits for requests in flight.
-func (s *Server) Shutdown(ctx context.Context) error { return s.app.ShutdownWithContext(ctx) }
+// Shutdown stops the jobs, stops taking connections and waits for
+// requests in flight.
+func (s *Server) Shutdown(ctx context.Context) error {
+	if s.stopJobs != nil {
+		s.stopJobs()
+		<-s.jobsDone
+	}
+	return s.app.ShutdownWithContext(ctx)
+}
+
+// StartJobs starts the monthly report job; Shutdown stops it.
+func (s *Server) StartJobs() error {
+	job, err := s.NewReportJob(s.cfg.ReportSchedule)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	s.stopJobs, s.jobsDone = cancel, make(chan struct{})
+	go func() { defer close(s.jobsDone); job.Run(ctx) }()
+	return nil
+}
 
 // PublicURL is the URL the office gives buses: the configured one, or one
 // made from the address it listens on.
@@ -122,12 +184,13 @@ func (s *Server) routes() {
 	s.app.Use(s.metrics.Observe, web.LogRequests(s.log, s.handleError), stampVersion)
 	s.app.Use(recover.New())
 	s.app.Use(s.handleSecurityHeaders)
+	s.app.Use(s.rateLimit(), s.boundBody)
 
-	s.app.Get(infosync.HealthzPath, s.handleHealth)
+	s.app.Get(infosync.HealthzPath, web.Health(s.cfg.Version, s.store.DiskFull, msgDiskFullEN, msgDiskFullNL))
 	s.app.Get(web.MetricsPath, s.metrics.Handler())
 
-	s.app.Post(infosync.PushPath, s.handlePush)
-	s.app.Get(infosync.PullPath, s.handlePull)
+	s.app.Post(infosync.PushPath, s.syncLimit(), s.handlePush)
+	s.app.Get(infosync.PullPath, s.syncLimit(), s.handlePull)
 
 	s.app.Get("/static/:name", s.handleStylesheet)
 
@@ -152,11 +215,15 @@ func (s *Server) routes() {
 	s.app.Post("/staff/:id/disable", s.requireAdmin, s.handleStaffDisable)
 	s.app.Post("/staff/:id/reset", s.requireAdmin, s.handleStaffReset)
 
-	s.app.Use(func(c *fiber.Ctx) error { return fiber.ErrNotFound })
-}
+	s.app.Get("/insight", s.requireStaff, s.handleInsight)
+	s.app.Get("/reports", s.requireStaff, s.handleReports)
+	s.app.Post("/reports", s.requireStaff, s.handleReportMake)
+	s.app.Get("/reports/:month", s.requireStaff, s.handleReport)
+	s.app.Get("/export/visits.csv", s.requireStaff, s.handleExportVisits)
+	s.app.Get("/export/followups.csv", s.requireStaff, s.handleExportFollowUps)
+	s.app.Get("/export/panel.csv", s.requireAdmin, s.handleExportPanel)
 
-func (s *Server) handleHealth(c *fiber.Ctx) error {
-	return c.JSON(fiber.Map{"status": "ok", "version": s.cfg.Version})
+	s.app.Use(func(c *fiber.Ctx) error { return fiber.ErrNotFound })
 }
 
 func (s *Server) handlePush(c *fiber.Ctx) error {
@@ -221,6 +288,9 @@ func (s *Server) handleError(c *fiber.Ctx, err error) error {
 	}
 	if status, body, ok := infosync.ErrorResponse(err); ok {
 		return c.Status(status).JSON(body)
+	}
+	if ok, err := s.guardError(c, err); ok {
+		return err
 	}
 	var (
 		ve *schema.ValidationError

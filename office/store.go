@@ -4,10 +4,12 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
-	_ "infobus/internal/sqlite" // registers schema.DriverName
+	"infobus/internal/sqlite" // also registers schema.DriverName
 	"infobus/schema"
 )
 
@@ -28,6 +30,9 @@ type Store struct {
 	log   *slog.Logger
 	now   func() time.Time
 	epoch string
+	// full is set while writes fail because the disk is full, and cleared
+	// by the next write that succeeds; /healthz reports it.
+	full atomic.Bool
 }
 
 // OpenStore opens the office database in dataDir, creating the dir and the
@@ -35,7 +40,7 @@ type Store struct {
 func OpenStore(ctx context.Context, dataDir string, log *slog.Logger, now func() time.Time) (*Store, error) {
 	// 64 MiB of cache for the writer: a push upserts into the visits and
 	// follow-ups indexes, which outgrow SQLite's default 2 MiB quickly.
-	db, err := schema.OpenDir(ctx, dataDir, DatabaseFile, schema.OfficeDatabase, schema.WriteCacheKiB(64<<10))
+	db, err := schema.OpenDir(ctx, dataDir, DatabaseFile, schema.OfficeDatabase, schema.WriteCacheKiB(64<<10), schema.SecureDelete())
 	if err != nil {
 		return nil, err
 	}
@@ -50,7 +55,12 @@ func OpenStore(ctx context.Context, dataDir string, log *slog.Logger, now func()
 		db.Close()
 		return nil, err
 	}
-	return &Store{db: db, log: log, now: now, epoch: epoch}, nil
+	s := &Store{db: db, log: log, now: now, epoch: epoch}
+	if err := s.backfillInsight(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("fill the insight columns of older visits: %w", err)
+	}
+	return s, nil
 }
 
 // Close closes the database.
@@ -63,11 +73,16 @@ func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 		return err
 	}
 	defer tx.Rollback()
-	if err := fn(tx); err != nil {
-		return err
+	err = fn(tx)
+	if err == nil {
+		err = tx.Commit()
 	}
-	return tx.Commit()
+	s.full.Store(sqlite.IsFull(err))
+	return err
 }
+
+// DiskFull reports whether the last write failed for a full disk.
+func (s *Store) DiskFull() bool { return s.full.Load() }
 
 // Setting returns a stored setting, or ErrNotFound.
 func (s *Store) Setting(ctx context.Context, key string) (string, error) {

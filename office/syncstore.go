@@ -18,20 +18,24 @@ const (
 	// WHERE makes an equal or older rev, or another bus's visit, a no-op
 	// that changes no row, which putVisit then classifies.
 	queryVisitUpsert = `
-INSERT INTO visits (id, bus_id, rev, crew_hash, body, wijk, visited_at, deleted, first_received_at, received_at)
-VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)
+INSERT INTO visits (id, bus_id, rev, crew_hash, body, wijk, visited_at, deleted, first_received_at, received_at,
+    visited_unix, month, wdhour, stop, sector, topics, rating, panel, fu_n)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)
 ON CONFLICT (id) DO UPDATE SET
     rev = excluded.rev, crew_hash = excluded.crew_hash, body = excluded.body, wijk = excluded.wijk,
-    visited_at = excluded.visited_at, deleted = excluded.deleted, received_at = excluded.received_at
+    visited_at = excluded.visited_at, deleted = excluded.deleted, received_at = excluded.received_at,
+    visited_unix = excluded.visited_unix, month = excluded.month, wdhour = excluded.wdhour, stop = excluded.stop,
+    sector = excluded.sector, topics = excluded.topics, rating = excluded.rating, panel = excluded.panel, fu_n = excluded.fu_n
 WHERE excluded.rev > visits.rev AND excluded.bus_id = visits.bus_id`
 	queryVisitStored = `SELECT bus_id, rev, crew_hash FROM visits WHERE id = ?`
 	// A follow-up id belongs to one visit for good: the WHERE turns an id
 	// another visit owns into no change.
 	queryFollowUpUpsert = `
-INSERT INTO followups (id, visit_id, bus_id, kind, department, due_date, code)
-VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+INSERT INTO followups (id, visit_id, bus_id, kind, department, due_date, code, opened_unix, wijk, gone)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
 ON CONFLICT (id) DO UPDATE SET
-    kind = excluded.kind, department = excluded.department, due_date = excluded.due_date, code = excluded.code
+    kind = excluded.kind, department = excluded.department, due_date = excluded.due_date, code = excluded.code,
+    opened_unix = excluded.opened_unix, wijk = excluded.wijk, gone = excluded.gone
 WHERE followups.visit_id = excluded.visit_id`
 	querySetAsideInsert = `
 INSERT INTO set_aside (bus_id, visit_id, rev, reason, message, fields, body, received_at, message_nl)
@@ -83,12 +87,14 @@ func (s *Store) CommitPush(ctx context.Context, busID string, batch *infosync.Ba
 		// the batch round again with a savepoint per record, which costs a
 		// third more statements.
 		var refused map[int]*infosync.SetAside
+		counts := &insightDelta{}
 		err := schema.InSavepoint(ctx, tx, func() (err error) {
-			refused, err = putAll(ctx, tx, busID, batch, now, false)
+			refused, err = putAll(ctx, tx, busID, batch, now, false, counts)
 			return err
 		})
 		if errors.Is(err, errLateRefusal) {
-			refused, err = putAll(ctx, tx, busID, batch, now, true)
+			counts = &insightDelta{}
+			refused, err = putAll(ctx, tx, busID, batch, now, true, counts)
 		}
 		if err != nil {
 			return err
@@ -107,6 +113,10 @@ func (s *Store) CommitPush(ctx context.Context, busID string, batch *infosync.Ba
 				return err
 			}
 		}
+		// The figures change with the batch (insightstore.go).
+		if err := counts.flush(ctx, tx); err != nil {
+			return err
+		}
 		_, err = tx.ExecContext(ctx, queryBusPushed, busID, batch.ThroughSeq, now, landed, batch.AfterSeq)
 		return err
 	})
@@ -115,8 +125,11 @@ func (s *Store) CommitPush(ctx context.Context, busID string, batch *infosync.Ba
 // putAll upserts the good records of a batch and returns the ones the
 // database refused, by index. Without perRecord it returns errLateRefusal
 // as soon as a refusal needs a write undone.
-func putAll(ctx context.Context, tx *sql.Tx, busID string, batch *infosync.Batch, now string, perRecord bool) (map[int]*infosync.SetAside, error) {
+func putAll(ctx context.Context, tx *sql.Tx, busID string, batch *infosync.Batch, now string, perRecord bool, counts *insightDelta) (map[int]*infosync.SetAside, error) {
 	refused := map[int]*infosync.SetAside{}
+	if err := counts.prefetch(ctx, tx, batch); err != nil {
+		return nil, err
+	}
 	for i := range batch.Records {
 		rec := &batch.Records[i]
 		if rec.Refused != nil {
@@ -124,9 +137,9 @@ func putAll(ctx context.Context, tx *sql.Tx, busID string, batch *infosync.Batch
 		}
 		var err error
 		if perRecord {
-			err = schema.InSavepoint(ctx, tx, func() error { return putVisit(ctx, tx, busID, rec, now) })
+			err = schema.InSavepoint(ctx, tx, func() error { return putVisit(ctx, tx, busID, rec, now, counts) })
 		} else {
-			err = putVisit(ctx, tx, busID, rec, now)
+			err = putVisit(ctx, tx, busID, rec, now, counts)
 		}
 		var r *errRefused
 		switch {
@@ -144,15 +157,20 @@ func putAll(ctx context.Context, tx *sql.Tx, busID string, batch *infosync.Batch
 // putVisit upserts one checked visit and its follow-ups. A record the
 // office cannot take comes back as *errRefused; an older rev or an
 // identical replay is taken and changes nothing.
-func putVisit(ctx context.Context, tx *sql.Tx, busID string, rec *infosync.Incoming, now string) error {
+func putVisit(ctx context.Context, tx *sql.Tx, busID string, rec *infosync.Incoming, now string, counts *insightDelta) error {
+	if err := settleContact(ctx, tx, rec); err != nil {
+		return err
+	}
 	v := rec.Visit
 	if err := checkCodes(ctx, tx, busID, rec); err != nil {
 		return err
 	}
 	// Exec and RowsAffected rather than RETURNING: a thousand rows a batch,
 	// and a query costs the driver twice what an exec does.
+	fx := factsOf(v)
 	changed, err := schema.ExecChanged(ctx, tx, queryVisitUpsert,
-		v.ID, busID, v.Rev, rec.Hash[:], string(rec.Body), v.Wijk, v.VisitedAt, v.Deleted, now)
+		v.ID, busID, v.Rev, rec.Hash[:], string(rec.Body), v.Wijk, v.VisitedAt, v.Deleted, now,
+		fx.unix, fx.month, fx.wdhour, v.Stop, v.Sector, fx.topics, fx.rating, v.PanelOptIn, len(v.FollowUps))
 	if err != nil {
 		return err
 	}
@@ -182,7 +200,8 @@ func putVisit(ctx context.Context, tx *sql.Tx, busID string, rec *infosync.Incom
 		return nil
 	}
 	for i, f := range v.FollowUps {
-		changed, err := schema.ExecChanged(ctx, tx, queryFollowUpUpsert, f.ID, v.ID, busID, f.Kind, f.Department, f.DueDate, f.Code)
+		changed, err := schema.ExecChanged(ctx, tx, queryFollowUpUpsert, f.ID, v.ID, busID, f.Kind, f.Department, f.DueDate, f.Code,
+			fx.unix, v.Wijk, v.Deleted)
 		if err != nil {
 			return err
 		}
@@ -194,7 +213,11 @@ func putVisit(ctx context.Context, tx *sql.Tx, busID string, rec *infosync.Incom
 					EN: "is used by a follow-up of another visit", NL: "wordt al gebruikt door een vervolgactie van een ander bezoek"}}}}
 		}
 	}
-	return bindCodes(ctx, tx, busID, rec, now)
+	if err := bindCodes(ctx, tx, busID, rec, now); err != nil {
+		return err
+	}
+	counts.change(v, fx)
+	return nil
 }
 
 func quarantine(ctx context.Context, tx *sql.Tx, busID string, rec *infosync.Incoming, now string) error {

@@ -119,6 +119,8 @@ type navItem struct {
 
 var navItems = []navItem{
 	{Href: "/", Label: "nav.home"},
+	{Href: "/insight", Label: "nav.insight"},
+	{Href: "/reports", Label: "nav.reports"},
 	{Href: "/staff", Label: "nav.staff", Role: RoleAdmin},
 }
 

@@ -203,6 +203,10 @@ func TestBrowserWholeDay(t *testing.T) {
 	a.click("followup-add-callback")
 	a.typeInto("followups-0-description", "Terugbellen over de vergunning.")
 	a.click("save")
+	// The follow-up took a code from the pool: its QR first, for the
+	// entrepreneur to scan.
+	a.screen("qr")
+	a.click("qr-back")
 	a.screen("list")
 	id := eval[string](a, `document.querySelector('[data-visit-id]').dataset.visitId`)
 	a.waitFor("A's visit on the bus", rowState(id)+` === 'bus'`)

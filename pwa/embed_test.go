@@ -181,7 +181,7 @@ func TestCatalogue(t *testing.T) {
 	for _, m := range regexp.MustCompile(`data-i18n(?:-aria|-title)?="([^"]+)"`).FindAllStringSubmatch(mustRead(t, "index.html"), -1) {
 		used[m[1]] = "index.html"
 	}
-	keyRe := regexp.MustCompile(`(?:\bt\(|key: |noticeKey: |toast\(|i18n = |termSelect\([^,]+, [^,]+, )'([\w.]+)'`)
+	keyRe := regexp.MustCompile(`(?:\bt\(|\bboth\(|key: |noticeKey: |toast\(|i18n = |termSelect\([^,]+, [^,]+, )'([\w.]+)'`)
 	for _, name := range appFiles(t) {
 		if path.Ext(name) == ".js" {
 			for _, m := range keyRe.FindAllStringSubmatch(mustRead(t, name), -1) {
@@ -205,6 +205,9 @@ func TestCatalogue(t *testing.T) {
 	}
 	for _, s := range []string{"foreign_followup", "other"} {
 		used["aside."+s] = "i18n.js"
+	}
+	for _, s := range []string{"phone", "email", "none"} {
+		used["feedback.pref."+s] = "feedback.js"
 	}
 	for _, s := range []string{"id", "rev"} {
 		used["path."+s] = "form.js"

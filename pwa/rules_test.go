@@ -5,6 +5,7 @@ import (
 	"errors"
 	"maps"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/chromedp/chromedp"
@@ -123,5 +124,65 @@ func TestBrowserOldReference(t *testing.T) {
 	got := b.visits()
 	if len(got) != 1 || got[0].Consent.TextVersion != schema.ConsentTextVersion {
 		t.Fatalf("bus holds %+v, want one visit with consent text version %q", got, schema.ConsentTextVersion)
+	}
+}
+
+// TestCodeCheckParity runs spellings of follow-up codes through the
+// tablet's check, with the rules as the bus serves them in /api/reference,
+// and wants the same verdict as schema.ParseCode: the same canonical code,
+// or the same refusal in the same words.
+func TestCodeCheckParity(t *testing.T) {
+	b := startBus(t)
+	p := newTab(t, b)
+	p.open("/")
+
+	key := []byte("a key for the parity test")
+	var inputs []string
+	for i := range 40 {
+		c, err := schema.NewCode(schema.CodePrefix(i*25), key, uint32(i)*2654435761)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := string(c)
+		inputs = append(inputs, s, c.Grouped(), strings.ToLower(c.Grouped()), " "+s[:5]+" "+s[5:]+"\t",
+			strings.NewReplacer("0", "o", "1", "l").Replace(s), strings.ReplaceAll(s, "1", "I"),
+			s[:12], s+"0", s[:6]+s[7:8]+s[6:7]+s[8:], // too short, too long, a swap
+			s[:3]+string(schema.CodeAlphabet[(strings.IndexByte(schema.CodeAlphabet, s[3])+i+1)%32])+s[4:]) // a typo
+	}
+	inputs = append(inputs, "", "   ", "-", "ABCD-EFGH-JKMN-U", "abcu", "AB*D", "ı"+strings.Repeat("0", 12), "ÀBCD",
+		strings.Repeat("A", 52), strings.Repeat("A", 53), strings.Repeat("-", 60), "0000 0000 0000 0", "\u00a0"+strings.Repeat("0", 13))
+
+	type verdict struct{ Code, NL, EN string }
+	want := make([]verdict, len(inputs))
+	for i, s := range inputs {
+		c, err := schema.ParseCode(s)
+		var ce *schema.CodeError
+		switch {
+		case err == nil:
+			want[i] = verdict{Code: string(c)}
+		case errors.As(err, &ce):
+			want[i] = verdict{NL: ce.NL, EN: ce.EN}
+		default:
+			t.Fatal(err)
+		}
+	}
+	in, err := json.Marshal(inputs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := eval[[]verdict](p, `(async () => {
+		const m = await `+appModule("codes.js")+`;
+		const ref = await (await fetch('/api/reference')).json();
+		return `+string(in)+`.map((s) => {
+			const res = m.check(s, ref.codes);
+			if (res.code) return { Code: res.code, NL: '', EN: '' };
+			const pr = m.problem(res, ref.codes);
+			return { Code: '', NL: pr.nl, EN: pr.en };
+		});
+	})()`)
+	for i, s := range inputs {
+		if got[i] != want[i] {
+			t.Errorf("%q: tablet %+v, bus %+v", s, got[i], want[i])
+		}
 	}
 }

@@ -49,6 +49,14 @@ type Option func(*options)
 
 type options struct {
 	writeCacheKiB int
+	secureDelete  bool
+}
+
+// SecureDelete makes the writer overwrite deleted content with zeros, so
+// that personal data a store removes is gone from the file, not just
+// unlinked from the b-tree. It costs a little more I/O per delete.
+func SecureDelete() Option {
+	return func(o *options) { o.secureDelete = true }
 }
 
 // WriteCacheKiB sets the page cache of the writer connection, in KiB,
@@ -75,6 +83,9 @@ func Open(ctx context.Context, file string, db Database, opts ...Option) (*DB, e
 		// A negative cache_size counts KiB rather than pages.
 		writer += "&_cache_size=-" + strconv.Itoa(o.writeCacheKiB)
 	}
+	if o.secureDelete {
+		writer += "&_secure_delete=on"
+	}
 	w, err := sql.Open(DriverName, writer)
 	if err != nil {
 		return nil, err
@@ -100,6 +111,20 @@ func Open(ctx context.Context, file string, db Database, opts ...Option) (*DB, e
 // Close closes both pools. The last connection to close checkpoints the WAL.
 func (d *DB) Close() error {
 	return errors.Join(d.Read.Close(), d.Write.Close())
+}
+
+// Checkpoint copies the WAL into the database file and truncates the WAL
+// to nothing, so that no older copy of a page stays in it. It returns an
+// error when readers kept part of the WAL in use: the next call finishes.
+func (d *DB) Checkpoint(ctx context.Context) error {
+	var busy, logFrames, done int
+	if err := d.Write.QueryRowContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)").Scan(&busy, &logFrames, &done); err != nil {
+		return fmt.Errorf("checkpoint: %w", err)
+	}
+	if busy != 0 {
+		return errors.New("checkpoint: readers kept the WAL in use; it will be truncated at the next run")
+	}
+	return nil
 }
 
 type migration struct {

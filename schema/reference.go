@@ -37,6 +37,8 @@ type Reference struct {
 	// Rules travel with the lists so that the tablet checks a visit by the
 	// same catalogue as the bus, offline too.
 	Rules *Rules `json:"rules"`
+	// Codes let the tablet check a follow-up code as it is typed.
+	Codes *CodeRules `json:"codes"`
 
 	wijk       map[string]Wijk
 	topic      map[string]bool
@@ -78,7 +80,7 @@ func mustLoadReference() *Reference {
 }
 
 func loadReference() (*Reference, error) {
-	r := &Reference{Rules: Catalogue(), wijk: map[string]Wijk{}}
+	r := &Reference{Rules: Catalogue(), Codes: codeRules(), wijk: map[string]Wijk{}}
 	rows, err := readCSV("reference/wijken.csv", 4)
 	if err != nil {
 		return nil, err

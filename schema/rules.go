@@ -74,6 +74,7 @@ var messages = map[string]Problem{
 	"status":        {"must be one of open, in_progress, done, cancelled", "moet open, in behandeling, afgehandeld of geannuleerd zijn"},
 	"preference":    {"must be phone, email or none", "moet telefoon, e-mail of geen zijn"},
 	"control":       {"must not contain control characters", "mag geen stuurtekens bevatten"},
+	"bsn":           {"holds what looks like a citizen service number (BSN); a BSN must never be recorded", "bevat iets dat lijkt op een burgerservicenummer (BSN); een BSN mag nooit worden vastgelegd"},
 	"max_len":       {"must be at most {n} characters", "mag hoogstens {n} tekens lang zijn"},
 	"too_many":      {"may hold at most {n} entries", "mag hoogstens {n} items bevatten"},
 }

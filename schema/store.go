@@ -20,12 +20,25 @@ import (
 var ErrNotFound = errors.New("not found")
 
 // OpenDir opens (see Open) the database file name inside dir, making dir,
-// readable by its owner only, when it is missing.
+// readable by its owner only, when it is missing. The database file is
+// made, or set, readable by its owner only whatever dir's mode is; SQLite
+// gives its WAL and shared-memory files the database file's mode.
 func OpenDir(ctx context.Context, dir, name string, db Database, opts ...Option) (*DB, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("data dir: %w", err)
 	}
-	return Open(ctx, filepath.Join(dir, name), db, opts...)
+	file := filepath.Join(dir, name)
+	for _, f := range []string{file, file + "-wal", file + "-shm"} {
+		if err := os.Chmod(f, 0o600); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("data dir: %w", err)
+		}
+	}
+	f, err := os.OpenFile(file, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("data dir: %w", err)
+	}
+	f.Close()
+	return Open(ctx, file, db, opts...)
 }
 
 // Execer is what PutSetting needs: a *sql.DB or a *sql.Tx.

@@ -147,6 +147,7 @@ var (
 	ruleStatus       = message("status")
 	rulePreference   = message("preference")
 	ruleControl      = message("control")
+	ruleBSN          = message("bsn")
 )
 
 func ruleMaxLen(n int) Problem {
@@ -304,7 +305,7 @@ func (v *Visit) Validate() error {
 	c.requiredTime("visited_at", v.VisitedAt)
 	c.optionalTime("created_at", v.CreatedAt)
 	c.optionalTime("updated_at", v.UpdatedAt)
-	c.text("device_id", v.DeviceID, MaxShort)
+	c.identifier("device_id", v.DeviceID, MaxShort)
 	c.text("crew", v.Crew, MaxShort)
 	c.text("stop", v.Stop, MaxName)
 
@@ -360,7 +361,7 @@ func (v *Visit) Validate() error {
 	} else {
 		c.optionalTime("consent.at", v.Consent.At)
 	}
-	c.text("consent.text_version", v.Consent.TextVersion, MaxTextVersion)
+	c.identifier("consent.text_version", v.Consent.TextVersion, MaxTextVersion)
 	if v.Contact != nil {
 		ct := v.Contact
 		if !v.Consent.Given {
@@ -481,13 +482,24 @@ func (c *checker) optionalTime(field, s string) {
 	}
 }
 
-// text checks a single-line field: bounded, no control characters.
-func (c *checker) text(field, s string, max int) {
+// identifier checks a single-line field that software makes, not people
+// (a device id, a text version): bounded, no control characters. A run of
+// nine digits in a random id is no citizen service number.
+func (c *checker) identifier(field, s string, max int) {
 	if utf8.RuneCountInString(s) > max {
 		c.add(field, ruleMaxLen(max))
 	}
 	if strings.ContainsFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
 		c.add(field, ruleControl)
+	}
+}
+
+// text checks a single-line field people type: as identifier, and never a
+// citizen service number.
+func (c *checker) text(field, s string, max int) {
+	c.identifier(field, s, max)
+	if ContainsBSN(s) {
+		c.add(field, ruleBSN)
 	}
 }
 
@@ -498,5 +510,8 @@ func (c *checker) multiline(field, s string, max int) {
 	}
 	if strings.ContainsFunc(s, func(r rune) bool { return (r < 0x20 && r != '\n' && r != '\r' && r != '\t') || r == 0x7f }) {
 		c.add(field, ruleControl)
+	}
+	if ContainsBSN(s) {
+		c.add(field, ruleBSN)
 	}
 }

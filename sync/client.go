@@ -45,6 +45,9 @@ type OutRecord struct {
 	ID      string
 	Rev     int64
 	Body    json.RawMessage
+	// KeepContact: the bus removed this visit's contact details after the
+	// office had them; the office keeps its copy (PushRequest.KeepContact).
+	KeepContact bool
 }
 
 // Client defaults.
@@ -274,6 +277,9 @@ func (c *Client) prepareBatches(ctx context.Context, enr Enrollment, after, upto
 			req := &PushRequest{BusID: enr.BusID, ThroughSeq: b.throughSeq, Records: make([]json.RawMessage, len(recs))}
 			for i, r := range recs {
 				req.Records[i] = r.Body
+				if r.KeepContact {
+					req.KeepContact = append(req.KeepContact, r.ID)
+				}
 			}
 			var buf bytes.Buffer
 			b.err = EncodePush(&buf, req, level)

@@ -96,6 +96,10 @@ func decodePushJSON(plain []byte) (*PushRequest, error) {
 				return nil, malformed("records must be a list", "records moet een lijst zijn")
 			}
 			req.Records = records
+		case "keep_contact":
+			if err := json.Unmarshal(value, &req.KeepContact); err != nil {
+				return nil, malformed("keep_contact must be a list of visit ids", "keep_contact moet een lijst van bezoek-id's zijn")
+			}
 		default:
 			return nil, malformed(fmt.Sprintf("the body is not a push request: unknown field %q", key), fmt.Sprintf("de inhoud is geen geldige push: onbekend veld %q", key))
 		}
@@ -161,7 +165,13 @@ func EncodePush(w io.Writer, req *PushRequest, level int) error {
 		}
 		bw.write(r)
 	}
-	bw.write([]byte("]}"))
+	bw.write([]byte("]"))
+	if len(req.KeepContact) > 0 {
+		keep, _ := json.Marshal(req.KeepContact) // strings always marshal
+		bw.write([]byte(`,"keep_contact":`))
+		bw.write(keep)
+	}
+	bw.write([]byte("}"))
 	if bw.err != nil {
 		return bw.err
 	}

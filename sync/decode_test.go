@@ -245,13 +245,31 @@ func TestParseEnrollment(t *testing.T) {
 		{"cut short", s[:len(s)-10], false},
 		{"damaged", s[:len(enrollPrefix)] + "!!!" + s[len(enrollPrefix)+3:], false},
 	}
+	for _, u := range []struct {
+		url string
+		ok  bool
+	}{
+		{"http://office.example.nl", false},
+		{"http://192.168.1.10:8090", false},
+		{"http://127.0.0.1:8090", true},
+		{"http://[::1]:8090", true},
+		{"http://localhost:8090", true},
+		{"https://192.168.1.10:8090", true},
+	} {
+		plain := e
+		plain.OfficeURL = u.url
+		tests = append(tests, struct {
+			name, in string
+			ok       bool
+		}{"office " + u.url, plain.String(), u.ok})
+	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got, err := ParseEnrollment(tt.in)
 			if (err == nil) != tt.ok {
 				t.Fatalf("got error %v, want ok=%v", err, tt.ok)
 			}
-			if tt.ok && (got.OfficeURL != e.OfficeURL || got.BusID != e.BusID || got.BusToken != e.BusToken || !bytes.Equal(got.CodeKey, e.CodeKey)) {
+			if tt.ok && (!strings.HasPrefix(tt.name, "office ") && got.OfficeURL != e.OfficeURL || got.BusID != e.BusID || got.BusToken != e.BusToken || !bytes.Equal(got.CodeKey, e.CodeKey)) {
 				t.Errorf("got %+v, want %+v", got, e)
 			}
 		})

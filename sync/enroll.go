@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"net"
 	"net/url"
 	"strings"
 
@@ -63,6 +64,8 @@ func (e Enrollment) Validate() error {
 	switch {
 	case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
 		return fmt.Errorf("enrollment: office URL %q is not an http or https URL", e.OfficeURL)
+	case u.Scheme == "http" && !loopbackHost(u.Hostname()):
+		return fmt.Errorf("enrollment: office URL %q is plain http: the bus token and personal data would cross the network unencrypted; use https (plain http only on this machine, 127.0.0.1 or localhost)", e.OfficeURL)
 	case e.BusID == "":
 		return fmt.Errorf("enrollment: bus id is missing")
 	case len(e.BusToken) < 32:
@@ -73,4 +76,14 @@ func (e Enrollment) Validate() error {
 		return fmt.Errorf("enrollment: code prefix %q is not %d symbols of %s", e.CodePrefix, schema.CodePrefixLength, schema.CodeAlphabet)
 	}
 	return nil
+}
+
+// loopbackHost reports whether host names this machine: the only place
+// where plain HTTP to the office is allowed (the demo, tests).
+func loopbackHost(host string) bool {
+	if strings.EqualFold(strings.TrimSuffix(host, "."), "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }

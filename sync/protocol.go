@@ -63,6 +63,11 @@ type PushRequest struct {
 	BusID      string            `json:"bus_id"`
 	ThroughSeq int64             `json:"through_seq"`
 	Records    []json.RawMessage `json:"records"`
+	// KeepContact lists visits of this batch sent without contact details
+	// because the bus removed its copy once the office had it: their
+	// absence is not an edit, and the office keeps what it holds. Optional;
+	// sent only when not empty.
+	KeepContact []string `json:"keep_contact,omitempty"`
 }
 
 // PushResponse answers a committed push. Every record of the batch either
@@ -124,8 +129,12 @@ type FeedbackChange struct {
 type PullResponse struct {
 	Statuses []StatusChange   `json:"statuses"`
 	Feedback []FeedbackChange `json:"feedback"`
-	Next     int64            `json:"next"`
-	More     bool             `json:"more"`
+	// Erasures are visits whose contact details the office erased (on
+	// request or after the retention period): the bus erases its copy
+	// too. Optional within v1: an older office sends none.
+	Erasures []Erasure `json:"erasures,omitempty"`
+	Next     int64     `json:"next"`
+	More     bool      `json:"more"`
 	// HeldSeq is how far the office really holds this bus's records: every
 	// push through it is committed in the office's database as it is now.
 	// Below the bus's cursor (the office was restored from a backup), the
@@ -134,6 +143,12 @@ type PullResponse struct {
 	// Epoch names the office's database; a restore gives it a new one, and
 	// the bus then pulls the office's changes from the start.
 	Epoch string `json:"epoch,omitempty"`
+}
+
+// Erasure asks the bus to erase the contact details of one visit.
+type Erasure struct {
+	VisitID string `json:"visit_id"`
+	Seq     int64  `json:"seq"` // the bus's pull counter at this change
 }
 
 // ErrorBody is the JSON of every refusal, from either end, the shape the

@@ -29,6 +29,9 @@ type ReceiverStore interface {
 	// StatusChanges returns up to limit office-owned changes for busID's
 	// visits with a pull seq above since, oldest first.
 	StatusChanges(ctx context.Context, busID string, since int64, limit int) ([]StatusChange, error)
+	// Erasures returns up to limit contact-detail erasures for busID's
+	// visits with a pull seq above since, oldest first.
+	Erasures(ctx context.Context, busID string, since int64, limit int) ([]Erasure, error)
 	// FeedbackChanges returns up to limit feedbacks on busID's codes with a
 	// pull seq above since, oldest first.
 	FeedbackChanges(ctx context.Context, busID string, since int64, limit int) ([]FeedbackChange, error)
@@ -56,6 +59,9 @@ type Incoming struct {
 	Body    []byte
 	Hash    [32]byte
 	Refused *SetAside
+	// KeepContact: the bus sent the visit without contact details because
+	// it removed its copy (PushRequest.KeepContact); the office keeps its.
+	KeepContact bool
 }
 
 // Receiver is the office end of the protocol. The office's HTTP handlers
@@ -124,6 +130,13 @@ func (r *Receiver) Push(ctx context.Context, in PushInput) (*PushResponse, error
 	if req.BusID != busID {
 		return nil, malformed(fmt.Sprintf("bus_id %q is not the bus this token belongs to", req.BusID), "bus_id hoort niet bij de sleutel van deze bus")
 	}
+	var keep map[string]bool
+	if len(req.KeepContact) > 0 {
+		keep = make(map[string]bool, len(req.KeepContact))
+		for _, id := range req.KeepContact {
+			keep[strings.ToLower(id)] = true
+		}
+	}
 	batch := &Batch{ThroughSeq: req.ThroughSeq}
 	if in.AfterSeq != "" {
 		after, err := strconv.ParseInt(in.AfterSeq, 10, 64)
@@ -138,7 +151,7 @@ func (r *Receiver) Push(ctx context.Context, in PushInput) (*PushResponse, error
 	if _, _, err := r.Store.NoteBus(ctx, busID, in.Seen); err != nil {
 		return nil, err
 	}
-	batch.Records = checkRecords(req.Records, busID)
+	batch.Records = checkRecords(req.Records, busID, keep)
 	if err := r.Store.CommitPush(ctx, busID, batch); err != nil {
 		return nil, err
 	}
@@ -155,14 +168,14 @@ func (r *Receiver) Push(ctx context.Context, in PushInput) (*PushResponse, error
 
 // checkRecords checks a batch's records on every core: decoding and
 // validating a thousand visits takes longer than storing them.
-func checkRecords(raws []json.RawMessage, busID string) []Incoming {
+func checkRecords(raws []json.RawMessage, busID string, keep map[string]bool) []Incoming {
 	out := make([]Incoming, len(raws))
 	workers := min(runtime.GOMAXPROCS(0), 8, max(len(raws)/64, 1))
 	var wg gosync.WaitGroup
 	for w := range workers {
 		wg.Go(func() {
 			for i := w; i < len(raws); i += workers {
-				out[i] = CheckRecord(i, raws[i], busID)
+				out[i] = checkRecord(i, raws[i], busID, keep)
 			}
 		})
 	}
@@ -177,6 +190,13 @@ func checkRecords(raws []json.RawMessage, busID string) []Incoming {
 // the walk runs only when a record might hold a field a Visit lacks or a
 // value of the wrong kind, and its verdict is the one that counts.
 func CheckRecord(index int, raw json.RawMessage, busID string) Incoming {
+	return checkRecord(index, raw, busID, nil)
+}
+
+// checkRecord is CheckRecord for a batch whose keep set names the visits
+// sent without contact details the office keeps: their callback and
+// e-mail follow-ups are checked against the office's copy later.
+func checkRecord(index int, raw json.RawMessage, busID string, keep map[string]bool) Incoming {
 	in := Incoming{Index: index, Raw: raw}
 	var v schema.Visit
 	if err := json.Unmarshal(raw, &v); err != nil {
@@ -186,7 +206,12 @@ func CheckRecord(index int, raw json.RawMessage, busID string) Incoming {
 		return in
 	}
 	v.Normalize()
-	if err := v.Validate(); err != nil {
+	validate := v.Validate
+	if keep[v.ID] && v.Contact == nil && v.Consent.Given {
+		in.KeepContact = true
+		validate = v.ValidateContactElsewhere
+	}
+	if err := validate(); err != nil {
 		if refused := strictCheck(index, raw); refused != nil {
 			in.Refused = refused
 			return in
@@ -295,28 +320,49 @@ func (r *Receiver) Pull(ctx context.Context, in PullInput) (*PullResponse, error
 	if err != nil {
 		return nil, err
 	}
-	resp := pullPage(since, changes, feedback)
+	erasures, err := r.Store.Erasures(ctx, busID, since, MaxPullPage+1)
+	if err != nil {
+		return nil, err
+	}
+	resp := pullPage(since, changes, feedback, erasures)
 	resp.HeldSeq, resp.Epoch = held, epoch
 	return resp, nil
 }
 
-// pullPage takes the first MaxPullPage changes of both lists by seq: both
-// count on the bus's one pull counter, and the cursor may only pass a seq
-// whose change the page carries.
-func pullPage(since int64, changes []StatusChange, feedback []FeedbackChange) *PullResponse {
+// pullPage takes the first MaxPullPage changes of the three lists by seq:
+// all count on the bus's one pull counter, and the cursor may only pass a
+// seq whose change the page carries.
+func pullPage(since int64, changes []StatusChange, feedback []FeedbackChange, erasures []Erasure) *PullResponse {
 	resp := &PullResponse{Statuses: []StatusChange{}, Feedback: []FeedbackChange{}, Next: since}
-	i, j := 0, 0
-	for n := 0; n < MaxPullPage && (i < len(changes) || j < len(feedback)); n++ {
-		if j >= len(feedback) || (i < len(changes) && changes[i].Seq < feedback[j].Seq) {
+	i, j, k := 0, 0, 0
+	const none = int64(1<<63 - 1)
+	at := func(n int, seq func(int) int64, l int) int64 {
+		if n < l {
+			return seq(n)
+		}
+		return none
+	}
+	for n := 0; n < MaxPullPage; n++ {
+		si := at(i, func(x int) int64 { return changes[x].Seq }, len(changes))
+		sj := at(j, func(x int) int64 { return feedback[x].Seq }, len(feedback))
+		sk := at(k, func(x int) int64 { return erasures[x].Seq }, len(erasures))
+		switch {
+		case si == none && sj == none && sk == none:
+			n = MaxPullPage
+		case si <= sj && si <= sk:
 			resp.Statuses = append(resp.Statuses, changes[i])
-			resp.Next = changes[i].Seq
+			resp.Next = si
 			i++
-		} else {
+		case sj <= sk:
 			resp.Feedback = append(resp.Feedback, feedback[j])
-			resp.Next = feedback[j].Seq
+			resp.Next = sj
 			j++
+		default:
+			resp.Erasures = append(resp.Erasures, erasures[k])
+			resp.Next = sk
+			k++
 		}
 	}
-	resp.More = i < len(changes) || j < len(feedback)
+	resp.More = i < len(changes) || j < len(feedback) || k < len(erasures)
 	return resp
 }

@@ -35,12 +35,13 @@ type BusMain struct {
 	Log    *slog.Logger
 	Now    func() time.Time // the bus's clock; nil means time.Now
 
-	Store  *bus.Store
-	Syncer *bus.Syncer
-	server *bus.Server
-	guard  *serverGuard
-	ln     net.Listener
-	served chan error
+	Store     *bus.Store
+	Syncer    *bus.Syncer
+	Forgetter *bus.Forgetter
+	server    *bus.Server
+	guard     *serverGuard
+	ln        net.Listener
+	served    chan error
 	// URL is where the server answers, known once Run has returned.
 	URL string
 }
@@ -92,6 +93,12 @@ func (m *BusMain) Run(ctx context.Context) (err error) {
 	}
 	m.Syncer = bus.NewSyncer(store, m.Sync, m.Log)
 	m.server.SetSyncer(m.Syncer)
+	m.Forgetter = bus.NewForgetter(store, m.Config.KeepPersonal, m.Log)
+	m.Syncer.AfterSuccess = m.Forgetter.Kick
+	if err := m.Forgetter.Start(); err != nil {
+		m.Close()
+		return err
+	}
 	if err := m.Syncer.Start(); err != nil {
 		m.Close()
 		return err
@@ -148,6 +155,9 @@ func (m *BusMain) Close() error {
 	var errs []error
 	if m.Syncer != nil {
 		m.Syncer.Stop()
+	}
+	if m.Forgetter != nil {
+		m.Forgetter.Stop()
 	}
 	if m.server != nil {
 		errs = append(errs, shutdownGracefully(m.server.Shutdown))
@@ -229,6 +239,7 @@ func busFlags(name string, stderr io.Writer, m *BusMain, level *logLevel) *flag.
 	fs.StringVar(&cfg.TLSCert, "tls-cert", "", "certificate chain (PEM) to serve instead of the bus's own CA; needs --tls-key")
 	fs.StringVar(&cfg.TLSKey, "tls-key", "", "private key (PEM) of --tls-cert")
 	fs.StringVar(&cfg.MetricsToken, "metrics-token", "", "bearer token /metrics asks for (default: none, and /metrics answers loopback only)")
+	fs.DurationVar(&cfg.KeepPersonal, "keep-personal", bus.DefaultKeepPersonal, "how long contact details stay on the bus after the office has them (0s: at the next run)")
 	fs.StringVar(&cfg.CardContact, "card-contact", bus.DefaultCardContact, "the contact line on cards printed from the tablet app")
 	fs.Var(level, "log-level", "debug, info, warn or error")
 	backupFlags(fs, &m.Backup)
@@ -240,6 +251,9 @@ func runBus(ctx context.Context, args []string, stderr io.Writer) error {
 	level := &logLevel{slog.LevelInfo}
 	if err := parseFlags(busFlags("bus", stderr, &m, level), args); err != nil {
 		return err
+	}
+	if m.Config.KeepPersonal == 0 {
+		m.Config.KeepPersonal = bus.ForgetAtOnce
 	}
 	m.Log = newLogger(stderr, level.Level)
 	return runUntilStopped(ctx, &m, m.Log)

@@ -39,14 +39,24 @@ Usage:
   infobus bus [--addr A] [--data DIR] [--public-url URL]       the van's server; HTTPS off loopback
               [--tls-cert FILE --tls-key FILE]                 (own CA, see /setup; or a provided certificate)
               [--sync-schedule SPEC]                           when to sync with the office (default @every 1m)
+              [--keep-personal DURATION]                       contact details stay this long after the office has them (default 168h)
   infobus bus pair [--data DIR] [--url URL] [--json]           a one-time code to pair a tablet
   infobus bus enroll STRING [--data DIR] [--force]             connect the bus to an office
   infobus bus cards --count N --out FILE [--data DIR]          an A4 sheet of cards with new codes, to print
               [--contact TEXT]                                 the contact line on each card
+  infobus bus devices [--data DIR] [--json]                    the paired tablets: paired at, last seen
+  infobus bus unpair DEVICE [--data DIR]                       cut a lost tablet off at once
+  infobus bus renew-ca [--data DIR]                            replace a CA without name constraints (tablets install it again)
   infobus sync [--data DIR] [--json]                           sync a bus with its office now
   infobus office [--addr A] [--data DIR] [--public-url URL]    the central office's server
+              [--tls-cert FILE --tls-key FILE]                 serve HTTPS (or run behind a proxy: --trusted-proxy ADDR)
+              [--retention DURATION]                           contact details go this long after the last follow-up closed (default 4320h)
   infobus office add-bus NAME [--data DIR] [--url URL]         enroll a bus; prints its enrollment string
   infobus office list-buses [--data DIR] [--json]              the enrolled buses
+  infobus office revoke-bus NAME|ID [--data DIR]               the bus's token stops working
+  infobus office reissue-bus NAME|ID [--data DIR] [--url URL]  a new token (and enrollment string) for the bus
+  infobus office forget --email X|--phone X|--kvk X [--dry-run]  erase one entrepreneur's contact details
+  infobus office export-person --email X|--phone X|--kvk X     everything held about one entrepreneur, as JSON
   infobus office add-staff EMAIL --role staff|admin [--data DIR]  add an office account; prints a one-time link
   infobus backup --data DIR [--out FILE]                      a consistent copy of a bus's or office's data, while it runs
   infobus restore FILE --data DIR                             check a backup and put it in place (server stopped)
@@ -84,6 +94,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 		if len(args) > 1 && args[1] == "enroll" {
 			return runEnroll(ctx, args[2:], stdout, stderr)
+		}
+		if len(args) > 1 && args[1] == "devices" {
+			return runDevices(ctx, args[2:], stdout, stderr)
+		}
+		if len(args) > 1 && args[1] == "unpair" {
+			return runUnpair(ctx, args[2:], stdout, stderr)
+		}
+		if len(args) > 1 && args[1] == "renew-ca" {
+			return runRenewCA(ctx, args[2:], stdout, stderr)
 		}
 		if len(args) > 1 && args[1] == "cards" {
 			return runCards(ctx, args[2:], stdout, stderr)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -27,8 +28,10 @@ type OfficeMain struct {
 	Store  *office.Store
 	server *office.Server
 	guard  *serverGuard
-	ln     net.Listener
-	served chan error
+	// stopRetention ends the hourly retention job.
+	stopRetention func()
+	ln            net.Listener
+	served        chan error
 	// URL is where the server answers, known once Run has returned.
 	URL string
 }
@@ -53,14 +56,33 @@ func (m *OfficeMain) Run(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
+	tlsConfig, err := m.Config.ServerTLS()
+	if err != nil {
+		store.Close()
+		return &usageError{err.Error()}
+	}
 	ln, err := listen(m.Config.Addr, store)
 	if err != nil {
 		return err
 	}
+	m.URL = office.PublicURL(m.Config, ln.Addr())
+	if tlsConfig != nil {
+		ln = tls.NewListener(ln, tlsConfig)
+		if m.Config.PublicURL == "" {
+			m.URL = "https://" + ln.Addr().String()
+		}
+	}
 	m.Store, m.ln = store, ln
 	m.server = office.NewServer(m.Config, store, m.Log)
-	m.URL = office.PublicURL(m.Config, ln.Addr())
 	if err := m.server.RecordPublicURL(ctx, m.URL); err != nil {
+		m.Close()
+		return err
+	}
+	if m.stopRetention, err = store.RetentionJob(m.Config.Retention); err != nil {
+		m.Close()
+		return err
+	}
+	if err := m.server.StartJobs(); err != nil {
 		m.Close()
 		return err
 	}
@@ -80,6 +102,10 @@ func (m *OfficeMain) Done() <-chan error { return m.served }
 // Close lets requests in flight finish, then closes the database.
 func (m *OfficeMain) Close() error {
 	var errs []error
+	if m.stopRetention != nil {
+		m.stopRetention()
+		m.stopRetention = nil
+	}
 	if m.server != nil {
 		errs = append(errs, shutdownGracefully(m.server.Shutdown))
 	}
@@ -97,6 +123,14 @@ func runOffice(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			return runAddBus(ctx, args[1:], stdout, stderr)
 		case "list-buses":
 			return runListBuses(ctx, args[1:], stdout, stderr)
+		case "forget":
+			return runForget(ctx, args[1:], stdout, stderr)
+		case "export-person":
+			return runExportPerson(ctx, args[1:], stdout, stderr)
+		case "revoke-bus":
+			return runRevokeBus(ctx, args[1:], stdout, stderr)
+		case "reissue-bus":
+			return runReissueBus(ctx, args[1:], stdout, stderr)
 		case "add-staff":
 			return runAddStaff(ctx, args[1:], stdout, stderr)
 		}
@@ -108,8 +142,25 @@ func runOffice(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fs.StringVar(&m.Config.DataDir, "data", office.DefaultDataDir, "directory for the office database")
 	fs.StringVar(&m.Config.PublicURL, "public-url", "", "URL buses and entrepreneurs reach the office on (default: from --addr)")
 	fs.StringVar(&m.Config.MetricsToken, "metrics-token", "", "bearer token /metrics asks for (default: none, and /metrics answers loopback only)")
+	fs.StringVar(&m.Config.TLSCert, "tls-cert", "", "certificate chain (PEM) to serve HTTPS with; needs --tls-key")
+	fs.StringVar(&m.Config.TLSKey, "tls-key", "", "private key (PEM) of --tls-cert")
+	fs.Func("trusted-proxy", "address or range of a reverse proxy whose X-Forwarded-* headers to believe (repeat or comma-separate)", func(v string) error {
+		for _, p := range strings.Split(v, ",") {
+			if p = strings.TrimSpace(p); p != "" {
+				m.Config.TrustedProxies = append(m.Config.TrustedProxies, p)
+			}
+		}
+		return nil
+	})
+	fs.DurationVar(&m.Config.Retention, "retention", office.DefaultRetention, "how long contact details stay after a visit's last follow-up closed")
 	fs.DurationVar(&m.Config.SessionIdle, "session-idle", office.DefaultSessionIdle, "a staff session ends after this long without a request")
 	fs.DurationVar(&m.Config.SessionAbsolute, "session-absolute", office.DefaultSessionAbsolute, "a staff session ends this long after logging in")
+	fs.StringVar(&m.Config.ReportSchedule, "report-schedule", office.DefaultReportSchedule, "when the monthly report is made (cron, office time)")
+	fs.StringVar(&m.Config.SMTPAddr, "smtp-addr", "", "SMTP server (host:port) that mails the monthly report; empty: not mailed")
+	fs.StringVar(&m.Config.SMTPFrom, "smtp-from", "", "sender address of the monthly report")
+	fs.StringVar(&m.Config.SMTPUser, "smtp-user", "", "SMTP login, if the server wants one")
+	fs.StringVar(&m.Config.SMTPPassword, "smtp-password", "", "SMTP password (prefer INFOBUS_SMTP_PASSWORD)")
+	fs.StringVar(&m.Config.ReportTo, "report-to", "", "recipients of the monthly report, comma-separated")
 	fs.Var(level, "log-level", "debug, info, warn or error")
 	backupFlags(fs, &m.Backup)
 	if err := parseFlags(fs, args); err != nil {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/limiter"
 )
 
 // LogRequests returns middleware that logs each request at a level
@@ -66,4 +67,38 @@ func PublicURL(configured string, ln net.Addr) string {
 		return configured
 	}
 	return "http://" + ln.String()
+}
+
+// RateLimit allows max requests per window from one client address (as
+// c.IP() reports it: behind a proxy only when the server trusts it) and
+// refuses more with fiber.ErrTooManyRequests, after Fiber's limiter has
+// set Retry-After. Each call keeps its own counts. Requests for which
+// skip (when not nil) returns true are not counted.
+func RateLimit(max int, window time.Duration, skip func(*fiber.Ctx) bool) fiber.Handler {
+	return limiter.New(limiter.Config{
+		Next:         skip,
+		Max:          max,
+		Expiration:   window,
+		KeyGenerator: func(c *fiber.Ctx) string { return c.IP() },
+		LimitReached: func(c *fiber.Ctx) error { return fiber.ErrTooManyRequests },
+	})
+}
+
+// FromLoopback reports whether a request comes from the machine itself.
+func FromLoopback(c *fiber.Ctx) bool {
+	ip := net.ParseIP(c.IP())
+	return ip != nil && ip.IsLoopback()
+}
+
+// Health answers /healthz: 200 {"status":"ok"} while the server can
+// write, and 507 {"status":"disk_full"} with the server's message while
+// its last write failed for a full disk (full reports that).
+func Health(version string, full func() bool, msgEN, msgNL string) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		if full() {
+			return c.Status(fiber.StatusInsufficientStorage).JSON(fiber.Map{"status": "disk_full", "version": version,
+				"message": msgEN, "message_nl": msgNL})
+		}
+		return c.JSON(fiber.Map{"status": "ok", "version": version})
+	}
 }

@@ -68,7 +68,9 @@ export async function request(method, path, { body, auth = true, timeout = TIMEO
   } finally {
     clearTimeout(timer);
   }
-  setReachable(true);
+  // An answer to a request sent before the browser went offline is news
+  // from the past: it must not clear the offline state.
+  setReachable(navigator.onLine !== false);
   const epoch = res.headers.get('Infobus-Epoch');
   if (epoch) events.dispatchEvent(new CustomEvent('epoch', { detail: epoch }));
   let data = null;

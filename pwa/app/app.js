@@ -6,7 +6,7 @@
 import * as db from './db.js';
 import * as api from './api.js';
 import * as pair from './pair.js';
-import { t, setLang, lang } from './i18n.js';
+import { t, setLang, lang, message } from './i18n.js';
 
 // The modules of a paired tablet load beside the first screen: a first
 // start shows pairing after one round of requests (the browser opens six
@@ -29,7 +29,7 @@ function loadRest() {
           reference: () => reference,
           settings: () => settings,
           device: () => device,
-          saved: async (rec) => {
+          saved: async (rec, got) => {
             // What stays the same at a stop comes along to the next visit:
             // taken from a new visit here, not from an old one edited.
             const v = rec.visit;
@@ -39,10 +39,17 @@ function loadRest() {
                 carry: { stop: v.stop, street: v.business.address.street, city: v.business.address.city, language: v.language },
               });
             }
-            toast('form.saved');
+            // A follow-up the pool had no code for: the crew hear it now,
+            // and give a card instead.
+            if (got && got.missing) toast('qr.missing', { n: got.missing });
+            else toast('form.saved');
             outbox.kick();
             await statusbar.update();
-            location.hash = '#/';
+            // Follow-ups that took a code from the pool: the entrepreneur
+            // scans it now.
+            qrMissing = got ? got.missing : 0;
+            location.hash = got && got.taken ? `#/qr/${rec.visit.id}` : '#/';
+            refillCodes();
           },
         });
         await statusbar.init();
@@ -68,7 +75,15 @@ let screen = '';
 let route = '';
 let leaving = false; // the crew chose to reload: records are safe in IndexedDB
 
-const screens = ['pair', 'list', 'form', 'settings'];
+const screens = ['pair', 'list', 'form', 'settings', 'qr'];
+let qrMissing = 0; // follow-ups the pool had no code for at the last save
+
+// Tops up the pool of follow-up codes while the bus is in reach; only once
+// the token is set, or the bus would answer 401 and unpair the tablet.
+let tokenSet = false;
+function refillCodes() {
+  if (device && tokenSet) import('./codes.js').then((c) => c.refill()).catch((err) => console.error('infobus: code pool', err));
+}
 
 function show(name) {
   screen = name;
@@ -87,15 +102,16 @@ function focusTitle() {
   document.title = `${h ? h.textContent : ''} – ${t('app.title')}`;
 }
 
-function toast(key) {
+function toast(key, vars) {
   const el = $('toast');
-  el.textContent = t(key);
+  el.textContent = t(key, vars);
   el.dataset.show = '1';
   clearTimeout(toast.timer);
+  // A longer sentence stays long enough to be read.
   toast.timer = setTimeout(() => {
     el.dataset.show = '';
     el.textContent = '';
-  }, 3000);
+  }, Math.max(3000, el.textContent.length * 60));
 }
 
 async function navigate() {
@@ -132,6 +148,17 @@ async function navigate() {
       return;
     }
     show('form');
+  } else if ((m = /^#\/qr\/([0-9a-f-]{36})$/.exec(hash))) {
+    const qr = await import('./qr.js');
+    qr.init(() => reference && reference.codes);
+    const missing = qrMissing;
+    qrMissing = 0;
+    if (!(await qr.show(m[1], missing))) {
+      toast('form.notfound');
+      location.replace('#/');
+      return;
+    }
+    show('qr');
   } else if (hash === '#/settings') {
     await renderSettings();
     show('settings');
@@ -147,10 +174,13 @@ async function navigate() {
 async function paired(d) {
   device = d;
   api.setToken(d.device_token);
+  tokenSet = true;
   await loadRest();
   outbox.start();
   sync.start();
   askPersistence();
+  // Codes of the bus paired before may not be this bus's.
+  import('./codes.js').then((c) => c.clearPool()).then(refillCodes, (err) => console.error('infobus: code pool', err));
   if (!reference) loadReference().catch((err) => console.error('infobus: reference lists', err));
   toast('pair.done');
   // Visits carry the crew and the stop: ask for them before the first one.
@@ -163,6 +193,7 @@ async function unpaired(noticeKey) {
   // Only the credentials go: visits and their queue stay on the tablet.
   device = null;
   api.setToken('');
+  tokenSet = false;
   if (outbox) outbox.stop();
   if (sync) sync.stop();
   await db.del('device');
@@ -217,6 +248,11 @@ async function renderSettings() {
   let persisted = false;
   if (navigator.storage && navigator.storage.persisted) persisted = await navigator.storage.persisted().catch(() => false);
   $('settings-storage').textContent = t(persisted ? 'settings.storage.persistent' : 'settings.storage.best');
+  // How many codes wait for follow-ups, and why none come when the bus refuses.
+  const codes = await import('./codes.js');
+  const free = await codes.free();
+  const why = codes.refusal();
+  $('settings-codes').textContent = why && !free ? `${free} – ${message(why) || t('settings.codes.none')}` : String(free);
 }
 
 // The switch names the other language, in that language.
@@ -240,6 +276,7 @@ function wire() {
     if (statusbar) statusbar.render();
     if (list && screen === 'list') list.render();
     if (screen === 'settings') renderSettings();
+    if (screen === 'qr') import('./qr.js').then((q) => q.render());
     const h = document.querySelector(`#screen-${screen} h1`);
     document.title = `${h ? h.textContent : ''} – ${t('app.title')}`;
   });
@@ -253,6 +290,13 @@ function wire() {
     const n = statusbar ? statusbar.unsent() : 0;
     if (!confirm(n ? t('settings.unpair.queued', { n }) : t('settings.unpair.confirm'))) return;
     await unpaired(null);
+  });
+  $('cards-form').addEventListener('submit', (e) => {
+    e.preventDefault();
+    import('./cards.js').then((c) => c.print());
+  });
+  api.events.addEventListener('reachable', (e) => {
+    if (e.detail) refillCodes();
   });
   api.events.addEventListener('unauthorized', () => {
     if (device) unpaired('pair.revoked');
@@ -339,9 +383,11 @@ async function main() {
     const cached = await db.get('reference');
     if (!cached || !cached.rules) await ref;
     api.setToken(device.device_token);
+    tokenSet = true;
     outbox.start();
     sync.start();
     askPersistence();
+    refillCodes();
   } else {
     // The pairing screen needs neither the lists nor the other modules:
     // they come in while the crew type the code.

@@ -190,11 +190,12 @@ export const counts = () =>
     return { tablet: q.size, aside, unsent: q.size + busAside };
   });
 
-/** Office status of each follow-up in a view from the bus, by follow-up id. */
+/** Office status and feedback of each follow-up in a view from the bus, by follow-up id. */
 function officeOf(view) {
   const out = {};
   for (const f of view.followups || []) {
-    if (f.status) out[f.id] = { status: f.status, resolution: f.resolution || '', status_at: f.status_at || '' };
+    // feedback: what the entrepreneur said on the code's page, when they did.
+    if (f.status || f.feedback) out[f.id] = { status: f.status || '', resolution: f.resolution || '', status_at: f.status_at || '', feedback: f.feedback || null };
   }
   return out;
 }
@@ -266,6 +267,10 @@ export const mergeViews = (views) =>
       const queued = !!(await done(s.outbox.get(view.id)));
       const own = !queued && !rec.aside;
       if (own && view.rev > rec.visit.rev) rec.visit = crewRecord(view);
+      // The bus removed the contact details once the office had them (or
+      // the office erased them): this tablet drops its copy too. An edit of
+      // its own still waiting keeps them, to be sent.
+      if (own && view.contact_removed && rec.visit.contact) delete rec.visit.contact;
       if (view.rev === rec.visit.rev) {
         rec.busState = view.state || rec.busState;
         // The office's refusal of this rev, as the bus keeps it: shown and

@@ -8,6 +8,8 @@ import { t, pick, reason } from './i18n.js';
 import { uuidv7 } from './uuid.js';
 import { rfc3339, toInputValue, fromInputValue, parse } from './clock.js';
 import { normalize, validate, fromServer, formatPostcode, normalizePostcode, validPostcode, charCount, usableReference } from './validate.js';
+import * as codes from './codes.js';
+import * as feedback from './feedback.js';
 
 const $ = (id) => document.getElementById(id);
 const FU_FIELDS = ['kind', 'description', 'department', 'due_date', 'code'];
@@ -29,6 +31,8 @@ let builtFor = null; // the reference the selects were built from
 // lists with a catalogue this app reads are in (lists cached by an older
 // version have none): the form then says it waits for them and saves nothing.
 const rules = () => (ctx && usableReference(ctx.reference()) ? ctx.reference().rules : null);
+// How follow-up codes are checked; null from a bus before codes existed.
+const codeRules = () => (ctx && ctx.reference() && ctx.reference().codes) || null;
 
 /** Reports whether the form holds changes that are not saved. */
 export const isDirty = () => dirty;
@@ -282,13 +286,15 @@ function addFollowUp(f) {
   li.querySelector('.fu-code').value = f.code;
   const st = office[f.id];
   const badge = li.querySelector('.fu-status');
-  if (st) {
+  if (st && st.status) {
     badge.hidden = false;
     badge.dataset.status = st.status;
     const res = li.querySelector('.fu-resolution');
     res.hidden = !st.resolution;
     res.dataset.resolution = st.resolution || '';
   }
+  codes.attach(li, codeRules);
+  feedback.show(li, st && st.feedback);
   li.querySelector('.fu-remove').addEventListener('click', () => {
     const list = $('followup-list');
     const next = li.nextElementSibling || li.previousElementSibling;
@@ -317,7 +323,7 @@ function renumber() {
     }
     const hint = li.querySelector('.fu-code-hint');
     hint.id = `${base}-code-hint`;
-    li.querySelector('.fu-code').setAttribute('aria-describedby', hint.id);
+    codes.number(li, base, current.id);
     li.querySelector('.fu-remove').id = `${base}-remove`;
   });
   $('followups-none').hidden = rows.length > 0;
@@ -342,6 +348,8 @@ export function render() {
     if (!badge.hidden) badge.textContent = t('followup.status', { status: t(`fstatus.${badge.dataset.status}`) });
     const res = li.querySelector('.fu-resolution');
     if (!res.hidden) res.textContent = t('followup.resolution', { resolution: res.dataset.resolution });
+    codes.render(li);
+    feedback.render(li);
   });
   $('followup-add').title = $('followup-add').disabled ? t('followups.max', { max: rules() ? rules().max.followups : '…' }) : '';
   countNotes();
@@ -576,7 +584,9 @@ async function save() {
   const now = rfc3339();
   if (!v.created_at) v.created_at = now;
   v.updated_at = now;
-  errors = validate(withheld ? asChecked(v) : v, ref);
+  // A typed card code is checked by its check symbol, and kept canonical.
+  const codeErrors = codes.checkVisit(v, codeRules());
+  errors = { ...validate(withheld ? asChecked(v) : v, ref), ...codeErrors };
   if (Object.keys(errors).length) {
     renderErrors();
     $('form-errors').focus();
@@ -585,9 +595,12 @@ async function save() {
   const button = $('save');
   button.disabled = true;
   try {
+    // Follow-ups without a code take one from the pool before the visit is
+    // saved: a code is never handed out twice.
+    const got = await codes.assign(v);
     const rec = await db.saveVisit(db.crewRecord(v));
     dirty = false;
-    await ctx.saved(rec);
+    await ctx.saved(rec, got);
   } finally {
     button.disabled = false;
   }

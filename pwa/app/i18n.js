@@ -155,6 +155,42 @@ const catalogue = {
   'fstatus.in_progress': ['we zijn ermee bezig', 'in progress'],
   'fstatus.done': ['afgerond', 'done'],
   'fstatus.cancelled': ['gestopt', 'stopped'],
+  'followup.code.scan': ['Kaart scannen', 'Scan a card'],
+  // A typed code, worded as schema.ParseCode words it.
+  'code.empty': ['Vul de code in.', 'Enter the code.'],
+  'code.character': ['Het teken „{char}” komt niet voor in een code. Een code heeft alleen cijfers en letters.', 'The character “{char}” does not occur in a code. A code has only digits and letters.'],
+  'code.u': ['De letter U komt niet voor in een code. Misschien is het een V.', 'The letter U does not occur in a code. Perhaps it is a V.'],
+  'code.length': ['Een code heeft {max} tekens. U hebt er {n} ingevuld.', 'A code has {max} characters. You entered {n}.'],
+  'code.toolong': ['Een code heeft {max} tekens. Dit is veel te lang.', 'A code has {max} characters. This is far too long.'],
+  'code.check': ['Deze code klopt niet. Vergelijk elk teken met de kaart.', 'This code is not right. Check each character against the card.'],
+  'code.ok': ['De code klopt.', 'The code is right.'],
+  'feedback.title': ['Reactie van de ondernemer: cijfer {rating} van 10', 'Feedback from the entrepreneur: {rating} out of 10'],
+  'feedback.pref.phone': ['Wil gebeld worden', 'Would like a phone call'],
+  'feedback.pref.email': ['Wil een e-mail', 'Would like an e-mail'],
+  'feedback.pref.none': ['Wil geen contact', 'Wants no contact'],
+  'list.feedback': ['Reactie: {rating}', 'Feedback: {rating}'],
+
+  'qr.title': ['Code voor de ondernemer', 'Code for the entrepreneur'],
+  'qr.line': ['Scan deze code met uw telefoon. Dan ziet u wat de gemeente met uw vraag doet.', 'Scan this code with your phone to see what the municipality does with your question.'],
+  'qr.alt': ['QR-code {code}', 'QR code {code}'],
+  'qr.oncard': ['Deze code staat op de kaart van de ondernemer. De QR-code is te zien als de tablet verbinding heeft met de bus.', 'This code is on the entrepreneur’s card. The QR code shows when the tablet is connected to the bus.'],
+  'qr.missing': [['1 vervolgafspraak heeft geen code: de tablet heeft geen codes meer. Geef de ondernemer een kaart. Of maak verbinding met de bus en sla het bezoek opnieuw op.', '{n} vervolgafspraken hebben geen code: de tablet heeft geen codes meer. Geef de ondernemer een kaart. Of maak verbinding met de bus en sla het bezoek opnieuw op.'], ['1 follow-up has no code: the tablet has no codes left. Give the entrepreneur a card. Or connect to the bus and save the visit again.', '{n} follow-ups have no code: the tablet has no codes left. Give the entrepreneur a card. Or connect to the bus and save the visit again.']],
+  'qr.nocode': ['Dit bezoek heeft geen code.', 'This visit has no code.'],
+  'qr.back': ['Terug naar de lijst', 'Back to the list'],
+  'qr.open': ['Bezoek openen', 'Open the visit'],
+  'qr.show': ['QR-code groot tonen', 'Show the QR code large'],
+  'scan.title': ['Kaart scannen', 'Scan a card'],
+  'scan.aim': ['Houd de QR-code op de kaart voor de camera.', 'Hold the QR code on the card in front of the camera.'],
+  'scan.nocamera': ['De camera werkt niet. Typ de code van de kaart.', 'The camera does not work. Type the code from the card.'],
+  'scan.close': ['Sluiten', 'Close'],
+  'cards.title': ['Kaarten printen', 'Print cards'],
+  'cards.intro': ['Kaarten met een code voor ondernemers, 8 op een A4. Het vel opent in een nieuw tabblad. Print het daar.', 'Cards with a code for entrepreneurs, 8 on an A4 sheet. The sheet opens in a new tab. Print it there.'],
+  'cards.count': ['Aantal kaarten', 'Number of cards'],
+  'cards.print': ['Vel met kaarten openen', 'Open a sheet of cards'],
+  'cards.busy': ['Bezig…', 'Working…'],
+  'cards.opened': ['Het vel met kaarten is geopend in een nieuw tabblad.', 'The sheet of cards has opened in a new tab.'],
+  'cards.offline': ['De bus is niet bereikbaar. Kaarten maken kan alleen met verbinding met de bus.', 'The bus cannot be reached. Cards can only be made when connected to the bus.'],
+  'cards.failed': ['Kaarten maken lukte niet (status {status}).', 'Making cards failed (status {status}).'],
   save: ['Opslaan', 'Save'],
   cancel: ['Annuleren', 'Cancel'],
 
@@ -172,6 +208,8 @@ const catalogue = {
   'settings.storage': ['Opslag', 'Storage'],
   'settings.storage.persistent': ['De browser bewaart de bezoeken op deze tablet. Hij wist ze niet vanzelf.', 'The browser keeps the visits on this tablet. It does not clear them by itself.'],
   'settings.storage.best': ['De browser belooft niet dat hij de bezoeken bewaart. Zet de app op het beginscherm.', 'The browser does not promise to keep the visits. Add the app to the Home Screen.'],
+  'settings.codes': ['Vervolgcodes op de tablet', 'Follow-up codes on the tablet'],
+  'settings.codes.none': ['de bus geeft nu geen codes', 'the bus gives no codes now'],
   'settings.unpair': ['Tablet loskoppelen', 'Disconnect this tablet'],
   'settings.unpair.confirm': ['Deze tablet loskoppelen van de bus?', 'Disconnect this tablet from the bus?'],
   'settings.unpair.queued': [['Let op: 1 bezoek staat nog niet op de bus. Het blijft op deze tablet en gaat mee als je opnieuw koppelt. Toch loskoppelen?', 'Let op: {n} bezoeken staan nog niet op de bus. Ze blijven op deze tablet en gaan mee als je opnieuw koppelt. Toch loskoppelen?'], ['Note: 1 visit is not on the bus yet. It stays on this tablet and goes along when you connect again. Disconnect anyway?', 'Note: {n} visits are not on the bus yet. They stay on this tablet and go along when you connect again. Disconnect anyway?']],
@@ -206,13 +244,13 @@ export function setLang(l) {
 const plural = { nl: new Intl.PluralRules('nl'), en: new Intl.PluralRules('en') };
 
 /**
- * Returns the text for key in the language in use, with {name} filled from
- * vars; a text with a singular and a plural picks by vars.n.
+ * Returns the text for key in the language in use (or l), with {name}
+ * filled from vars; a text with a singular and a plural picks by vars.n.
  */
-export function t(key, vars) {
+export function t(key, vars, l = current) {
   const entry = catalogue[key];
-  let s = entry ? entry[langs.indexOf(current)] : key;
-  if (Array.isArray(s)) s = s[plural[current].select(Number(vars && vars.n)) === 'one' ? 0 : 1];
+  let s = entry ? entry[langs.indexOf(l)] : key;
+  if (Array.isArray(s)) s = s[plural[l].select(Number(vars && vars.n)) === 'one' ? 0 : 1];
   if (vars) {
     s = s.replace(/\{(\w+)\}/g, (m, k) => (k in vars ? String(vars[k]) : m));
   }

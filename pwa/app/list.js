@@ -6,6 +6,7 @@ import * as db from './db.js';
 import { t, pick, reason, locale } from './i18n.js';
 import { localDate, parse } from './clock.js';
 import { formatPostcode } from './validate.js';
+import { rating } from './feedback.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -100,6 +101,7 @@ async function draw() {
       badge: t(`state.${rec.state}`),
       followups: followUpLine(rec),
       reason: why ? t(why.by === 'office' ? 'list.aside.office' : 'list.aside.bus', { message: reason(why) }) : '',
+      feedback: rating(rec) === null ? '' : t('list.feedback', { rating: rating(rec) }),
     };
   });
   update($('visit-list'), rows);
@@ -190,6 +192,12 @@ function fillRow(li, row) {
     fu.className = 'visit-followup';
     fu.textContent = row.followups;
     parts.push(fu);
+  }
+  if (row.feedback) {
+    const fb = document.createElement('span');
+    fb.className = 'visit-feedback';
+    fb.textContent = row.feedback;
+    parts.push(fb);
   }
   if (row.reason) {
     const why = document.createElement('span');

@@ -13,13 +13,18 @@ const ASSETS = [
   'api.js',
   'app.css',
   'app.js',
+  'cards.js',
   'clock.js',
+  'codes.js',
   'db.js',
+  'feedback.js',
   'form.js',
   'i18n.js',
   'list.js',
   'outbox.js',
   'pair.js',
+  'qr.js',
+  'scan.js',
   'statusbar.js',
   'sync.js',
   'uuid.js',
@@ -29,7 +34,7 @@ const ASSETS = [
 const SHELL = ['./', 'manifest.webmanifest', 'icons/icon-192.png', 'icons/icon-512.png', 'icons/icon-maskable-512.png'];
 
 // Paths the bus serves itself, which must never get the app shell.
-const PASS = ['api/', 'qr/', 'setup', 'healthz', 'f/'];
+const PASS = ['api/', 'qr/', 'cards/', 'setup', 'healthz', 'f/'];
 
 self.addEventListener('install', (event) => {
   event.waitUntil(

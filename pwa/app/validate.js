@@ -126,6 +126,22 @@ export function normalize(v) {
 }
 
 /**
+ * Whether s holds a run of exactly nine digits that passes the BSN
+ * eleven-test (schema.ContainsBSN): a citizen service number must never be
+ * recorded, so the form warns as it is typed.
+ */
+export function containsBSN(s) {
+  for (const run of String(s || '').match(/[0-9]+/g) || []) {
+    if (run.length !== 9) continue;
+    let sum = 0;
+    for (let i = 0; i < 8; i++) sum += (9 - i) * Number(run[i]);
+    sum -= Number(run[8]);
+    if (sum % 11 === 0) return true;
+  }
+  return false;
+}
+
+/**
  * Validate checks a normalized visit against the catalogue and the
  * reference lists (ref, as /api/reference answers), and returns every bad
  * field at once: {"business.kvk": {key, nl, en}, ...}, empty when the visit
@@ -139,13 +155,20 @@ export function validate(v, ref) {
   const add = (field, key, n) => {
     if (!(field in errs)) errs[field] = message(rules, key, n); // the first rule broken is the clearest
   };
-  const text = (field, s, limit) => {
+  // An identifier (a device id, a text version) is made by software, not
+  // typed: a run of nine digits in it is no citizen service number.
+  const ident = (field, s, limit) => {
     if (charCount(s) > limit) add(field, 'max_len', limit);
     if (singleLineBad.test(s)) add(field, 'control');
+  };
+  const text = (field, s, limit) => {
+    ident(field, s, limit);
+    if (containsBSN(s)) add(field, 'bsn');
   };
   const multiline = (field, s, limit) => {
     if (charCount(s) > limit) add(field, 'max_len', limit);
     if (multiLineBad.test(s)) add(field, 'control');
+    if (containsBSN(s)) add(field, 'bsn');
   };
   const requiredTime = (field, s) => {
     if (!s) add(field, 'required');
@@ -163,7 +186,7 @@ export function validate(v, ref) {
   requiredTime('visited_at', v.visited_at);
   optionalTime('created_at', v.created_at);
   optionalTime('updated_at', v.updated_at);
-  text('device_id', v.device_id, max.short);
+  ident('device_id', v.device_id, max.short);
   text('crew', v.crew, max.short);
   text('stop', v.stop, max.name);
 
@@ -197,7 +220,7 @@ export function validate(v, ref) {
   } else {
     optionalTime('consent.at', c.at);
   }
-  text('consent.text_version', c.text_version, max.text_version);
+  ident('consent.text_version', c.text_version, max.text_version);
   const ct = v.contact;
   if (ct) {
     if (!c.given) {

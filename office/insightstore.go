@@ -1,0 +1,605 @@
+package office
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"math"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"infobus/schema"
+)
+
+// The programme's figures. Whole months come from insight_months, which
+// the visits' triggers keep exact in every push's transaction; days
+// outside whole months (a week, a custom period's edges) are counted from
+// the visits themselves through visits_when. Follow-ups are counted from
+// their own copied columns. Nothing is cached, so every figure is exact
+// after every sync.
+
+const (
+	queryInsightMonths = `
+SELECT wijk, dim, key, sum(n), sum(fu), sum(p) FROM insight_months
+WHERE month BETWEEN ?1 AND ?2 %s GROUP BY wijk, dim, key`
+	queryInsightRaw = `
+SELECT wijk, wdhour, stop, sector, topics, rating, panel, fu_n FROM visits
+WHERE visited_unix >= ?1 AND visited_unix < ?2 AND deleted = 0 %s`
+	queryInsightTrend = `
+SELECT month, dim, key, sum(n) FROM insight_months
+WHERE month BETWEEN ?1 AND ?2 AND dim IN ('all', 'rating') %s GROUP BY month, dim, key`
+	queryFollowUpsOpened = `
+SELECT department, count(*) FROM followups
+WHERE opened_unix >= ?1 AND opened_unix < ?2 AND gone = 0 %s GROUP BY department`
+	queryFollowUpsClosed = `
+SELECT department, max(0, closed_unix - opened_unix) / 3600, count(*) FROM followups
+WHERE closed_unix >= ?1 AND closed_unix < ?2 AND gone = 0 %s GROUP BY 1, 2`
+	// Open at a moment: opened before it and not closed by then: those
+	// open now (a small index of their own) and those closed since.
+	// Overdue: besides, its due date lies before that moment's day.
+	queryFollowUpsOpenAt = `
+SELECT department, count(*), count(*) FILTER (WHERE due_date != '' AND due_date < ?2) FROM (
+    SELECT department, due_date FROM followups INDEXED BY followups_open
+    WHERE closed_unix IS NULL AND gone = 0 AND opened_unix < ?1 %[1]s
+    UNION ALL
+    SELECT department, due_date FROM followups INDEXED BY followups_closed
+    WHERE closed_unix >= ?1 AND gone = 0 AND closed_unix IS NOT NULL AND opened_unix < ?1 %[1]s)
+GROUP BY department`
+)
+
+// Area narrows the figures to one stadsdeel or one wijk; the zero Area is
+// the whole city.
+type Area struct {
+	Stadsdeel string
+	Wijk      string // a CBS code
+}
+
+// Wijken are the CBS codes of the area's wijken, nil for the whole city.
+func (a Area) Wijken() []string {
+	switch {
+	case a.Wijk != "":
+		return []string{a.Wijk}
+	case a.Stadsdeel != "":
+		var out []string
+		for _, w := range schema.Ref.Wijken {
+			if w.Stadsdeel == a.Stadsdeel {
+				out = append(out, w.Code)
+			}
+		}
+		return out
+	}
+	return nil
+}
+
+// wijkFilter is an "AND wijk IN (...)" clause for the area, with the
+// codes quoted inline: they come from the reference list, never from the
+// request, and inline constants keep one statement shape per area.
+func (a Area) wijkFilter() string {
+	ws := a.Wijken()
+	if ws == nil {
+		return ""
+	}
+	q := make([]string, len(ws))
+	for i, w := range ws {
+		if _, ok := schema.Ref.Wijk(w); !ok {
+			panic("wijkFilter: not a reference wijk: " + w)
+		}
+		q[i] = "'" + w + "'"
+	}
+	return "AND wijk IN (" + strings.Join(q, ", ") + ")"
+}
+
+// Tally counts visits (N), those with a follow-up (FU) and panel opt-ins (P).
+type Tally struct{ N, FU, P int }
+
+// Marks is a distribution of marks 1–10; index 0 is unused.
+type Marks [11]int
+
+// Count is how many marks there are.
+func (m Marks) Count() int {
+	n := 0
+	for _, c := range m[1:] {
+		n += c
+	}
+	return n
+}
+
+// Mean is the average mark, NaN without any.
+func (m Marks) Mean() float64 {
+	n, sum := 0, 0
+	for i, c := range m {
+		n += c
+		sum += i * c
+	}
+	if n == 0 {
+		return math.NaN()
+	}
+	return float64(sum) / float64(n)
+}
+
+func (m *Marks) add(o *Marks) {
+	for i := range m {
+		m[i] += o[i]
+	}
+}
+
+// VisitCounts are the visit figures of one period and area.
+type VisitCounts struct {
+	All    Tally
+	Wijk   map[string]Tally
+	Stop   map[string]int
+	WdHour [7 * 24]int // weekday (0 = Sunday) * 24 + hour, local
+	Sector map[string]int
+	Topic  map[string]Tally // N visits with the topic, FU of them with a follow-up
+	Marks  Marks            // asked by the crew
+	// WijkMarks are the crew's marks per wijk.
+	WijkMarks map[string]*Marks
+}
+
+func newVisitCounts() *VisitCounts {
+	return &VisitCounts{Wijk: map[string]Tally{}, Stop: map[string]int{}, Sector: map[string]int{},
+		Topic: map[string]Tally{}, WijkMarks: map[string]*Marks{}}
+}
+
+func (vc *VisitCounts) add(wijk, dim, key string, t Tally) {
+	switch dim {
+	case "all":
+		vc.All.N += t.N
+		vc.All.FU += t.FU
+		vc.All.P += t.P
+		w := vc.Wijk[wijk]
+		w.N += t.N
+		w.FU += t.FU
+		w.P += t.P
+		vc.Wijk[wijk] = w
+	case "stop":
+		vc.Stop[key] += t.N
+	case "wdhour":
+		if i, err := strconv.Atoi(key); err == nil && i >= 0 && i < len(vc.WdHour) {
+			vc.WdHour[i] += t.N
+		}
+	case "sector":
+		vc.Sector[key] += t.N
+	case "topic":
+		tt := vc.Topic[key]
+		tt.N += t.N
+		tt.FU += t.FU
+		vc.Topic[key] = tt
+	case "rating":
+		if i, err := strconv.Atoi(key); err == nil && i >= 1 && i <= 10 {
+			vc.Marks[i] += t.N
+			m := vc.WijkMarks[wijk]
+			if m == nil {
+				m = &Marks{}
+				vc.WijkMarks[wijk] = m
+			}
+			m[i] += t.N
+		}
+	}
+}
+
+// span is a stretch of time [Start, End) cut into whole local months,
+// counted from insight_months, and the rest, counted from the visits.
+type span struct {
+	firstMonth, lastMonth string // "" when no whole month lies inside
+	raw                   [][2]time.Time
+}
+
+func splitSpan(start, end time.Time) span {
+	var sp span
+	start, end = start.In(zone), end.In(zone)
+	m := time.Date(start.Year(), start.Month(), 1, 0, 0, 0, 0, zone)
+	for m.Before(end) {
+		next := m.AddDate(0, 1, 0)
+		if !m.Before(start) && !next.After(end) {
+			if sp.firstMonth == "" {
+				sp.firstMonth = m.Format("2006-01")
+			}
+			sp.lastMonth = m.Format("2006-01")
+		} else {
+			from, to := maxTime(m, start), minTime(next, end)
+			if n := len(sp.raw); n > 0 && sp.raw[n-1][1].Equal(from) {
+				sp.raw[n-1][1] = to
+			} else {
+				sp.raw = append(sp.raw, [2]time.Time{from, to})
+			}
+		}
+		m = next
+	}
+	return sp
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
+
+func minTime(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
+}
+
+// VisitCounts counts the visits in [start, end) in area.
+func (s *Store) VisitCounts(ctx context.Context, area Area, start, end time.Time) (*VisitCounts, error) {
+	vc := newVisitCounts()
+	sp := splitSpan(start, end)
+	filter := area.wijkFilter()
+	if sp.firstMonth != "" {
+		rows, err := s.db.Read.QueryContext(ctx, fmt.Sprintf(queryInsightMonths, filter), sp.firstMonth, sp.lastMonth)
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			var (
+				wijk, dim, key string
+				t              Tally
+			)
+			if err := rows.Scan(&wijk, &dim, &key, &t.N, &t.FU, &t.P); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			vc.add(wijk, dim, key, t)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+	}
+	for _, r := range sp.raw {
+		if err := s.countRaw(ctx, vc, filter, r[0], r[1]); err != nil {
+			return nil, err
+		}
+	}
+	return vc, nil
+}
+
+func (s *Store) countRaw(ctx context.Context, vc *VisitCounts, filter string, from, to time.Time) error {
+	rows, err := s.db.Read.QueryContext(ctx, fmt.Sprintf(queryInsightRaw, filter), from.Unix(), to.Unix())
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	var (
+		wijk, stop, sector, topics string
+		wdhour, panel, fuN         int
+		rating                     sql.NullInt64
+	)
+	for rows.Next() {
+		if err := rows.Scan(&wijk, &wdhour, &stop, &sector, &topics, &rating, &panel, &fuN); err != nil {
+			return err
+		}
+		t := Tally{N: 1}
+		if fuN > 0 {
+			t.FU = 1
+		}
+		vc.add(wijk, "all", "", Tally{N: 1, FU: t.FU, P: panel})
+		vc.add(wijk, "stop", stop, t)
+		vc.add(wijk, "wdhour", strconv.Itoa(wdhour), t)
+		vc.add(wijk, "sector", sector, t)
+		for _, topic := range jsonStrings(topics) {
+			vc.add(wijk, "topic", topic, t)
+		}
+		if rating.Valid {
+			vc.add(wijk, "rating", strconv.FormatInt(rating.Int64, 10), t)
+		}
+	}
+	return rows.Err()
+}
+
+// jsonStrings reads a JSON array of plain codes as the push stored it
+// (json.Marshal of []string), without a full decoder per visit.
+func jsonStrings(s string) []string {
+	s = strings.TrimSpace(s)
+	if len(s) < 2 || s == "[]" {
+		return nil
+	}
+	if strings.ContainsRune(s, '\\') {
+		var out []string
+		json.Unmarshal([]byte(s), &out)
+		return out
+	}
+	parts := strings.Split(s[1:len(s)-1], ",")
+	for i, p := range parts {
+		parts[i] = strings.Trim(p, `"`)
+	}
+	return parts
+}
+
+// TrendPoint is one month of the trend: visits and the crew's marks.
+type TrendPoint struct {
+	Month  string // YYYY-MM
+	Visits int
+	Marks  Marks
+}
+
+// Trend returns the months first..last (YYYY-MM) in order, each with its
+// visits and marks in area; months without visits are there with zeros.
+func (s *Store) Trend(ctx context.Context, area Area, first, last string) ([]TrendPoint, error) {
+	var out []TrendPoint
+	idx := map[string]int{}
+	m, err := time.ParseInLocation("2006-01", first, zone)
+	if err != nil {
+		return nil, err
+	}
+	for k := m.Format("2006-01"); k <= last; m = m.AddDate(0, 1, 0) {
+		k = m.Format("2006-01")
+		if k > last {
+			break
+		}
+		idx[k] = len(out)
+		out = append(out, TrendPoint{Month: k})
+	}
+	rows, err := s.db.Read.QueryContext(ctx, fmt.Sprintf(queryInsightTrend, area.wijkFilter()), first, last)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			month, dim, key string
+			n               int
+		)
+		if err := rows.Scan(&month, &dim, &key, &n); err != nil {
+			return nil, err
+		}
+		i, ok := idx[month]
+		if !ok {
+			continue
+		}
+		if dim == "all" {
+			out[i].Visits += n
+		} else if r, err := strconv.Atoi(key); err == nil && r >= 1 && r <= 10 {
+			out[i].Marks[r] += n
+		}
+	}
+	return out, rows.Err()
+}
+
+// Durations is a distribution of times to close in whole hours: hours →
+// how many follow-ups.
+type Durations map[int]int
+
+// Count is how many follow-ups the distribution holds.
+func (d Durations) Count() int {
+	n := 0
+	for _, c := range d {
+		n += c
+	}
+	return n
+}
+
+// Percentile is the nearest-rank p-th percentile (0 < p ≤ 100): the
+// smallest duration that at least p% of the follow-ups took no longer
+// than; -1 when there are none. The median is Percentile(50).
+func (d Durations) Percentile(p float64) int {
+	n := d.Count()
+	if n == 0 {
+		return -1
+	}
+	rank := int(math.Ceil(p / 100 * float64(n)))
+	if rank < 1 {
+		rank = 1
+	}
+	keys := make([]int, 0, len(d))
+	for k := range d {
+		keys = append(keys, k)
+	}
+	sort.Ints(keys)
+	seen := 0
+	for _, k := range keys {
+		seen += d[k]
+		if seen >= rank {
+			return k
+		}
+	}
+	return keys[len(keys)-1]
+}
+
+func (d Durations) add(o Durations) {
+	for k, c := range o {
+		d[k] += c
+	}
+}
+
+// DeptFollowUps are the follow-up figures of one department.
+type DeptFollowUps struct {
+	Opened, Closed, Open, Overdue int
+	Hours                         Durations // time to close of those closed
+}
+
+// FollowUpCounts are the follow-up figures of a period: opened and closed
+// in it, and open and overdue at its end (or now, for a period not over).
+type FollowUpCounts struct {
+	Total DeptFollowUps
+	Dept  map[string]*DeptFollowUps
+	AsOf  time.Time
+}
+
+func (f *FollowUpCounts) dept(code string) *DeptFollowUps {
+	d := f.Dept[code]
+	if d == nil {
+		d = &DeptFollowUps{Hours: Durations{}}
+		f.Dept[code] = d
+	}
+	return d
+}
+
+// FollowUpCounts counts the follow-ups of [start, end) in area, open and
+// overdue as of asOf.
+func (s *Store) FollowUpCounts(ctx context.Context, area Area, start, end, asOf time.Time) (*FollowUpCounts, error) {
+	fc := &FollowUpCounts{Total: DeptFollowUps{Hours: Durations{}}, Dept: map[string]*DeptFollowUps{}, AsOf: asOf}
+	filter := area.wijkFilter()
+	rows, err := s.db.Read.QueryContext(ctx, fmt.Sprintf(queryFollowUpsOpened, filter), start.Unix(), end.Unix())
+	if err != nil {
+		return nil, err
+	}
+	for rows.Next() {
+		var (
+			dept string
+			n    int
+		)
+		if err := rows.Scan(&dept, &n); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		fc.dept(dept).Opened += n
+		fc.Total.Opened += n
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	rows, err = s.db.Read.QueryContext(ctx, fmt.Sprintf(queryFollowUpsClosed, filter), start.Unix(), end.Unix())
+	if err != nil {
+		return nil, err
+	}
+	for rows.Next() {
+		var (
+			dept     string
+			hours, n int
+		)
+		if err := rows.Scan(&dept, &hours, &n); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		d := fc.dept(dept)
+		d.Closed += n
+		d.Hours[hours] += n
+		fc.Total.Closed += n
+		fc.Total.Hours[hours] += n
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	day := asOf.In(zone).Format(time.DateOnly)
+	rows, err = s.db.Read.QueryContext(ctx, fmt.Sprintf(queryFollowUpsOpenAt, filter), asOf.Unix(), day)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			dept          string
+			open, overdue int
+		)
+		if err := rows.Scan(&dept, &open, &overdue); err != nil {
+			return nil, err
+		}
+		d := fc.dept(dept)
+		d.Open += open
+		d.Overdue += overdue
+		fc.Total.Open += open
+		fc.Total.Overdue += overdue
+	}
+	return fc, rows.Err()
+}
+
+// FeedbackMarks are the marks entrepreneurs gave on the feedback page in
+// [start, end) (by when they first gave it; a later revision keeps its
+// place), per wijk of the visit their code belongs to ("" while that
+// visit has not reached the office: counted for the whole city only),
+// and up to limit of their comments, newest first, with e-mail addresses
+// and phone numbers taken out.
+//
+// The feedback table comes with the entrepreneur's page; on a database
+// without it ok is false, so that the page says there is no feedback yet
+// rather than showing zeros that look like none was given.
+func (s *Store) FeedbackMarks(ctx context.Context, area Area, start, end time.Time, limit int) (marks map[string]*Marks, comments []string, ok bool, err error) {
+	var has bool
+	if err := s.db.Read.QueryRowContext(ctx, queryHasFeedback).Scan(&has); err != nil || !has {
+		return nil, nil, false, err
+	}
+	filter := ""
+	if ws := area.wijkFilter(); ws != "" {
+		filter = strings.Replace(ws, "AND wijk", "AND v.wijk", 1)
+	}
+	rows, err := s.db.Read.QueryContext(ctx, fmt.Sprintf(queryFeedbackMarks, filter), start.Unix(), end.Unix())
+	if err != nil {
+		return nil, nil, true, err
+	}
+	defer rows.Close()
+	marks = map[string]*Marks{}
+	for rows.Next() {
+		var (
+			wijk      string
+			rating, c int
+		)
+		if err := rows.Scan(&wijk, &rating, &c); err != nil {
+			return nil, nil, true, err
+		}
+		if rating < 1 || rating > 10 {
+			continue
+		}
+		m := marks[wijk]
+		if m == nil {
+			m = &Marks{}
+			marks[wijk] = m
+		}
+		m[rating] += c
+	}
+	if err := rows.Err(); err != nil {
+		return nil, nil, true, err
+	}
+	if limit <= 0 {
+		return marks, nil, true, nil
+	}
+	crows, err := s.db.Read.QueryContext(ctx, fmt.Sprintf(queryFeedbackComments, filter), start.Unix(), end.Unix(), limit)
+	if err != nil {
+		return nil, nil, true, err
+	}
+	defer crows.Close()
+	for crows.Next() {
+		var c string
+		if err := crows.Scan(&c); err != nil {
+			return nil, nil, true, err
+		}
+		comments = append(comments, scrubComment(c))
+	}
+	return marks, comments, true, crows.Err()
+}
+
+const (
+	// The columns this file reads, so that a feedback table of another
+	// shape reads as no feedback rather than as an error on every page.
+	queryHasFeedback = `SELECT count(*) = 4 FROM pragma_table_info('feedback') WHERE name IN ('code', 'rating', 'comment', 'first_at')`
+	// unixepoch() compares moments, where the stored strings, with
+	// fractions of a second of varying length, would not sort as times.
+	queryFeedbackMarks = `
+SELECT coalesce(v.wijk, ''), f.rating, count(*) FROM feedback AS f
+LEFT JOIN codes AS c ON c.code = f.code
+LEFT JOIN visits AS v ON v.id = c.visit_id AND v.deleted = 0
+WHERE unixepoch(f.first_at) >= ?1 AND unixepoch(f.first_at) < ?2 %s
+GROUP BY 1, 2`
+	queryFeedbackComments = `
+SELECT f.comment FROM feedback AS f
+LEFT JOIN codes AS c ON c.code = f.code
+LEFT JOIN visits AS v ON v.id = c.visit_id AND v.deleted = 0
+WHERE unixepoch(f.first_at) >= ?1 AND unixepoch(f.first_at) < ?2 AND trim(f.comment) != '' %s
+ORDER BY f.first_at DESC, f.code LIMIT ?3`
+)
+
+var (
+	emailRE = regexp.MustCompile(`[^\s@]+@[^\s@]+\.[^\s@]+`)
+	phoneRE = regexp.MustCompile(`(\+31|0031|0)[\s.-]?\d([\s.-]?\d){7,9}`)
+)
+
+// scrubComment takes e-mail addresses and phone numbers out of a comment
+// before it goes into a report, and shortens a long one.
+func scrubComment(c string) string {
+	c = strings.Join(strings.Fields(c), " ")
+	c = emailRE.ReplaceAllString(c, "[…]")
+	c = phoneRE.ReplaceAllString(c, "[…]")
+	if r := []rune(c); len(r) > 300 {
+		c = string(r[:299]) + "…"
+	}
+	return c
+}
