@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -31,9 +32,7 @@ type SyncConfig struct {
 	BackoffMax    time.Duration // longest wait after failures
 	ProbeInterval time.Duration // how often to look for the office while it is unreachable
 	BatchSize     int           // records per push; the protocol's maximum when 0
-	// Software is this binary's version, sent with every sync request so
-	// that the office's fleet page shows what each bus runs.
-	Software string
+	Build         string        // the binary's version, sent to the office
 }
 
 // Validate fills defaults and checks the schedule.
@@ -64,7 +63,8 @@ func (c *SyncConfig) Validate() error {
 
 // NewSyncClient returns a sync client that works on store's outbox.
 func NewSyncClient(store *Store, cfg SyncConfig, log *slog.Logger) *infosync.Client {
-	return &infosync.Client{Outbox: store, HTTP: infosync.NewHTTPClient(cfg.Timeout), Log: log, BatchSize: cfg.BatchSize, Software: cfg.Software}
+	return &infosync.Client{Outbox: store, HTTP: infosync.NewHTTPClient(cfg.Timeout), Log: log, BatchSize: cfg.BatchSize,
+		Seen: infosync.BusSeen{Epoch: store.Epoch(), Build: cfg.Build}}
 }
 
 // Syncer runs sync to the office on a cron schedule, on demand, and when
@@ -87,6 +87,8 @@ type Syncer struct {
 	cancel context.CancelFunc
 	done   chan struct{}
 
+	// runs and failures count sync runs, for the metrics.
+	runs, failures atomic.Int64
 	// AfterSuccess, when set, runs after every sync that finished: the
 	// bus then forgets what the office now holds.
 	AfterSuccess func()
@@ -176,6 +178,10 @@ func (y *Syncer) sync(ctx context.Context) (infosync.Report, error) {
 	defer y.run.Unlock()
 	start := time.Now()
 	rep, err := y.client.Sync(ctx, nil)
+	y.runs.Add(1)
+	if err != nil && !errors.Is(err, infosync.ErrNotEnrolled) {
+		y.failures.Add(1)
+	}
 	y.mu.Lock()
 	defer y.mu.Unlock()
 	switch {

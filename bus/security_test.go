@@ -27,6 +27,7 @@ type busRoute struct {
 func busRoutes(visitID string) []busRoute {
 	return []busRoute{
 		{"GET", "/healthz", false},
+		{"GET", "/metrics", false},
 		{"GET", "/api/reference", false},
 		{"POST", "/api/pair", false},
 		{"PUT", "/api/visits/" + visitID, true},

@@ -43,6 +43,9 @@ type Config struct {
 	PublicURL string // the URL tablets reach the bus on; derived from Addr when empty
 	BodyLimit int    // bytes
 	Version   string // shown on /healthz
+	// MetricsToken, when set, is the bearer token /metrics asks for;
+	// without it /metrics answers loopback only.
+	MetricsToken string
 	// CardContact is the contact line on printed cards; empty means
 	// DefaultCardContact.
 	CardContact string
@@ -137,6 +140,8 @@ type Server struct {
 	app     *fiber.App
 	devices deviceCache
 	syncer  *Syncer // nil until SetSyncer
+	metrics *web.Metrics
+	met     busMetrics
 	// appFiles is the tablet app, ready to serve.
 	appFiles map[string]*appFile
 
@@ -161,6 +166,7 @@ func NewServer(cfg Config, store *Store, log *slog.Logger) *Server {
 	}
 	s := &Server{cfg: cfg, store: store, log: log, appFiles: files}
 	s.devices.store = store
+	s.metrics = s.newMetrics()
 	s.app = fiber.New(fiber.Config{
 		AppName:               "infobus bus",
 		DisableStartupMessage: true,
@@ -202,7 +208,7 @@ func (s *Server) RecordPublicURL(ctx context.Context, u string) error {
 const localDevice = "device"
 
 func (s *Server) routes() {
-	s.app.Use(web.LogRequests(s.log, s.handleError))
+	s.app.Use(s.metrics.Observe, web.LogRequests(s.log, s.handleError))
 	s.app.Use(recover.New())
 	s.app.Use(securityHeaders)
 	// The laptop itself (the demo, the operator's tools) is not limited:
@@ -210,11 +216,12 @@ func (s *Server) routes() {
 	s.app.Use(web.RateLimit(s.cfg.Limits.Requests, s.cfg.Limits.Window, web.FromLoopback))
 
 	s.app.Get("/healthz", web.Health(s.cfg.Version, s.store.DiskFull, msgDiskFullEN, msgDiskFullNL))
+	s.app.Get(web.MetricsPath, s.metrics.Handler())
 
-	api := s.app.Group("/api", s.limitBody)
+	api := s.app.Group("/api", s.limitBody, s.stampEpoch)
 	api.Get("/reference", s.handleReference)
 	api.Post("/pair", web.RateLimit(s.cfg.Limits.Pair, s.cfg.Limits.Window, web.FromLoopback), s.handlePair)
-	api.Put("/visits/:id", s.requireDevice, s.handleVisitPut)
+	api.Put("/visits/:id", s.requireDevice, s.countWritten, s.handleVisitPut)
 	api.Get("/visits/:id", s.requireDevice, s.handleVisitGet)
 	api.Get("/visits", s.requireDevice, s.handleVisitList)
 	api.Get("/sync/status", s.requireDevice, s.handleSyncStatus)

@@ -41,6 +41,7 @@ type Store struct {
 	db     *schema.DB
 	log    *slog.Logger
 	now    func() time.Time
+	epoch  string
 	writes chan writeOp
 	// closing guards closed: writers hold it shared while they queue, Close
 	// takes it alone, so nothing is queued after the writer's final drain.
@@ -84,10 +85,16 @@ func OpenStore(ctx context.Context, dataDir string, log *slog.Logger, now func()
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	epoch, err := schema.EnsureEpoch(ctx, db.Write)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
 	s := &Store{
 		db:     db,
 		log:    log,
 		now:    now,
+		epoch:  epoch,
 		writes: make(chan writeOp, maxBatch),
 		stop:   make(chan struct{}),
 		done:   make(chan struct{}),

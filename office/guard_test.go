@@ -31,7 +31,8 @@ import (
 )
 
 // officeRoute is one route of the office as a client calls it. who says
-// which identity it is for: "" anyone, "bus", "staff" or "admin".
+// which identity it is for: "" anyone, "bus", "staff", "admin" or
+// "metrics" (loopback or the metrics token only).
 type officeRoute struct {
 	method, path string
 	who          string
@@ -42,6 +43,7 @@ type officeRoute struct {
 func officeRoutes() []officeRoute {
 	return []officeRoute{
 		{"GET", "/healthz", ""},
+		{"GET", "/metrics", "metrics"},
 		{"POST", infosync.PushPath, "bus"},
 		{"GET", infosync.PullPath, "bus"},
 		{"GET", "/static/office.css", ""},
@@ -419,6 +421,9 @@ func TestAuthorizationMatrixOffice(t *testing.T) {
 			return who == "bus"
 		case "staff":
 			return who == "staff" || who == "admin"
+		case "metrics":
+			// Only loopback or --metrics-token; app.Test is neither.
+			return false
 		}
 		return who == "admin"
 	}

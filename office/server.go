@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -39,6 +40,9 @@ type Config struct {
 	DataDir   string // holds office.db
 	PublicURL string // the URL buses and entrepreneurs reach the office on; derived from Addr when empty
 	Version   string // shown on /healthz
+	// MetricsToken, when set, is the bearer token /metrics asks for;
+	// without it /metrics answers loopback only.
+	MetricsToken string
 	// Retention is how long contact details stay after a visit's last
 	// follow-up closed; 0 means DefaultRetention.
 	Retention time.Duration
@@ -116,6 +120,8 @@ type Server struct {
 	log      *slog.Logger
 	app      *fiber.App
 	receiver *infosync.Receiver
+	metrics  *web.Metrics
+	met      officeMetrics
 	stopJobs context.CancelFunc
 	jobsDone chan struct{}
 }
@@ -125,6 +131,7 @@ type Server struct {
 func NewServer(cfg Config, store *Store, log *slog.Logger) *Server {
 	cfg.Limits.defaults()
 	s := &Server{cfg: cfg, store: store, log: log, receiver: &infosync.Receiver{Store: store}}
+	s.metrics = s.newMetrics()
 	fc := fiber.Config{
 		AppName:               "infobus office",
 		DisableStartupMessage: true,
@@ -174,12 +181,13 @@ func PublicURL(cfg Config, ln net.Addr) string {
 }
 
 func (s *Server) routes() {
-	s.app.Use(web.LogRequests(s.log, s.handleError), stampVersion)
+	s.app.Use(s.metrics.Observe, web.LogRequests(s.log, s.handleError), stampVersion)
 	s.app.Use(recover.New())
 	s.app.Use(s.handleSecurityHeaders)
 	s.app.Use(s.rateLimit(), s.boundBody)
 
 	s.app.Get(infosync.HealthzPath, web.Health(s.cfg.Version, s.store.DiskFull, msgDiskFullEN, msgDiskFullNL))
+	s.app.Get(web.MetricsPath, s.metrics.Handler())
 
 	s.app.Post(infosync.PushPath, s.syncLimit(), s.handlePush)
 	s.app.Get(infosync.PullPath, s.syncLimit(), s.handlePull)
@@ -242,6 +250,8 @@ func (s *Server) handlePush(c *fiber.Ctx) error {
 	resp, err := s.receiver.Push(c.UserContext(), infosync.PushInput{
 		Authorization:   c.Get(fiber.HeaderAuthorization),
 		Version:         c.Get(infosync.VersionHeader),
+		Seen:            busSeen(c),
+		AfterSeq:        c.Get(infosync.AfterSeqHeader),
 		ContentEncoding: c.Get(fiber.HeaderContentEncoding),
 		// The raw body: Fiber's c.Body() would inflate gzip without a bound.
 		Body: c.Request().Body(),
@@ -249,6 +259,8 @@ func (s *Server) handlePush(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	s.met.landed.Add(float64(resp.Landed))
+	s.met.setAside.Add(float64(len(resp.SetAside)))
 	if len(resp.SetAside) > 0 {
 		s.log.Info("sync records set aside", "set_aside", len(resp.SetAside), "landed", resp.Landed)
 	}
@@ -259,6 +271,7 @@ func (s *Server) handlePull(c *fiber.Ctx) error {
 	resp, err := s.receiver.Pull(c.UserContext(), infosync.PullInput{
 		Authorization: c.Get(fiber.HeaderAuthorization),
 		Version:       c.Get(infosync.VersionHeader),
+		Seen:          busSeen(c),
 		Since:         c.Query("since"),
 		PlanHash:      c.Query("plan"),
 	})
@@ -267,11 +280,18 @@ func (s *Server) handlePull(c *fiber.Ctx) error {
 	}
 	// A pull ends every sync: the fleet page's "last sync" and software.
 	if token, err := infosync.BearerToken(c.Get(fiber.HeaderAuthorization)); err == nil {
-		if err := s.store.NoteSync(c.UserContext(), token, c.Get(infosync.SoftwareHeader)); err != nil {
+		if err := s.store.NoteSync(c.UserContext(), token, c.Get(infosync.BuildHeader)); err != nil {
 			return err
 		}
 	}
 	return c.JSON(resp)
+}
+
+// busSeen reads what a sync request says about its bus. The values outlive
+// the handler (they are stored), so they are copied.
+func busSeen(c *fiber.Ctx) infosync.BusSeen {
+	clip := func(v string) string { return strings.Clone(v[:min(len(v), 100)]) }
+	return infosync.BusSeen{Epoch: clip(c.Get(infosync.EpochHeader)), Build: clip(c.Get(infosync.BuildHeader))}
 }
 
 // stampVersion stamps every answer with the protocol version, the error

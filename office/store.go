@@ -26,9 +26,10 @@ var (
 
 // Store is the office's SQLite database.
 type Store struct {
-	db  *schema.DB
-	log *slog.Logger
-	now func() time.Time
+	db    *schema.DB
+	log   *slog.Logger
+	now   func() time.Time
+	epoch string
 	// full is set while writes fail because the disk is full, and cleared
 	// by the next write that succeeds; /healthz reports it.
 	full atomic.Bool
@@ -49,7 +50,12 @@ func OpenStore(ctx context.Context, dataDir string, log *slog.Logger, now func()
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	s := &Store{db: db, log: log, now: now}
+	epoch, err := schema.EnsureEpoch(ctx, db.Write)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	s := &Store{db: db, log: log, now: now, epoch: epoch}
 	if err := s.backfillInsight(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("fill the insight columns of older visits: %w", err)

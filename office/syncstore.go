@@ -44,8 +44,12 @@ VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
 ON CONFLICT (bus_id, visit_id, rev) DO UPDATE SET
     reason = excluded.reason, message = excluded.message, fields = excluded.fields, message_nl = excluded.message_nl,
     body = excluded.body, received_at = excluded.received_at`
+	// The held cursor moves only over a batch that starts where the office
+	// holds (?5, the bus's cursor before it; NULL from a bus that does not
+	// say): after a restore, a gap stays visible to the bus.
 	queryBusPushed = `
-UPDATE buses SET acked_seq = max(acked_seq, ?2), last_push_at = ?3, pushed_total = pushed_total + ?4
+UPDATE buses SET acked_seq = CASE WHEN ?5 IS NULL OR ?5 <= acked_seq THEN max(acked_seq, ?2) ELSE acked_seq END,
+    last_push_at = ?3, pushed_total = pushed_total + ?4
 WHERE id = ?1`
 	queryStatusChanges = `
 SELECT id, visit_id, status, resolution, status_rev, status_at, pull_seq FROM followups
@@ -114,7 +118,7 @@ func (s *Store) CommitPush(ctx context.Context, busID string, batch *infosync.Ba
 		if err := counts.flush(ctx, tx); err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, queryBusPushed, busID, batch.ThroughSeq, now, landed)
+		_, err = tx.ExecContext(ctx, queryBusPushed, busID, batch.ThroughSeq, now, landed, batch.AfterSeq)
 		return err
 	})
 }

@@ -71,8 +71,8 @@ type Client struct {
 	Log       *slog.Logger
 	BatchSize int // records per push; MaxPushRecords when 0
 	GzipLevel int // DefaultGzipLevel when 0
-	// Software is sent in SoftwareHeader; "" sends none.
-	Software string
+	// Seen is sent on every request: the bus's epoch and build.
+	Seen BusSeen
 }
 
 // NewHTTPClient returns an HTTP client with timeouts fit for a weak mobile
@@ -135,6 +135,12 @@ func (c *Client) Sync(ctx context.Context, progress func(Progress)) (Report, err
 }
 
 func (c *Client) sync(ctx context.Context, progress func(Progress)) (Report, error) {
+	return c.syncOnce(ctx, progress, false)
+}
+
+// syncOnce pushes and pulls; again says it is the run after a rewind,
+// which does not rewind a second time.
+func (c *Client) syncOnce(ctx context.Context, progress func(Progress), again bool) (Report, error) {
 	var rep Report
 	enr, err := c.Outbox.Enrollment(ctx)
 	if err != nil {
@@ -184,7 +190,27 @@ func (c *Client) sync(ctx context.Context, progress func(Progress)) (Report, err
 	if err := c.pushExtras(ctx, enr); err != nil {
 		return rep, err
 	}
-	rep.Pulled, err = c.pull(ctx, enr)
+	pulled, rewound, err := c.pull(ctx, enr)
+	rep.Pulled += pulled
+	if err != nil || !rewound || again {
+		return rep, err
+	}
+	// The office holds less than the bus thought (it was restored): push
+	// the rest again now rather than at the next run.
+	if c.Log != nil {
+		c.Log.Info("sync: the office holds less than acknowledged, probably restored from a backup; pushing again")
+	}
+	return c.pushAgain(ctx, rep, progress)
+}
+
+// pushAgain runs sync's push and pull once more after a rewind, adding to rep.
+func (c *Client) pushAgain(ctx context.Context, rep Report, progress func(Progress)) (Report, error) {
+	more, err := c.syncOnce(ctx, progress, true)
+	rep.Pushed += more.Pushed
+	rep.SetAside += more.SetAside
+	rep.Batches += more.Batches
+	rep.Bytes += more.Bytes
+	rep.Pulled += more.Pulled
 	return rep, err
 }
 
@@ -219,6 +245,7 @@ func (c *Client) recordAcks(ctx context.Context, acks <-chan ack, rep *Report, t
 // batch is a push ready to send.
 type batch struct {
 	recs       []OutRecord
+	afterSeq   int64
 	throughSeq int64
 	body       []byte // gzip
 	err        error
@@ -249,7 +276,7 @@ func (c *Client) prepareBatches(ctx context.Context, enr Enrollment, after, upto
 				}
 				return
 			}
-			b := batch{recs: recs, throughSeq: recs[len(recs)-1].CrewSeq}
+			b := batch{recs: recs, afterSeq: after, throughSeq: recs[len(recs)-1].CrewSeq}
 			req := &PushRequest{BusID: enr.BusID, ThroughSeq: b.throughSeq, Records: make([]json.RawMessage, len(recs))}
 			for i, r := range recs {
 				req.Records[i] = r.Body
@@ -276,7 +303,7 @@ func (c *Client) prepareBatches(ctx context.Context, enr Enrollment, after, upto
 
 func (c *Client) push(ctx context.Context, enr Enrollment, b batch) (*PushResponse, error) {
 	var resp PushResponse
-	if err := c.do(ctx, enr, http.MethodPost, PushPath, b.body, &resp); err != nil {
+	if err := c.do(ctx, enr, http.MethodPost, PushPath, b.body, &resp, AfterSeqHeader, strconv.FormatInt(b.afterSeq, 10)); err != nil {
 		return nil, err
 	}
 	// An office acknowledging something else than what was sent is broken;
@@ -292,40 +319,57 @@ func (c *Client) push(ctx context.Context, enr Enrollment, b batch) (*PushRespon
 	return &resp, nil
 }
 
-func (c *Client) pull(ctx context.Context, enr Enrollment) (int, error) {
-	pulled := 0
+// pull pulls the office's changes page by page. rewound says the office
+// holds less of the bus's pushes than the bus thought, and the push cursor
+// has moved back.
+func (c *Client) pull(ctx context.Context, enr Enrollment) (pulled int, rewound bool, err error) {
+	rec, _ := c.Outbox.(Reconciler)
+	reconciled := false
 	for range maxPullPages {
 		since, err := c.Outbox.PullCursor(ctx)
 		if err != nil {
-			return pulled, err
+			return pulled, rewound, err
 		}
 		plan, err := c.planQuery(ctx)
 		if err != nil {
-			return pulled, err
+			return pulled, rewound, err
 		}
 		var resp PullResponse
 		if err := c.do(ctx, enr, http.MethodGet, PullPath+"?since="+strconv.FormatInt(since, 10)+plan, nil, &resp); err != nil {
-			return pulled, err
+			return pulled, rewound, err
+		}
+		// An office that sends no epoch predates restores: nothing to follow.
+		if rec != nil && !reconciled && resp.Epoch != "" {
+			reconciled = true
+			var repull bool
+			rewound, repull, err = rec.Reconcile(ctx, resp.HeldSeq, resp.Epoch)
+			if err != nil {
+				return pulled, rewound, fmt.Errorf("reconcile with the office: %w", err)
+			}
+			if repull && since > 0 {
+				continue // this page was read from the old office's cursor
+			}
 		}
 		if resp.Next < since {
-			return pulled, fmt.Errorf("office moved the pull cursor back from %d to %d", since, resp.Next)
+			return pulled, rewound, fmt.Errorf("office moved the pull cursor back from %d to %d", since, resp.Next)
 		}
 		n, err := c.Outbox.ApplyPull(ctx, &resp)
 		pulled += n
 		if err != nil {
-			return pulled, fmt.Errorf("record pull: %w", err)
+			return pulled, rewound, fmt.Errorf("record pull: %w", err)
 		}
 		if !resp.More {
-			return pulled, nil
+			return pulled, rewound, nil
 		}
 	}
-	return pulled, nil
+	return pulled, rewound, nil
 }
 
 // do sends one protocol request and decodes a 200 answer into out. Any
 // other answer becomes a *RefusedError, an answer in another protocol
 // version a *VersionError.
-func (c *Client) do(ctx context.Context, enr Enrollment, method, path string, body []byte, out any) error {
+// header holds further headers as name, value pairs.
+func (c *Client) do(ctx context.Context, enr Enrollment, method, path string, body []byte, out any, header ...string) error {
 	var rd io.Reader
 	if body != nil {
 		rd = bytes.NewReader(body)
@@ -336,8 +380,14 @@ func (c *Client) do(ctx context.Context, enr Enrollment, method, path string, bo
 	}
 	req.Header.Set("Authorization", "Bearer "+enr.BusToken)
 	req.Header.Set(VersionHeader, strconv.Itoa(Version))
-	if c.Software != "" {
-		req.Header.Set(SoftwareHeader, c.Software)
+	if c.Seen.Epoch != "" {
+		req.Header.Set(EpochHeader, c.Seen.Epoch)
+	}
+	if c.Seen.Build != "" {
+		req.Header.Set(BuildHeader, c.Seen.Build)
+	}
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
 	}
 	req.Header.Set("Accept", "application/json")
 	if body != nil {

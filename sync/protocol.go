@@ -21,9 +21,19 @@ const Version = 1
 // VersionHeader carries Version on every request and answer.
 const VersionHeader = "Infobus-Sync-Version"
 
-// SoftwareHeader carries the bus's software version on every request, for
-// the office's fleet page; the protocol does not depend on it.
-const SoftwareHeader = "Infobus-Version"
+// Headers a bus sends on every sync request (see restore.go): its build,
+// which the office records per bus, and its database's epoch.
+const (
+	BuildHeader = "Infobus-Version"
+	EpochHeader = "Infobus-Epoch"
+	// AfterSeqHeader on a push is the bus's cursor the batch follows. The
+	// office moves its held cursor (PullResponse.HeldSeq) only over a
+	// batch that starts where it holds, so a gap a restore left shows. A
+	// header rather than a field, so that an office without it still
+	// reads the body; without it the held cursor just moves to
+	// through_seq.
+	AfterSeqHeader = "Infobus-After-Seq"
+)
 
 // Routes of the office's receiver.
 const (
@@ -136,6 +146,14 @@ type PullResponse struct {
 	// on the last page only, and only when it differs from the plan the
 	// bus said it holds.
 	Plan *Plan `json:"plan,omitempty"`
+	// HeldSeq is how far the office really holds this bus's records: every
+	// push through it is committed in the office's database as it is now.
+	// Below the bus's cursor (the office was restored from a backup), the
+	// bus rewinds and pushes again. See restore.go.
+	HeldSeq int64 `json:"held_seq"`
+	// Epoch names the office's database; a restore gives it a new one, and
+	// the bus then pulls the office's changes from the start.
+	Epoch string `json:"epoch,omitempty"`
 }
 
 // Erasure asks the bus to erase the contact details of one visit.

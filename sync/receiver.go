@@ -35,11 +35,16 @@ type ReceiverStore interface {
 	// FeedbackChanges returns up to limit feedbacks on busID's codes with a
 	// pull seq above since, oldest first.
 	FeedbackChanges(ctx context.Context, busID string, since int64, limit int) ([]FeedbackChange, error)
+	// NoteBus records the epoch and build a bus sent and returns how far
+	// the office holds its pushes and the office's epoch. A bus epoch other
+	// than the one recorded resets the held cursor to 0 (see restore.go).
+	NoteBus(ctx context.Context, busID string, seen BusSeen) (held int64, officeEpoch string, err error)
 }
 
 // Batch is a push after the receiver has read and checked each record.
 type Batch struct {
 	ThroughSeq int64
+	AfterSeq   *int64 // see AfterSeqHeader; nil when not sent
 	Records    []Incoming
 }
 
@@ -102,6 +107,8 @@ func (r *Receiver) authenticate(ctx context.Context, version, authorization stri
 type PushInput struct {
 	Authorization   string
 	Version         string
+	Seen            BusSeen
+	AfterSeq        string // the AfterSeqHeader as sent
 	ContentEncoding string
 	Body            []byte
 }
@@ -133,7 +140,21 @@ func (r *Receiver) Push(ctx context.Context, in PushInput) (*PushResponse, error
 			keep[strings.ToLower(id)] = true
 		}
 	}
-	batch := &Batch{ThroughSeq: req.ThroughSeq, Records: checkRecords(req.Records, busID, keep)}
+	batch := &Batch{ThroughSeq: req.ThroughSeq}
+	if in.AfterSeq != "" {
+		after, err := strconv.ParseInt(in.AfterSeq, 10, 64)
+		if err != nil || after < 0 || after > req.ThroughSeq {
+			return nil, malformed("header "+AfterSeqHeader+" must be a whole number from 0 to through_seq",
+				"kop "+AfterSeqHeader+" moet een heel getal van 0 tot through_seq zijn")
+		}
+		batch.AfterSeq = &after
+	}
+	// Before the commit: a restored bus's first push must not be counted
+	// in the numbering of its lost database.
+	if _, _, err := r.Store.NoteBus(ctx, busID, in.Seen); err != nil {
+		return nil, err
+	}
+	batch.Records = checkRecords(req.Records, busID, keep)
 	if err := r.Store.CommitPush(ctx, busID, batch); err != nil {
 		return nil, err
 	}
@@ -275,6 +296,7 @@ func unreadable(index int, raw json.RawMessage) *SetAside {
 type PullInput struct {
 	Authorization string
 	Version       string
+	Seen          BusSeen
 	Since         string // the query parameter as sent
 	PlanHash      string // the plan's hash the bus holds (?plan=), "" when none
 }
@@ -293,6 +315,10 @@ func (r *Receiver) Pull(ctx context.Context, in PullInput) (*PullResponse, error
 			return nil, malformed("since must be a whole number, 0 or more", "since moet een heel getal zijn, 0 of hoger")
 		}
 	}
+	held, epoch, err := r.Store.NoteBus(ctx, busID, in.Seen)
+	if err != nil {
+		return nil, err
+	}
 	changes, err := r.Store.StatusChanges(ctx, busID, since, MaxPullPage+1)
 	if err != nil {
 		return nil, err
@@ -306,6 +332,7 @@ func (r *Receiver) Pull(ctx context.Context, in PullInput) (*PullResponse, error
 		return nil, err
 	}
 	resp := pullPage(since, changes, feedback, erasures)
+	resp.HeldSeq, resp.Epoch = held, epoch
 	if !resp.More {
 		if resp.Plan, err = r.plan(ctx, busID, in.PlanHash); err != nil {
 			return nil, err

@@ -19,6 +19,7 @@ import (
 	"github.com/skip2/go-qrcode"
 
 	"infobus/bus"
+	"infobus/internal/backup"
 	"infobus/schema"
 	infosync "infobus/sync"
 )
@@ -30,6 +31,7 @@ const shutdownGrace = 10 * time.Second
 type BusMain struct {
 	Config bus.Config
 	Sync   bus.SyncConfig
+	Backup backup.Config // the nightly backup
 	Log    *slog.Logger
 	Now    func() time.Time // the bus's clock; nil means time.Now
 
@@ -37,6 +39,7 @@ type BusMain struct {
 	Syncer    *bus.Syncer
 	Forgetter *bus.Forgetter
 	server    *bus.Server
+	guard     *serverGuard
 	ln        net.Listener
 	served    chan error
 	// URL is where the server answers, known once Run has returned.
@@ -45,13 +48,24 @@ type BusMain struct {
 
 // Run opens the store and starts serving; it returns once the server
 // listens. Stop it with Close.
-func (m *BusMain) Run(ctx context.Context) error {
+func (m *BusMain) Run(ctx context.Context) (err error) {
 	if err := m.Config.Validate(); err != nil {
 		return &usageError{err.Error()}
 	}
 	if err := m.Sync.Validate(); err != nil {
 		return &usageError{err.Error()}
 	}
+	if m.Sync.Build == "" {
+		m.Sync.Build = m.Config.Version
+	}
+	if m.guard, err = guardDataDir(m.Config.DataDir, &m.Backup); err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			m.guard.release()
+		}
+	}()
 	store, err := openDataDir(m.Config.DataDir, func() (*bus.Store, error) {
 		return bus.OpenStore(ctx, m.Config.DataDir, m.Log, m.Now)
 	})
@@ -77,9 +91,6 @@ func (m *BusMain) Run(ctx context.Context) error {
 		m.Close()
 		return err
 	}
-	if m.Sync.Software == "" {
-		m.Sync.Software = m.Config.Version
-	}
 	m.Syncer = bus.NewSyncer(store, m.Sync, m.Log)
 	m.server.SetSyncer(m.Syncer)
 	m.Forgetter = bus.NewForgetter(store, m.Config.KeepPersonal, m.Log)
@@ -89,6 +100,10 @@ func (m *BusMain) Run(ctx context.Context) error {
 		return err
 	}
 	if err := m.Syncer.Start(); err != nil {
+		m.Close()
+		return err
+	}
+	if err := m.guard.startNightly(m.Config.DataDir, m.Backup, m.Config.Version, m.Log); err != nil {
 		m.Close()
 		return err
 	}
@@ -150,6 +165,7 @@ func (m *BusMain) Close() error {
 	if m.Store != nil {
 		errs = append(errs, m.Store.Close())
 	}
+	m.guard.release()
 	return errors.Join(errs...)
 }
 
@@ -213,7 +229,8 @@ func settingOr(ctx context.Context, store interface {
 	return v, err
 }
 
-func busFlags(name string, stderr io.Writer, cfg *bus.Config, syncCfg *bus.SyncConfig, level *logLevel) *flag.FlagSet {
+func busFlags(name string, stderr io.Writer, m *BusMain, level *logLevel) *flag.FlagSet {
+	cfg, syncCfg := &m.Config, &m.Sync
 	fs := newFlagSet(name, stderr)
 	fs.StringVar(&syncCfg.Schedule, "sync-schedule", bus.DefaultSyncSchedule, "when to sync with the office: a cron spec such as @every 1m or */5 * * * *")
 	fs.StringVar(&cfg.Addr, "addr", bus.DefaultAddr, "address to listen on")
@@ -221,16 +238,18 @@ func busFlags(name string, stderr io.Writer, cfg *bus.Config, syncCfg *bus.SyncC
 	fs.StringVar(&cfg.PublicURL, "public-url", "", "URL tablets reach the bus on (default: from --addr; off loopback the first LAN address, then kept)")
 	fs.StringVar(&cfg.TLSCert, "tls-cert", "", "certificate chain (PEM) to serve instead of the bus's own CA; needs --tls-key")
 	fs.StringVar(&cfg.TLSKey, "tls-key", "", "private key (PEM) of --tls-cert")
+	fs.StringVar(&cfg.MetricsToken, "metrics-token", "", "bearer token /metrics asks for (default: none, and /metrics answers loopback only)")
 	fs.DurationVar(&cfg.KeepPersonal, "keep-personal", bus.DefaultKeepPersonal, "how long contact details stay on the bus after the office has them (0s: at the next run)")
 	fs.StringVar(&cfg.CardContact, "card-contact", bus.DefaultCardContact, "the contact line on cards printed from the tablet app")
 	fs.Var(level, "log-level", "debug, info, warn or error")
+	backupFlags(fs, &m.Backup)
 	return fs
 }
 
 func runBus(ctx context.Context, args []string, stderr io.Writer) error {
 	m := BusMain{Config: bus.Config{Version: version}}
 	level := &logLevel{slog.LevelInfo}
-	if err := parseFlags(busFlags("bus", stderr, &m.Config, &m.Sync, level), args); err != nil {
+	if err := parseFlags(busFlags("bus", stderr, &m, level), args); err != nil {
 		return err
 	}
 	if m.Config.KeepPersonal == 0 {

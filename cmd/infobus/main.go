@@ -11,12 +11,17 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime"
 	"strings"
 	"syscall"
 )
 
-// version is set at build time with -ldflags "-X main.version=…".
-var version = "dev"
+// version and commit are set at build time with -ldflags "-X
+// main.version=… -X main.commit=…" (task release).
+var (
+	version = "dev"
+	commit  = "unknown"
+)
 
 // usageError is a mistake in how the command was called: exit code 2.
 type usageError struct{ msg string }
@@ -53,7 +58,10 @@ Usage:
   infobus office forget --email X|--phone X|--kvk X [--dry-run]  erase one entrepreneur's contact details
   infobus office export-person --email X|--phone X|--kvk X     everything held about one entrepreneur, as JSON
   infobus office add-staff EMAIL --role staff|admin [--data DIR]  add an office account; prints a one-time link
-  infobus version                                             print the version
+  infobus backup --data DIR [--out FILE]                      a consistent copy of a bus's or office's data, while it runs
+  infobus restore FILE --data DIR                             check a backup and put it in place (server stopped)
+  infobus doctor [--data DIR] [--json]                        check a data dir and say what to do
+  infobus version                                             print the version and commit
 
 Every flag can also be set in the environment: --data is INFOBUS_DATA,
 --public-url is INFOBUS_PUBLIC_URL, and so on.
@@ -106,8 +114,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runSync(ctx, args[1:], stdout, stderr)
 	case "demo":
 		return runDemo(ctx, args[1:], stdout, stderr)
+	case "backup":
+		return runBackup(ctx, args[1:], stdout, stderr)
+	case "restore":
+		return runRestore(ctx, args[1:], stdout, stderr)
+	case "doctor":
+		return runDoctor(ctx, args[1:], stdout, stderr)
 	case "version", "--version", "-version":
-		fmt.Fprintln(stdout, "infobus", version)
+		fmt.Fprintf(stdout, "infobus %s (commit %s, %s, %s/%s)\n", version, commit, runtime.Version(), runtime.GOOS, runtime.GOARCH)
 		return nil
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)

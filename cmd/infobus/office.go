@@ -13,6 +13,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"infobus/internal/backup"
 	"infobus/office"
 	"infobus/schema"
 )
@@ -21,10 +22,12 @@ import (
 // does.
 type OfficeMain struct {
 	Config office.Config
+	Backup backup.Config // the nightly backup
 	Log    *slog.Logger
 
 	Store  *office.Store
 	server *office.Server
+	guard  *serverGuard
 	// stopRetention ends the hourly retention job.
 	stopRetention func()
 	ln            net.Listener
@@ -35,10 +38,18 @@ type OfficeMain struct {
 
 // Run opens the store and starts serving; it returns once the server
 // listens. Stop it with Close.
-func (m *OfficeMain) Run(ctx context.Context) error {
+func (m *OfficeMain) Run(ctx context.Context) (err error) {
 	if err := m.Config.Validate(); err != nil {
 		return &usageError{err.Error()}
 	}
+	if m.guard, err = guardDataDir(m.Config.DataDir, &m.Backup); err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			m.guard.release()
+		}
+	}()
 	store, err := openDataDir(m.Config.DataDir, func() (*office.Store, error) {
 		return office.OpenStore(ctx, m.Config.DataDir, m.Log, nil)
 	})
@@ -75,6 +86,10 @@ func (m *OfficeMain) Run(ctx context.Context) error {
 		m.Close()
 		return err
 	}
+	if err := m.guard.startNightly(m.Config.DataDir, m.Backup, m.Config.Version, m.Log); err != nil {
+		m.Close()
+		return err
+	}
 	m.served = make(chan error, 1)
 	go func() { m.served <- m.server.Serve(ln) }()
 	m.Log.Info("office listening", "url", m.URL, "data", m.Config.DataDir, "version", m.Config.Version)
@@ -97,6 +112,7 @@ func (m *OfficeMain) Close() error {
 	if m.Store != nil {
 		errs = append(errs, m.Store.Close())
 	}
+	m.guard.release()
 	return errors.Join(errs...)
 }
 
@@ -125,6 +141,7 @@ func runOffice(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fs.StringVar(&m.Config.Addr, "addr", office.DefaultAddr, "address to listen on")
 	fs.StringVar(&m.Config.DataDir, "data", office.DefaultDataDir, "directory for the office database")
 	fs.StringVar(&m.Config.PublicURL, "public-url", "", "URL buses and entrepreneurs reach the office on (default: from --addr)")
+	fs.StringVar(&m.Config.MetricsToken, "metrics-token", "", "bearer token /metrics asks for (default: none, and /metrics answers loopback only)")
 	fs.StringVar(&m.Config.TLSCert, "tls-cert", "", "certificate chain (PEM) to serve HTTPS with; needs --tls-key")
 	fs.StringVar(&m.Config.TLSKey, "tls-key", "", "private key (PEM) of --tls-cert")
 	fs.Func("trusted-proxy", "address or range of a reverse proxy whose X-Forwarded-* headers to believe (repeat or comma-separate)", func(v string) error {
@@ -145,6 +162,7 @@ func runOffice(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fs.StringVar(&m.Config.SMTPPassword, "smtp-password", "", "SMTP password (prefer INFOBUS_SMTP_PASSWORD)")
 	fs.StringVar(&m.Config.ReportTo, "report-to", "", "recipients of the monthly report, comma-separated")
 	fs.Var(level, "log-level", "debug, info, warn or error")
+	backupFlags(fs, &m.Backup)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}

@@ -70,7 +70,7 @@ func runSync(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	defer store.Close()
-	client := bus.NewSyncClient(store, bus.SyncConfig{Timeout: *timeout, BatchSize: *batch, Software: version}, log)
+	client := bus.NewSyncClient(store, bus.SyncConfig{Timeout: *timeout, BatchSize: *batch, Build: version}, log)
 	pending, _, _, err := store.Backlog(ctx)
 	if err != nil {
 		return err

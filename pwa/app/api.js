@@ -4,7 +4,10 @@
 
 const TIMEOUT_MS = 15000;
 
-/** Events: 'reachable' (detail: boolean), 'unauthorized' (detail: error body). */
+/**
+ * Events: 'reachable' (detail: boolean), 'unauthorized' (detail: error
+ * body), 'epoch' (detail: the bus database's epoch, from every answer).
+ */
 export const events = new EventTarget();
 
 let token = '';
@@ -68,6 +71,8 @@ export async function request(method, path, { body, auth = true, timeout = TIMEO
   // An answer to a request sent before the browser went offline is news
   // from the past: it must not clear the offline state.
   setReachable(navigator.onLine !== false);
+  const epoch = res.headers.get('Infobus-Epoch');
+  if (epoch) events.dispatchEvent(new CustomEvent('epoch', { detail: epoch }));
   let data = null;
   try {
     data = text ? JSON.parse(text) : null;
@@ -85,6 +90,7 @@ export const probe = () => request('GET', '/healthz', { auth: false, timeout: 30
 export const pair = (code) => request('POST', '/api/pair', { body: { pairing_code: code }, auth: false });
 // The lists change only with the bus's binary: revalidate (a 304) rather than refetch.
 export const reference = () => request('GET', '/api/reference', { auth: false, cache: 'no-cache' });
+export const getVisit = (id) => request('GET', `/api/visits/${encodeURIComponent(id)}`);
 export const putVisit = (visit) => request('PUT', `/api/visits/${encodeURIComponent(visit.id)}`, { body: visit });
 export const listVisits = (since, limit) => request('GET', `/api/visits?since=${since}&limit=${limit}`);
 export const syncStatus = () => request('GET', '/api/sync/status');

@@ -219,6 +219,18 @@ export const markSent = (id, rev, view) =>
   });
 
 /**
+ * Queues the stored rev of visit id again, unless it is queued already or
+ * the bus refused it: for a bus that lost it (restored from a backup).
+ */
+export const requeue = (id, rev) =>
+  tx(['visits', 'outbox'], 'readwrite', async (s) => {
+    const rec = await done(s.visits.get(id));
+    if (!rec || rec.visit.rev !== rev || rec.aside || (await done(s.outbox.get(id)))) return false;
+    await done(s.outbox.put({ id, rev, queued_at: Date.now() }));
+    return true;
+  });
+
+/**
  * Sets rev of visit id aside with the bus's reason ({status, error,
  * message, message_nl, fields, fields_nl, current_rev}) and takes it out
  * of the queue, so that the rest of the queue goes on.

@@ -123,3 +123,42 @@ async function replay() {
   }
   return { sent, failed: '' };
 }
+
+// A bus restored from a backup answers with a new epoch (the
+// Infobus-Epoch header) and lacks what tablets sent it since the backup.
+// This tablet still holds every visit it saved: it queues again those the
+// bus no longer has, or has at an older rev, and sends them.
+let epochCheck = null;
+api.events.addEventListener('epoch', (e) => {
+  if (!epochCheck) epochCheck = checkEpoch(e.detail).finally(() => (epochCheck = null));
+});
+
+/** Re-queues what a bus with a new epoch lacks; resolves with how many. */
+export async function checkEpoch(epoch) {
+  // Only once paired and started: the lists load before the token is set,
+  // and a question without it would send the crew back to pairing.
+  if (!enabled) return 0;
+  const known = await db.get('busEpoch');
+  if (known === epoch) return 0;
+  let queued = 0;
+  if (known) {
+    for (const rec of await db.allVisits()) {
+      if (rec.state === 'tablet' || rec.aside) continue; // queued, or refused by the bus
+      let res;
+      try {
+        res = await api.getVisit(rec.id);
+      } catch {
+        return queued; // the epoch stays unknown: the next answer tries again
+      }
+      const lost = res.status === 404 || (res.status === 200 && res.body && res.body.rev < rec.visit.rev);
+      if (!lost && res.status !== 200) return queued;
+      if (lost && (await db.requeue(rec.id, rec.visit.rev))) queued++;
+    }
+  }
+  await db.set('busEpoch', epoch);
+  if (queued) {
+    changed();
+    kick();
+  }
+  return queued;
+}
