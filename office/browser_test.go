@@ -56,6 +56,88 @@ func axeScript(tb testing.TB) string {
 	return string(b)
 }
 
+// axeViolations runs axe-core's WCAG 2.1 A and AA rules on the tab's page
+// and returns each violation as a line.
+func axeViolations(ctx context.Context, axe string) ([]string, error) {
+	loaded, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`typeof window.axe === 'object'`))
+	if err != nil {
+		return nil, err
+	}
+	if !loaded { // the CSP keeps injected scripts out; DevTools evaluation is not bound by it
+		if _, err := chromedp.Run(ctx, chromedp.Evaluate[any](axe+"\n;true")); err != nil {
+			return nil, err
+		}
+	}
+	raw, err := chromedp.Run(ctx, chromedp.Evaluate[string](`axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a','wcag2aa','wcag21a','wcag21aa']}, resultTypes: ['violations']}).then(r => JSON.stringify(r.violations))`, chromedp.EvalAwaitPromise))
+	if err != nil {
+		return nil, err
+	}
+	var vs []struct {
+		ID, Help string
+		Nodes    []struct {
+			Target         []any
+			FailureSummary string
+		}
+	}
+	if err := json.Unmarshal([]byte(raw), &vs); err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, v := range vs {
+		for _, n := range v.Nodes {
+			out = append(out, fmt.Sprintf("%s (%s) at %v: %s", v.ID, v.Help, n.Target, strings.ReplaceAll(n.FailureSummary, "\n", " ")))
+		}
+	}
+	return out, nil
+}
+
+// reportAxe runs axe-core on the page as it stands and fails the test
+// with every WCAG 2.1 A/AA violation it finds.
+func reportAxe(t *testing.T, ctx context.Context, axe, what string) {
+	t.Helper()
+	vs, err := axeViolations(ctx, axe)
+	if err != nil {
+		t.Fatalf("axe on %s: %v", what, err)
+	}
+	for _, v := range vs {
+		t.Errorf("axe on %s: %s", what, v)
+	}
+}
+
+// startBrowser starts headless Chromium at path with a window of width ×
+// height and returns the context the test's steps run in, bounded by limit.
+func startBrowser(t *testing.T, path string, width, height int, limit time.Duration) context.Context {
+	t.Helper()
+	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(path), chromedp.Headless,
+		chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun, chromedp.UserDataDir(t.TempDir()),
+		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
+		chromedp.WindowSize(width, height))
+	actx, acancel := chromedp.NewExecAllocator(context.Background(), opts...)
+	t.Cleanup(acancel)
+	bctx, bcancel := chromedp.NewContext(actx)
+	t.Cleanup(bcancel)
+	// Start the browser on the long-lived context: the first step's context
+	// would own the tab, and the steps' timeouts must not close it.
+	if err := chromedp.Do(bctx); err != nil {
+		t.Fatalf("start Chromium (%s): %v", path, err)
+	}
+	tctx, tcancel := context.WithTimeout(bctx, limit)
+	t.Cleanup(tcancel)
+	return tctx
+}
+
+// browserStep runs one step of a browser test within limit, and fails the
+// test with the page's address and text when it does not finish.
+func browserStep(t *testing.T, ctx context.Context, limit time.Duration, what string, actions ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	sctx, scancel := context.WithTimeout(ctx, limit)
+	defer scancel()
+	if err := chromedp.Do(sctx, actions...); err != nil {
+		state, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`location.href + "\n" + document.body.innerText`))
+		t.Fatalf("%s: %v\npage: %s", what, err, state)
+	}
+}
+
 // serveOffice serves a fresh office on a loopback listener and returns its
 // URL and store.
 func serveOffice(tb testing.TB) (string, *Store) {
@@ -99,30 +181,10 @@ func TestBrowserLoginAccessibility(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(path), chromedp.Headless,
-		chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun, chromedp.UserDataDir(t.TempDir()),
-		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
-		chromedp.WindowSize(390, 844)) // a phone: the pages are mobile first
-	actx, acancel := chromedp.NewExecAllocator(ctx, opts...)
-	defer acancel()
-	bctx, bcancel := chromedp.NewContext(actx)
-	defer bcancel()
-	// Start the browser on the long-lived context: the first run's context
-	// owns the tab, and the steps' timeouts below must not close it.
-	if err := chromedp.Do(bctx); err != nil {
-		t.Fatalf("start Chromium (%s): %v", path, err)
-	}
-	tctx, tcancel := context.WithTimeout(bctx, 90*time.Second)
-	defer tcancel()
-
+	tctx := startBrowser(t, path, 390, 844, 90*time.Second) // a phone: the pages are mobile first
 	run := func(what string, actions ...chromedp.Action[chromedp.Void]) {
 		t.Helper()
-		sctx, scancel := context.WithTimeout(tctx, 15*time.Second)
-		defer scancel()
-		if err := chromedp.Do(sctx, actions...); err != nil {
-			state, _ := chromedp.Run(tctx, chromedp.Evaluate[string](`location.href + "\n" + document.body.innerText`))
-			t.Fatalf("%s: %v\npage: %s", what, err, state)
-		}
+		browserStep(t, tctx, 15*time.Second, what, actions...)
 	}
 	location := func() string {
 		t.Helper()
@@ -134,36 +196,7 @@ func TestBrowserLoginAccessibility(t *testing.T) {
 	}
 	checkAxe := func(what string) {
 		t.Helper()
-		loaded, err := chromedp.Run(tctx, chromedp.Evaluate[bool](`typeof window.axe === 'object'`))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !loaded { // the page's CSP keeps injected scripts out; DevTools evaluation is not bound by it
-			if _, err := chromedp.Run(tctx, chromedp.Evaluate[any](axe+"\n;true")); err != nil {
-				t.Fatal(err)
-			}
-		}
-		raw, err := chromedp.Run(tctx, chromedp.Evaluate[string](`axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a','wcag2aa','wcag21a','wcag21aa']}, resultTypes: ['violations']}).then(r => JSON.stringify(r.violations))`, chromedp.EvalAwaitPromise))
-		if err != nil {
-			t.Fatalf("axe on %s: %v", what, err)
-		}
-		var vs []struct {
-			ID, Help string
-			Nodes    []struct {
-				Target         []any
-				FailureSummary string
-			}
-		}
-		if err := json.Unmarshal([]byte(raw), &vs); err != nil {
-			t.Fatal(err)
-		}
-		for _, v := range vs {
-			var where []string
-			for _, n := range v.Nodes {
-				where = append(where, fmt.Sprintf("%v: %s", n.Target, strings.ReplaceAll(n.FailureSummary, "\n", " ")))
-			}
-			t.Errorf("axe on %s: %s: %s\n\t%s", what, v.ID, v.Help, strings.Join(where, "\n\t"))
-		}
+		reportAxe(t, tctx, axe, what)
 	}
 
 	// Set the password through the one-time link, as a new colleague does.

@@ -3,7 +3,6 @@ package office
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -24,30 +23,12 @@ type browserRun struct {
 func newBrowserRun(t *testing.T, timeout time.Duration) *browserRun {
 	path := chromium(t)
 	axe := axeScript(t)
-	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(path), chromedp.Headless,
-		chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun, chromedp.UserDataDir(t.TempDir()),
-		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
-		chromedp.WindowSize(1280, 900)) // a desk at the office
-	actx, acancel := chromedp.NewExecAllocator(context.Background(), opts...)
-	t.Cleanup(acancel)
-	bctx, bcancel := chromedp.NewContext(actx)
-	t.Cleanup(bcancel)
-	if err := chromedp.Do(bctx); err != nil {
-		t.Fatalf("start Chromium (%s): %v", path, err)
-	}
-	tctx, tcancel := context.WithTimeout(bctx, timeout)
-	t.Cleanup(tcancel)
-	return &browserRun{t: t, ctx: tctx, axe: axe}
+	return &browserRun{t: t, ctx: startBrowser(t, path, 1280, 900, timeout), axe: axe} // a desk at the office
 }
 
 func (b *browserRun) run(what string, actions ...chromedp.Action[chromedp.Void]) {
 	b.t.Helper()
-	sctx, scancel := context.WithTimeout(b.ctx, 20*time.Second)
-	defer scancel()
-	if err := chromedp.Do(sctx, actions...); err != nil {
-		state, _ := chromedp.Run(b.ctx, chromedp.Evaluate[string](`location.href + "\n" + document.body.innerText`))
-		b.t.Fatalf("%s: %v\npage: %s", what, err, state)
-	}
+	browserStep(b.t, b.ctx, 20*time.Second, what, actions...)
 }
 
 func (b *browserRun) eval(js string) string {
@@ -64,36 +45,7 @@ func (b *browserRun) text() string     { return b.eval(`document.querySelector('
 
 func (b *browserRun) checkAxe(what string) {
 	b.t.Helper()
-	loaded, err := chromedp.Run(b.ctx, chromedp.Evaluate[bool](`typeof window.axe === 'object'`))
-	if err != nil {
-		b.t.Fatal(err)
-	}
-	if !loaded { // the CSP keeps injected scripts out; DevTools evaluation is not bound by it
-		if _, err := chromedp.Run(b.ctx, chromedp.Evaluate[any](b.axe+"\n;true")); err != nil {
-			b.t.Fatal(err)
-		}
-	}
-	raw, err := chromedp.Run(b.ctx, chromedp.Evaluate[string](`axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a','wcag2aa','wcag21a','wcag21aa']}, resultTypes: ['violations']}).then(r => JSON.stringify(r.violations))`, chromedp.EvalAwaitPromise))
-	if err != nil {
-		b.t.Fatalf("axe on %s: %v", what, err)
-	}
-	var vs []struct {
-		ID, Help string
-		Nodes    []struct {
-			Target         []any
-			FailureSummary string
-		}
-	}
-	if err := json.Unmarshal([]byte(raw), &vs); err != nil {
-		b.t.Fatal(err)
-	}
-	for _, v := range vs {
-		var where []string
-		for _, n := range v.Nodes {
-			where = append(where, fmt.Sprintf("%v: %s", n.Target, strings.ReplaceAll(n.FailureSummary, "\n", " ")))
-		}
-		b.t.Errorf("axe on %s: %s: %s\n\t%s", what, v.ID, v.Help, strings.Join(where, "\n\t"))
-	}
+	reportAxe(b.t, b.ctx, b.axe, what)
 }
 
 // TestBrowserWorkspace works the queue in Chromium as staff do — log in,

@@ -6,8 +6,6 @@ package office
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -18,41 +16,6 @@ import (
 
 	"infobus/schema"
 )
-
-// axeViolations runs axe-core's WCAG 2.1 A and AA rules on the tab's page
-// and returns each violation as a line.
-func axeViolations(ctx context.Context, axe string) ([]string, error) {
-	loaded, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`typeof window.axe === 'object'`))
-	if err != nil {
-		return nil, err
-	}
-	if !loaded { // the CSP keeps injected scripts out; DevTools evaluation is not bound by it
-		if _, err := chromedp.Run(ctx, chromedp.Evaluate[any](axe+"\n;true")); err != nil {
-			return nil, err
-		}
-	}
-	raw, err := chromedp.Run(ctx, chromedp.Evaluate[string](`axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a','wcag2aa','wcag21a','wcag21aa']}, resultTypes: ['violations']}).then(r => JSON.stringify(r.violations))`, chromedp.EvalAwaitPromise))
-	if err != nil {
-		return nil, err
-	}
-	var vs []struct {
-		ID, Help string
-		Nodes    []struct {
-			Target         []any
-			FailureSummary string
-		}
-	}
-	if err := json.Unmarshal([]byte(raw), &vs); err != nil {
-		return nil, err
-	}
-	var out []string
-	for _, v := range vs {
-		for _, n := range v.Nodes {
-			out = append(out, fmt.Sprintf("%s (%s) at %v: %s", v.ID, v.Help, n.Target, strings.ReplaceAll(n.FailureSummary, "\n", " ")))
-		}
-	}
-	return out, nil
-}
 
 func setScripts(on bool) chromedp.Action[chromedp.Void] {
 	return chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
@@ -74,27 +37,10 @@ func TestBrowserFollowUpPage(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(path), chromedp.Headless,
-		chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun, chromedp.UserDataDir(t.TempDir()),
-		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
-		chromedp.WindowSize(360, 740)) // a small phone
-	actx, acancel := chromedp.NewExecAllocator(ctx, opts...)
-	defer acancel()
-	bctx, bcancel := chromedp.NewContext(actx)
-	defer bcancel()
-	if err := chromedp.Do(bctx); err != nil {
-		t.Fatalf("start Chromium (%s): %v", path, err)
-	}
-	tctx, tcancel := context.WithTimeout(bctx, 120*time.Second)
-	defer tcancel()
+	tctx := startBrowser(t, path, 360, 740, 120*time.Second) // a small phone
 	run := func(what string, actions ...chromedp.Action[chromedp.Void]) {
 		t.Helper()
-		sctx, scancel := context.WithTimeout(tctx, 20*time.Second)
-		defer scancel()
-		if err := chromedp.Do(sctx, actions...); err != nil {
-			state, _ := chromedp.Run(tctx, chromedp.Evaluate[string](`location.href + "\n" + document.body.innerText`))
-			t.Fatalf("%s: %v\npage: %s", what, err, state)
-		}
+		browserStep(t, tctx, 20*time.Second, what, actions...)
 	}
 	text := func() string {
 		t.Helper()
@@ -106,13 +52,7 @@ func TestBrowserFollowUpPage(t *testing.T) {
 	}
 	checkAxe := func(what string) {
 		t.Helper()
-		vs, err := axeViolations(tctx, axe)
-		if err != nil {
-			t.Fatalf("axe on %s: %v", what, err)
-		}
-		for _, v := range vs {
-			t.Errorf("axe on %s: %s", what, v)
-		}
+		reportAxe(t, tctx, axe, what)
 	}
 
 	for _, lang := range []string{"nl", "en"} {

@@ -2,8 +2,6 @@ package office
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
 	"log/slog"
 	"net"
 	"strings"
@@ -50,57 +48,14 @@ func TestBrowserInsightAccessibility(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(path), chromedp.Headless,
-		chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun, chromedp.UserDataDir(t.TempDir()),
-		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
-		chromedp.WindowSize(1280, 900))
-	actx, acancel := chromedp.NewExecAllocator(ctx, opts...)
-	defer acancel()
-	bctx, bcancel := chromedp.NewContext(actx)
-	defer bcancel()
-	if err := chromedp.Do(bctx); err != nil {
-		t.Fatalf("start Chromium (%s): %v", path, err)
-	}
-	tctx, tcancel := context.WithTimeout(bctx, 120*time.Second)
-	defer tcancel()
+	tctx := startBrowser(t, path, 1280, 900, 120*time.Second)
 	run := func(what string, actions ...chromedp.Action[chromedp.Void]) {
 		t.Helper()
-		sctx, scancel := context.WithTimeout(tctx, 20*time.Second)
-		defer scancel()
-		if err := chromedp.Do(sctx, actions...); err != nil {
-			t.Fatalf("%s: %v", what, err)
-		}
+		browserStep(t, tctx, 20*time.Second, what, actions...)
 	}
 	checkAxe := func(what string) {
 		t.Helper()
-		if _, err := chromedp.Run(tctx, chromedp.Evaluate[any](axe+"\n;true")); err != nil {
-			t.Fatal(err)
-		}
-		raw, err := chromedp.Run(tctx, chromedp.Evaluate[string](`axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a','wcag2aa','wcag21a','wcag21aa']}, resultTypes: ['violations']}).then(r => JSON.stringify(r.violations))`, chromedp.EvalAwaitPromise))
-		if err != nil {
-			t.Fatalf("axe on %s: %v", what, err)
-		}
-		var vs []struct {
-			ID, Help string
-			Nodes    []struct {
-				Target         []any
-				FailureSummary string
-			}
-		}
-		if err := json.Unmarshal([]byte(raw), &vs); err != nil {
-			t.Fatal(err)
-		}
-		for _, v := range vs {
-			var where []string
-			for i, n := range v.Nodes {
-				if i == 3 {
-					where = append(where, fmt.Sprintf("… and %d more", len(v.Nodes)-3))
-					break
-				}
-				where = append(where, fmt.Sprintf("%v: %s", n.Target, strings.ReplaceAll(n.FailureSummary, "\n", " ")))
-			}
-			t.Errorf("axe on %s: %s: %s\n\t%s", what, v.ID, v.Help, strings.Join(where, "\n\t"))
-		}
+		reportAxe(t, tctx, axe, what)
 	}
 	run("log in", chromedp.Navigate(base+"/login?next=%2Finsight"), chromedp.WaitVisible(chromedp.ID("email")),
 		chromedp.SendKeys(chromedp.ID("email"), "ada@example.org"), chromedp.SendKeys(chromedp.ID("password"), goodPassword),

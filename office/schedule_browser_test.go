@@ -2,9 +2,6 @@ package office
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
-	"strings"
 	"testing"
 	"time"
 
@@ -42,54 +39,14 @@ func TestBrowserScheduleAccessibility(t *testing.T) {
 		}
 	}
 
-	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(path), chromedp.Headless,
-		chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun, chromedp.UserDataDir(t.TempDir()),
-		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
-		chromedp.WindowSize(390, 844))
-	actx, acancel := chromedp.NewExecAllocator(ctx, opts...)
-	defer acancel()
-	bctx, bcancel := chromedp.NewContext(actx)
-	defer bcancel()
-	if err := chromedp.Do(bctx); err != nil {
-		t.Fatalf("start Chromium (%s): %v", path, err)
-	}
-	tctx, tcancel := context.WithTimeout(bctx, 90*time.Second)
-	defer tcancel()
+	tctx := startBrowser(t, path, 390, 844, 90*time.Second)
 	run := func(what string, actions ...chromedp.Action[chromedp.Void]) {
 		t.Helper()
-		sctx, scancel := context.WithTimeout(tctx, 15*time.Second)
-		defer scancel()
-		if err := chromedp.Do(sctx, actions...); err != nil {
-			state, _ := chromedp.Run(tctx, chromedp.Evaluate[string](`location.href + "\n" + document.body.innerText`))
-			t.Fatalf("%s: %v\npage: %s", what, err, state)
-		}
+		browserStep(t, tctx, 15*time.Second, what, actions...)
 	}
 	checkAxe := func(what string) {
 		t.Helper()
-		if _, err := chromedp.Run(tctx, chromedp.Evaluate[any](axe+"\n;true")); err != nil {
-			t.Fatal(err)
-		}
-		raw, err := chromedp.Run(tctx, chromedp.Evaluate[string](`axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a','wcag2aa','wcag21a','wcag21aa']}, resultTypes: ['violations']}).then(r => JSON.stringify(r.violations))`, chromedp.EvalAwaitPromise))
-		if err != nil {
-			t.Fatalf("axe on %s: %v", what, err)
-		}
-		var vs []struct {
-			ID, Help string
-			Nodes    []struct {
-				Target         []any
-				FailureSummary string
-			}
-		}
-		if err := json.Unmarshal([]byte(raw), &vs); err != nil {
-			t.Fatal(err)
-		}
-		for _, v := range vs {
-			var where []string
-			for _, n := range v.Nodes {
-				where = append(where, fmt.Sprintf("%v: %s", n.Target, strings.ReplaceAll(n.FailureSummary, "\n", " ")))
-			}
-			t.Errorf("axe on %s: %s: %s\n\t%s", what, v.ID, v.Help, strings.Join(where, "\n\t"))
-		}
+		reportAxe(t, tctx, axe, what)
 	}
 
 	for _, lang := range []string{"nl", "en"} {
