@@ -16,11 +16,11 @@ import (
 )
 
 // The programme's figures. Whole months come from insight_months, which
-// the visits' triggers keep exact in every push's transaction; days
-// outside whole months (a week, a custom period's edges) are counted from
-// the visits themselves through visits_when. Follow-ups are counted from
-// their own copied columns. Nothing is cached, so every figure is exact
-// after every sync.
+// the folder (insightfold.go) brings up to date before they are read;
+// days outside whole months (a week, a custom period's edges) are counted
+// from the visits themselves through visits_when. Follow-ups are counted
+// from their own copied columns. So every figure is exact after every
+// sync.
 
 const (
 	queryInsightMonths = `
@@ -229,6 +229,9 @@ func minTime(a, b time.Time) time.Time {
 
 // VisitCounts counts the visits in [start, end) in area.
 func (s *Store) VisitCounts(ctx context.Context, area Area, start, end time.Time) (*VisitCounts, error) {
+	if err := s.Fold(ctx); err != nil {
+		return nil, err
+	}
 	vc := newVisitCounts()
 	sp := splitSpan(start, end)
 	filter := area.wijkFilter()
@@ -323,6 +326,9 @@ type TrendPoint struct {
 // Trend returns the months first..last (YYYY-MM) in order, each with its
 // visits and marks in area; months without visits are there with zeros.
 func (s *Store) Trend(ctx context.Context, area Area, first, last string) ([]TrendPoint, error) {
+	if err := s.Fold(ctx); err != nil {
+		return nil, err
+	}
 	var out []TrendPoint
 	idx := map[string]int{}
 	m, err := time.ParseInLocation("2006-01", first, zone)

@@ -82,20 +82,18 @@ var errLateRefusal = errors.New("a record was refused after it wrote")
 // It sets Refused on records the database turns down.
 func (s *Store) CommitPush(ctx context.Context, busID string, batch *infosync.Batch) error {
 	now := schema.Timestamp(s.now())
-	return s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		// Almost every batch is all good: it runs in one savepoint. A record
 		// refused after it wrote (a follow-up id another visit owns) sends
 		// the batch round again with a savepoint per record, which costs a
 		// third more statements.
 		var refused map[int]*infosync.SetAside
-		counts := &insightDelta{}
 		err := schema.InSavepoint(ctx, tx, func() (err error) {
-			refused, err = putAll(ctx, tx, busID, batch, now, false, counts)
+			refused, err = putAll(ctx, tx, busID, batch, now, false)
 			return err
 		})
 		if errors.Is(err, errLateRefusal) {
-			counts = &insightDelta{}
-			refused, err = putAll(ctx, tx, busID, batch, now, true, counts)
+			refused, err = putAll(ctx, tx, busID, batch, now, true)
 		}
 		if err != nil {
 			return err
@@ -114,23 +112,22 @@ func (s *Store) CommitPush(ctx context.Context, busID string, batch *infosync.Ba
 				return err
 			}
 		}
-		// The figures change with the batch (insightstore.go).
-		if err := counts.flush(ctx, tx); err != nil {
-			return err
-		}
 		_, err = tx.ExecContext(ctx, queryBusPushed, busID, batch.ThroughSeq, now, landed, batch.AfterSeq)
 		return err
 	})
+	if err == nil {
+		// The figures and the word index follow after the commit
+		// (insightfold.go), so that the bus waits only for its records.
+		s.fold.poke()
+	}
+	return err
 }
 
 // putAll upserts the good records of a batch and returns the ones the
 // database refused, by index. Without perRecord it returns errLateRefusal
 // as soon as a refusal needs a write undone.
-func putAll(ctx context.Context, tx *sql.Tx, busID string, batch *infosync.Batch, now string, perRecord bool, counts *insightDelta) (map[int]*infosync.SetAside, error) {
+func putAll(ctx context.Context, tx *sql.Tx, busID string, batch *infosync.Batch, now string, perRecord bool) (map[int]*infosync.SetAside, error) {
 	refused := map[int]*infosync.SetAside{}
-	if err := counts.prefetch(ctx, tx, batch); err != nil {
-		return nil, err
-	}
 	for i := range batch.Records {
 		rec := &batch.Records[i]
 		if rec.Refused != nil {
@@ -138,9 +135,9 @@ func putAll(ctx context.Context, tx *sql.Tx, busID string, batch *infosync.Batch
 		}
 		var err error
 		if perRecord {
-			err = schema.InSavepoint(ctx, tx, func() error { return putVisit(ctx, tx, busID, rec, now, counts) })
+			err = schema.InSavepoint(ctx, tx, func() error { return putVisit(ctx, tx, busID, rec, now) })
 		} else {
-			err = putVisit(ctx, tx, busID, rec, now, counts)
+			err = putVisit(ctx, tx, busID, rec, now)
 		}
 		var r *errRefused
 		switch {
@@ -158,7 +155,7 @@ func putAll(ctx context.Context, tx *sql.Tx, busID string, batch *infosync.Batch
 // putVisit upserts one checked visit and its follow-ups. A record the
 // office cannot take comes back as *errRefused; an older rev or an
 // identical replay is taken and changes nothing.
-func putVisit(ctx context.Context, tx *sql.Tx, busID string, rec *infosync.Incoming, now string, counts *insightDelta) error {
+func putVisit(ctx context.Context, tx *sql.Tx, busID string, rec *infosync.Incoming, now string) error {
 	if err := settleContact(ctx, tx, rec); err != nil {
 		return err
 	}
@@ -215,11 +212,7 @@ func putVisit(ctx context.Context, tx *sql.Tx, busID string, rec *infosync.Incom
 					EN: "is used by a follow-up of another visit", NL: "wordt al gebruikt door een vervolgactie van een ander bezoek"}}}}
 		}
 	}
-	if err := bindCodes(ctx, tx, busID, rec, now); err != nil {
-		return err
-	}
-	counts.change(v, fx)
-	return nil
+	return bindCodes(ctx, tx, busID, rec, now)
 }
 
 func quarantine(ctx context.Context, tx *sql.Tx, busID string, rec *infosync.Incoming, now string) error {
