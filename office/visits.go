@@ -99,12 +99,18 @@ ORDER BY %s`
 
 // SearchVisits returns one page of visits matching f.
 func (s *Store) SearchVisits(ctx context.Context, f VisitFilter) (VisitPage, error) {
+	return s.searchVisits(ctx, f, rareWord)
+}
+
+// searchVisits starts a text search from the word index when its longest
+// word has at most rare visits.
+func (s *Store) searchVisits(ctx context.Context, f VisitFilter, rare int) (VisitPage, error) {
 	if f.Limit <= 0 || f.Limit > MaxVisitPage {
 		f.Limit = MaxVisitPage
 	}
 	var (
 		words []string
-		rare  string
+		from  string
 	)
 	if strings.TrimSpace(f.Text) != "" {
 		words = schema.SearchWords(f.Text)
@@ -123,17 +129,17 @@ func (s *Store) SearchVisits(ctx context.Context, f VisitFilter) (VisitPage, err
 			}
 		}
 		var n int
-		if err := s.db.Read.QueryRowContext(ctx, queryWordN, longest, longest+"\uffff", rareWord+1).Scan(&n); err != nil {
+		if err := s.db.Read.QueryRowContext(ctx, queryWordN, longest, longest+"\uffff", rare+1).Scan(&n); err != nil {
 			return VisitPage{}, err
 		}
 		if n == 0 {
 			return VisitPage{}, nil
 		}
-		if n <= rareWord {
-			rare = longest
+		if n <= rare {
+			from = longest
 		}
 	}
-	q, args, ok := visitQuery(f, len(words) > 0, rare)
+	q, args, ok := visitQuery(f, len(words) > 0, from)
 	if !ok {
 		return VisitPage{}, nil
 	}
