@@ -1,12 +1,15 @@
 package office
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
-	"sort"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"infobus/schema"
 )
@@ -21,7 +24,10 @@ import (
 
 // foldBatch bounds one folding transaction, so that a push waits at most
 // for one of them.
-const foldBatch = 5000
+const foldBatch = 20000
+
+// foldDelay is how long the background folder lets pushes gather.
+const foldDelay = 300 * time.Millisecond
 
 type folder struct {
 	mu      sync.Mutex // one fold at a time; a page waits for the running one
@@ -41,6 +47,14 @@ func (f *folder) start(s *Store) {
 			case <-f.stop:
 				return
 			case <-f.kick:
+			}
+			// A backlog sends a push every few milliseconds: waiting a
+			// moment folds several at once, and the counts they share are
+			// written once. A page does not wait for this: it folds first.
+			select {
+			case <-f.stop:
+				return
+			case <-time.After(foldDelay):
 			}
 			if err := s.Fold(context.Background()); err != nil {
 				// A page folds again before it reads, and says so.
@@ -129,7 +143,11 @@ type foldRow struct {
 // says whether more wait.
 func foldOnce(ctx context.Context, tx *sql.Tx) (more bool, err error) {
 	d := &insightDelta{delta: map[countKey]*Tally{}}
-	var words [][2]any
+	type entry struct {
+		word string
+		vid  int64
+	}
+	var words []entry
 	take := func(r *foldRow) {
 		if !r.present || r.deleted {
 			return
@@ -137,8 +155,8 @@ func foldOnce(ctx context.Context, tx *sql.Tx) (more bool, err error) {
 		if r.c.month != "" {
 			d.add(&r.c, 1)
 		}
-		for _, w := range schema.SearchWords(r.name + " " + r.notes) {
-			words = append(words, [2]any{w, r.vid})
+		for _, w := range indexWords(r.name + " " + r.notes) {
+			words = append(words, entry{w, r.vid})
 		}
 	}
 	scan := func(rows *sql.Rows, r *foldRow, withPresent bool) error {
@@ -200,17 +218,27 @@ func foldOnce(ctx context.Context, tx *sql.Tx) (more bool, err error) {
 	}
 	if len(words) > 0 {
 		// In the index's order, so that the tree grows page by page.
-		sort.Slice(words, func(i, j int) bool {
-			a, b := words[i][0].(string), words[j][0].(string)
-			if a != b {
-				return a < b
+		slices.SortFunc(words, func(a, b entry) int {
+			if c := strings.Compare(a.word, b.word); c != 0 {
+				return c
 			}
-			return words[i][1].(int64) < words[j][1].(int64)
+			return cmp.Compare(a.vid, b.vid)
 		})
-		b, err := json.Marshal(words)
-		if err != nil {
-			return false, err
+		// By hand: words are letters and digits, which JSON takes as
+		// they are, and reflection would cost more than the rest.
+		b := make([]byte, 0, len(words)*24)
+		b = append(b, '[')
+		for i, e := range words {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, `["`...)
+			b = append(b, e.word...)
+			b = append(b, `",`...)
+			b = strconv.AppendInt(b, e.vid, 10)
+			b = append(b, ']')
 		}
+		b = append(b, ']')
 		if _, err := tx.ExecContext(ctx, queryFoldWords, string(b)); err != nil {
 			return false, err
 		}
@@ -232,9 +260,36 @@ func foldOnce(ctx context.Context, tx *sql.Tx) (more bool, err error) {
 	return n == foldBatch || len(redone) == foldBatch, nil
 }
 
+// stopWords are left out of the word index and out of a search: nearly
+// every note has them, so they find nothing, and they are a third of a
+// note's words.
+var stopWords = func() map[string]bool {
+	m := map[string]bool{}
+	for _, w := range strings.Fields(`aan al als bij dat de den der des die dit door een en er het hij
+		ik in is je kan maar met na naar niet nog of om ook op over te tot uit van voor wat
+		we wel wil zal ze zich zij zijn
+		and for of on or the to with`) {
+		m[w] = true
+	}
+	return m
+}()
+
+// indexWords are the words of text the word index holds and a search
+// looks for.
+func indexWords(text string) []string {
+	ws := schema.SearchWords(text)
+	out := ws[:0]
+	for _, w := range ws {
+		if !stopWords[w] {
+			out = append(out, w)
+		}
+	}
+	return out
+}
+
 // matchWords says whether every query word starts a word of text.
 func matchWords(text string, query []string) bool {
-	have := schema.SearchWords(text)
+	have := indexWords(text)
 	for _, q := range query {
 		found := false
 		for _, w := range have {

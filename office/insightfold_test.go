@@ -48,7 +48,7 @@ FROM visits WHERE deleted = 0`)
 		if c.month != "" {
 			d.add(&c, 1)
 		}
-		for _, w := range schema.SearchWords(name + " " + notes) {
+		for _, w := range indexWords(name + " " + notes) {
 			wantWords = append(wantWords, fmt.Sprint(w, "/", vid))
 		}
 	}

@@ -113,9 +113,9 @@ func (s *Store) searchVisits(ctx context.Context, f VisitFilter, rare int) (Visi
 		from  string
 	)
 	if strings.TrimSpace(f.Text) != "" {
-		words = schema.SearchWords(f.Text)
+		words = indexWords(f.Text)
 		if len(words) == 0 {
-			// Only one-letter words, which are not indexed.
+			// Only one-letter words and stop words, which are not indexed.
 			return VisitPage{}, nil
 		}
 		if err := s.Fold(ctx); err != nil {

@@ -1,8 +1,9 @@
 package schema
 
 import (
-	"strings"
+	"slices"
 	"unicode"
+	"unicode/utf8"
 )
 
 // SearchWords splits text into the words a search matches: lower case,
@@ -12,34 +13,42 @@ import (
 // as a prefix they would match nearly everything.
 func SearchWords(text string) []string {
 	var (
-		out  []string
-		seen map[string]bool
-		b    strings.Builder
+		out []string
+		buf = make([]byte, 0, len(text))
+		b   []byte
 	)
 	flush := func() {
-		if b.Len() >= 2 {
-			w := b.String()
-			if !seen[w] {
-				if seen == nil {
-					seen = map[string]bool{}
-				}
-				seen[w] = true
-				out = append(out, w)
-			}
+		// A visit has a few dozen words: a scan of them costs less than a
+		// map.
+		if len(b) >= 2 && !slices.Contains(out, string(b)) {
+			out = append(out, string(b))
 		}
-		b.Reset()
+		buf, b = buf[:0], nil
 	}
 	for _, r := range text {
-		if !unicode.IsLetter(r) && !unicode.IsDigit(r) {
+		switch {
+		case r < utf8.RuneSelf:
+			switch {
+			case 'a' <= r && r <= 'z', '0' <= r && r <= '9':
+			case 'A' <= r && r <= 'Z':
+				r += 'a' - 'A'
+			default:
+				flush()
+				continue
+			}
+			buf = append(buf, byte(r))
+		case unicode.IsLetter(r) || unicode.IsDigit(r):
+			r = unicode.ToLower(r)
+			if f, ok := foldAccent[r]; ok {
+				buf = append(buf, f...)
+			} else {
+				buf = utf8.AppendRune(buf, r)
+			}
+		default:
 			flush()
 			continue
 		}
-		r = unicode.ToLower(r)
-		if f, ok := foldAccent[r]; ok {
-			b.WriteString(f)
-			continue
-		}
-		b.WriteRune(r)
+		b = buf
 	}
 	flush()
 	return out
