@@ -2,10 +2,12 @@ package office
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"reflect"
 	"sort"
 	"testing"
+	"time"
 
 	"infobus/schema"
 )
@@ -89,6 +91,75 @@ func wantFolded(t *testing.T, s *Store, when string) {
 	}
 	if !reflect.DeepEqual(heldWords, wantWords) {
 		t.Errorf("%s: visit_words\n%v\nwant\n%v", when, heldWords, wantWords)
+	}
+	heldFU, wantFU := followUpMonths(t, s)
+	if !reflect.DeepEqual(heldFU, wantFU) {
+		t.Errorf("%s: insight_fu\n%v\nwant (counted from the follow-ups in Go's Amsterdam zone)\n%v", when, heldFU, wantFU)
+	}
+}
+
+// followUpMonths is what insight_fu holds (rows that count) and what the
+// follow-ups give when counted with Go's zone database.
+func followUpMonths(t *testing.T, s *Store) (held, want map[string]int) {
+	t.Helper()
+	held, want = map[string]int{}, map[string]int{}
+	rows, err := s.db.Write.Query(`SELECT month, wijk, dept, what, hours, n FROM insight_fu WHERE n != 0`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var (
+			month, wijk, dept, what string
+			hours, n                int
+		)
+		if err := rows.Scan(&month, &wijk, &dept, &what, &hours, &n); err != nil {
+			t.Fatal(err)
+		}
+		held[fmt.Sprint(month, wijk, dept, what, hours)] = n
+	}
+	rows.Close()
+	rows, err = s.db.Write.Query(`SELECT opened_unix, closed_unix, wijk, department FROM followups WHERE gone = 0`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	month := func(u int64) string { return time.Unix(u, 0).In(zone).Format("2006-01") }
+	for rows.Next() {
+		var (
+			opened     int64
+			closed     sql.NullInt64
+			wijk, dept string
+		)
+		if err := rows.Scan(&opened, &closed, &wijk, &dept); err != nil {
+			t.Fatal(err)
+		}
+		want[fmt.Sprint(month(opened), wijk, dept, "o", -1)]++
+		if closed.Valid {
+			want[fmt.Sprint(month(closed.Int64), wijk, dept, "c", max(0, closed.Int64-opened)/3600)]++
+		}
+	}
+	return held, want
+}
+
+// TestLocalMonthInSQL checks the triggers' Amsterdam month against Go's
+// zone database around every month start and both clock changes of
+// several years.
+func TestLocalMonthInSQL(t *testing.T) {
+	s := newFixtureStore(t)
+	for y := 2024; y <= 2030; y++ {
+		for m := time.January; m <= time.December; m++ {
+			start := time.Date(y, m, 1, 0, 0, 0, 0, zone)
+			for _, d := range []time.Duration{-time.Second, 0, time.Second, -90 * time.Minute, 90 * time.Minute, 25 * 24 * time.Hour, 30*24*time.Hour + 5*time.Hour} {
+				u := start.Add(d).Unix()
+				var got string
+				if err := s.db.Read.QueryRow(`SELECT strftime('%Y-%m', ?1 + CASE WHEN CAST(strftime('%m', ?1 + 7200, 'unixepoch') AS INTEGER) BETWEEN 4 AND 10 THEN 7200 ELSE 3600 END, 'unixepoch')`, u).Scan(&got); err != nil {
+					t.Fatal(err)
+				}
+				if want := time.Unix(u, 0).In(zone).Format("2006-01"); got != want {
+					t.Errorf("%s: SQL month %s, want %s", time.Unix(u, 0).In(zone), got, want)
+				}
+			}
+		}
 	}
 }
 

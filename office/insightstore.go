@@ -32,6 +32,10 @@ WHERE visited_unix >= ?1 AND visited_unix < ?2 AND deleted = 0 %s`
 	queryInsightTrend = `
 SELECT month, dim, key, sum(n) FROM insight_months
 WHERE month BETWEEN ?1 AND ?2 AND dim IN ('all', 'rating') %s GROUP BY month, dim, key`
+	// Whole months of follow-up figures (insight_fu, kept by triggers).
+	queryFollowUpMonths = `
+SELECT dept, what, hours, sum(n) FROM insight_fu
+WHERE month BETWEEN ?1 AND ?2 %s GROUP BY dept, what, hours`
 	queryFollowUpsOpened = `
 SELECT department, count(*) FROM followups
 WHERE opened_unix >= ?1 AND opened_unix < ?2 AND gone = 0 %s GROUP BY department`
@@ -443,51 +447,88 @@ func (f *FollowUpCounts) dept(code string) *DeptFollowUps {
 func (s *Store) FollowUpCounts(ctx context.Context, area Area, start, end, asOf time.Time) (*FollowUpCounts, error) {
 	fc := &FollowUpCounts{Total: DeptFollowUps{Hours: Durations{}}, Dept: map[string]*DeptFollowUps{}, AsOf: asOf}
 	filter := area.wijkFilter()
-	rows, err := s.db.Read.QueryContext(ctx, fmt.Sprintf(queryFollowUpsOpened, filter), start.Unix(), end.Unix())
-	if err != nil {
-		return nil, err
-	}
-	for rows.Next() {
-		var (
-			dept string
-			n    int
-		)
-		if err := rows.Scan(&dept, &n); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		fc.dept(dept).Opened += n
-		fc.Total.Opened += n
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	rows, err = s.db.Read.QueryContext(ctx, fmt.Sprintf(queryFollowUpsClosed, filter), start.Unix(), end.Unix())
-	if err != nil {
-		return nil, err
-	}
-	for rows.Next() {
-		var (
-			dept     string
-			hours, n int
-		)
-		if err := rows.Scan(&dept, &hours, &n); err != nil {
-			rows.Close()
-			return nil, err
-		}
+	closed := func(dept string, hours, n int) {
 		d := fc.dept(dept)
 		d.Closed += n
 		d.Hours[hours] += n
 		fc.Total.Closed += n
 		fc.Total.Hours[hours] += n
 	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, err
+	opened := func(dept string, n int) {
+		fc.dept(dept).Opened += n
+		fc.Total.Opened += n
+	}
+	sp := splitSpan(start, end)
+	if sp.firstMonth != "" {
+		rows, err := s.db.Read.QueryContext(ctx, fmt.Sprintf(queryFollowUpMonths, filter), sp.firstMonth, sp.lastMonth)
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			var (
+				dept, what string
+				hours, n   int
+			)
+			if err := rows.Scan(&dept, &what, &hours, &n); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			if n == 0 {
+				continue
+			}
+			if what == "o" {
+				opened(dept, n)
+			} else {
+				closed(dept, hours, n)
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+	}
+	for _, r := range sp.raw {
+		rows, err := s.db.Read.QueryContext(ctx, fmt.Sprintf(queryFollowUpsOpened, filter), r[0].Unix(), r[1].Unix())
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			var (
+				dept string
+				n    int
+			)
+			if err := rows.Scan(&dept, &n); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			opened(dept, n)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+		rows, err = s.db.Read.QueryContext(ctx, fmt.Sprintf(queryFollowUpsClosed, filter), r[0].Unix(), r[1].Unix())
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			var (
+				dept     string
+				hours, n int
+			)
+			if err := rows.Scan(&dept, &hours, &n); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			closed(dept, hours, n)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
 	}
 	day := asOf.In(zone).Format(time.DateOnly)
-	rows, err = s.db.Read.QueryContext(ctx, fmt.Sprintf(queryFollowUpsOpenAt, filter), asOf.Unix(), day)
+	rows, err := s.db.Read.QueryContext(ctx, fmt.Sprintf(queryFollowUpsOpenAt, filter), asOf.Unix(), day)
 	if err != nil {
 		return nil, err
 	}

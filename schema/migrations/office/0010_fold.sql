@@ -82,3 +82,71 @@ END;
 -- The visit search's newest-first order reads visits_when (0007), which
 -- holds the same order as visits_visited: one index less for every push.
 DROP INDEX visits_visited;
+
+-- Follow-up figures per local month (Europe/Amsterdam), kept by triggers
+-- in the transaction that changes a follow-up: what 'o' counts those
+-- opened in the month (hours -1), 'c' those closed in it by whole hours
+-- from opening to closing, which the median and 90th percentile need.
+-- A period's whole months read these; its edges count the follow-ups.
+CREATE TABLE insight_fu (
+    month TEXT    NOT NULL,
+    wijk  TEXT    NOT NULL,
+    dept  TEXT    NOT NULL,
+    what  TEXT    NOT NULL,
+    hours INTEGER NOT NULL,
+    n     INTEGER NOT NULL,
+    PRIMARY KEY (month, wijk, dept, what, hours)
+) STRICT, WITHOUT ROWID;
+
+-- The local month of a unix time. Amsterdam is UTC+2 from the last Sunday
+-- of March to the last Sunday of October, UTC+1 otherwise; no month
+-- starts on those days, so the offset is that of the month being entered.
+-- (A view cannot take a parameter: the expression is repeated below.)
+--   strftime('%Y-%m', u + CASE WHEN CAST(strftime('%m', u + 7200, 'unixepoch') AS INTEGER) BETWEEN 4 AND 10
+--       THEN 7200 ELSE 3600 END, 'unixepoch')
+
+INSERT INTO insight_fu (month, wijk, dept, what, hours, n)
+SELECT strftime('%Y-%m', opened_unix + CASE WHEN CAST(strftime('%m', opened_unix + 7200, 'unixepoch') AS INTEGER) BETWEEN 4 AND 10 THEN 7200 ELSE 3600 END, 'unixepoch'),
+    wijk, department, 'o', -1, count(*)
+FROM followups WHERE gone = 0 GROUP BY 1, 2, 3;
+INSERT INTO insight_fu (month, wijk, dept, what, hours, n)
+SELECT strftime('%Y-%m', closed_unix + CASE WHEN CAST(strftime('%m', closed_unix + 7200, 'unixepoch') AS INTEGER) BETWEEN 4 AND 10 THEN 7200 ELSE 3600 END, 'unixepoch'),
+    wijk, department, 'c', max(0, closed_unix - opened_unix) / 3600, count(*)
+FROM followups WHERE gone = 0 AND closed_unix IS NOT NULL GROUP BY 1, 2, 3, 5;
+
+CREATE TRIGGER followups_fu_insert AFTER INSERT ON followups WHEN NEW.gone = 0
+BEGIN
+    INSERT INTO insight_fu (month, wijk, dept, what, hours, n)
+    SELECT strftime('%Y-%m', u + CASE WHEN CAST(strftime('%m', u + 7200, 'unixepoch') AS INTEGER) BETWEEN 4 AND 10 THEN 7200 ELSE 3600 END, 'unixepoch'),
+        NEW.wijk, NEW.department, w, h, 1
+    FROM (SELECT NEW.opened_unix AS u, 'o' AS w, -1 AS h
+          UNION ALL SELECT NEW.closed_unix, 'c', max(0, NEW.closed_unix - NEW.opened_unix) / 3600 WHERE NEW.closed_unix IS NOT NULL)
+    WHERE true
+    ON CONFLICT DO UPDATE SET n = n + excluded.n;
+END;
+
+CREATE TRIGGER followups_fu_update AFTER UPDATE OF opened_unix, wijk, department, gone, closed_unix ON followups
+BEGIN
+    INSERT INTO insight_fu (month, wijk, dept, what, hours, n)
+    SELECT strftime('%Y-%m', u + CASE WHEN CAST(strftime('%m', u + 7200, 'unixepoch') AS INTEGER) BETWEEN 4 AND 10 THEN 7200 ELSE 3600 END, 'unixepoch'),
+        wk, dp, w, h, sign
+    FROM (SELECT OLD.opened_unix AS u, OLD.wijk AS wk, OLD.department AS dp, 'o' AS w, -1 AS h, -1 AS sign WHERE OLD.gone = 0
+          UNION ALL SELECT OLD.closed_unix, OLD.wijk, OLD.department, 'c', max(0, OLD.closed_unix - OLD.opened_unix) / 3600, -1
+              WHERE OLD.gone = 0 AND OLD.closed_unix IS NOT NULL
+          UNION ALL SELECT NEW.opened_unix, NEW.wijk, NEW.department, 'o', -1, 1 WHERE NEW.gone = 0
+          UNION ALL SELECT NEW.closed_unix, NEW.wijk, NEW.department, 'c', max(0, NEW.closed_unix - NEW.opened_unix) / 3600, 1
+              WHERE NEW.gone = 0 AND NEW.closed_unix IS NOT NULL)
+    WHERE true
+    ON CONFLICT DO UPDATE SET n = n + excluded.n;
+END;
+
+CREATE TRIGGER followups_fu_delete AFTER DELETE ON followups WHEN OLD.gone = 0
+BEGIN
+    INSERT INTO insight_fu (month, wijk, dept, what, hours, n)
+    SELECT strftime('%Y-%m', u + CASE WHEN CAST(strftime('%m', u + 7200, 'unixepoch') AS INTEGER) BETWEEN 4 AND 10 THEN 7200 ELSE 3600 END, 'unixepoch'),
+        OLD.wijk, OLD.department, w, h, -1
+    FROM (SELECT OLD.opened_unix AS u, 'o' AS w, -1 AS h
+          UNION ALL SELECT OLD.closed_unix, 'c', max(0, OLD.closed_unix - OLD.opened_unix) / 3600 WHERE OLD.closed_unix IS NOT NULL)
+    WHERE true
+    ON CONFLICT DO UPDATE SET n = n + excluded.n;
+END;
