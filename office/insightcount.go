@@ -36,6 +36,9 @@ type counted struct {
 	panel, fu                         bool
 }
 
+// cityWide is the wijk of insight_months' rows for the whole city.
+const cityWide = "*"
+
 // countKey is a row of insight_months.
 type countKey struct{ month, wijk, dim, key string }
 
@@ -57,15 +60,18 @@ func (d *insightDelta) add(c *counted, sign int) {
 		fu = sign
 	}
 	one := func(dim, key string, p int) {
-		k := countKey{c.month, c.wijk, dim, key}
-		t := d.delta[k]
-		if t == nil {
-			t = &Tally{}
-			d.delta[k] = t
+		// The visit's wijk, and the whole city (migration 0010).
+		for _, w := range [2]string{c.wijk, cityWide} {
+			k := countKey{c.month, w, dim, key}
+			t := d.delta[k]
+			if t == nil {
+				t = &Tally{}
+				d.delta[k] = t
+			}
+			t.N += sign
+			t.FU += fu
+			t.P += p
 		}
-		t.N += sign
-		t.FU += fu
-		t.P += p
 	}
 	p := 0
 	if c.panel {

@@ -27,7 +27,10 @@ CREATE TABLE visit_words (
 CREATE INDEX visit_words_vid ON visit_words (vid);
 
 -- Counted from scratch by the folder when the office opens: the counts
--- of 0007 were made in the push, these from the same columns.
+-- of 0007 were made in the push, these from the same columns. Each
+-- visit is counted in its wijk and in wijk '*', the whole city, so that
+-- the city's figures read a few hundred rows a month instead of one per
+-- wijk, stop, hour and topic.
 DELETE FROM insight_months;
 INSERT INTO fold_marks (what, upto) VALUES ('visits', 0);
 
@@ -40,13 +43,14 @@ WHEN OLD.rowid <= (SELECT upto FROM fold_marks WHERE what = 'visits')
     AND NOT EXISTS (SELECT 1 FROM fold_redo WHERE vid = OLD.rowid)
 BEGIN
     INSERT INTO insight_months (month, wijk, dim, key, n, fu, p)
-    SELECT OLD.month, OLD.wijk, d, k, -1, -(OLD.fu_n > 0), CASE WHEN d = 'all' THEN -OLD.panel ELSE 0 END
+    SELECT OLD.month, w, d, k, -1, -(OLD.fu_n > 0), CASE WHEN d = 'all' THEN -OLD.panel ELSE 0 END
     FROM (SELECT 'all' AS d, '' AS k
           UNION ALL SELECT 'stop', OLD.stop
           UNION ALL SELECT 'wdhour', CAST(OLD.wdhour AS TEXT)
           UNION ALL SELECT 'sector', OLD.sector
           UNION ALL SELECT 'topic', value FROM json_each(OLD.topics)
           UNION ALL SELECT 'rating', CAST(OLD.rating AS TEXT) WHERE OLD.rating IS NOT NULL)
+    CROSS JOIN (SELECT OLD.wijk AS w UNION ALL SELECT '*')
     WHERE OLD.deleted = 0 AND OLD.month != ''
     ON CONFLICT DO UPDATE SET n = n + excluded.n, fu = fu + excluded.fu, p = p + excluded.p;
     DELETE FROM visit_words WHERE vid = OLD.rowid;
@@ -58,13 +62,14 @@ WHEN OLD.rowid <= (SELECT upto FROM fold_marks WHERE what = 'visits')
     AND NOT EXISTS (SELECT 1 FROM fold_redo WHERE vid = OLD.rowid)
 BEGIN
     INSERT INTO insight_months (month, wijk, dim, key, n, fu, p)
-    SELECT OLD.month, OLD.wijk, d, k, -1, -(OLD.fu_n > 0), CASE WHEN d = 'all' THEN -OLD.panel ELSE 0 END
+    SELECT OLD.month, w, d, k, -1, -(OLD.fu_n > 0), CASE WHEN d = 'all' THEN -OLD.panel ELSE 0 END
     FROM (SELECT 'all' AS d, '' AS k
           UNION ALL SELECT 'stop', OLD.stop
           UNION ALL SELECT 'wdhour', CAST(OLD.wdhour AS TEXT)
           UNION ALL SELECT 'sector', OLD.sector
           UNION ALL SELECT 'topic', value FROM json_each(OLD.topics)
           UNION ALL SELECT 'rating', CAST(OLD.rating AS TEXT) WHERE OLD.rating IS NOT NULL)
+    CROSS JOIN (SELECT OLD.wijk AS w UNION ALL SELECT '*')
     WHERE OLD.deleted = 0 AND OLD.month != ''
     ON CONFLICT DO UPDATE SET n = n + excluded.n, fu = fu + excluded.fu, p = p + excluded.p;
     DELETE FROM visit_words WHERE vid = OLD.rowid;
