@@ -7,8 +7,8 @@
 -- and has no words yet; one at or below it is, unless its rowid waits in
 -- fold_redo: it changed after it was folded, its old counts and words are
 -- out already, and the folder counts it again as it now stands. A push
--- inserts new visits above upto (rowids only grow), so it pays nothing
--- here; updates and deletes of folded visits pay in the triggers below.
+-- inserts new visits above upto, so it pays nothing here; updates and
+-- deletes of folded visits pay in the triggers below.
 CREATE TABLE fold_marks (
     what TEXT PRIMARY KEY,
     upto INTEGER NOT NULL
@@ -57,9 +57,11 @@ BEGIN
     INSERT INTO fold_redo (vid) VALUES (OLD.rowid);
 END;
 
+-- SQLite gives a new row the highest rowid plus one, so after the highest
+-- visits were erased a new one would land at or below upto, uncounted:
+-- the mark comes down to the highest visit left. (A trigger on insert
+-- would do it too, at a cost to every pushed visit.)
 CREATE TRIGGER visits_fold_delete AFTER DELETE ON visits
-WHEN OLD.rowid <= (SELECT upto FROM fold_marks WHERE what = 'visits')
-    AND NOT EXISTS (SELECT 1 FROM fold_redo WHERE vid = OLD.rowid)
 BEGIN
     INSERT INTO insight_months (month, wijk, dim, key, n, fu, p)
     SELECT OLD.month, w, d, k, -1, -(OLD.fu_n > 0), CASE WHEN d = 'all' THEN -OLD.panel ELSE 0 END
@@ -71,18 +73,14 @@ BEGIN
           UNION ALL SELECT 'rating', CAST(OLD.rating AS TEXT) WHERE OLD.rating IS NOT NULL)
     CROSS JOIN (SELECT OLD.wijk AS w UNION ALL SELECT '*')
     WHERE OLD.deleted = 0 AND OLD.month != ''
+        AND OLD.rowid <= (SELECT upto FROM fold_marks WHERE what = 'visits')
+        AND NOT EXISTS (SELECT 1 FROM fold_redo WHERE vid = OLD.rowid)
     ON CONFLICT DO UPDATE SET n = n + excluded.n, fu = fu + excluded.fu, p = p + excluded.p;
     DELETE FROM visit_words WHERE vid = OLD.rowid;
+    UPDATE fold_marks SET upto = min(upto, coalesce((SELECT max(rowid) FROM visits), 0)) WHERE what = 'visits';
 END;
 
--- SQLite gives a new row the highest rowid plus one, so after the highest
--- visits were erased a new one can land at or below upto: it waits to be
--- counted like a changed one.
-CREATE TRIGGER visits_fold_insert AFTER INSERT ON visits
-WHEN NEW.rowid <= (SELECT upto FROM fold_marks WHERE what = 'visits')
-BEGIN
-    INSERT OR IGNORE INTO fold_redo (vid) VALUES (NEW.rowid);
-END;
+
 
 -- The visit search's newest-first order reads visits_when (0007), which
 -- holds the same order as visits_visited: one index less for every push.
