@@ -15,22 +15,24 @@ import (
 )
 
 // What the office knows of each bus beyond its row in buses: the epoch of
-// its database and the build it last synced with, as settings keyed by
-// bus id. Settings rather than columns so that no migration is needed
-// while others are in flight; a later migration may move them.
+// its database, as a setting keyed by bus id (a setting rather than a
+// column so that no migration was needed). The build it runs is in
+// buses.software, the one place the fleet page and /metrics read.
 func busEpochKey(busID string) string { return "bus_epoch:" + busID }
-func busBuildKey(busID string) string { return "bus_build:" + busID }
 
 const (
 	queryBusHeld     = `SELECT acked_seq FROM buses WHERE id = ?`
 	queryBusHeldZero = `UPDATE buses SET acked_seq = 0 WHERE id = ?`
-	queryBusBuilds   = `SELECT substr(key, 11), value FROM settings WHERE key LIKE 'bus_build:%'`
+	// Written only when it changed: the usual request writes nothing.
+	queryBusSoftware = `UPDATE buses SET software = ?2 WHERE id = ?1 AND software != ?2`
+	queryBusBuilds   = `SELECT id, software FROM buses WHERE software != ''`
 )
 
 // Epoch returns the name of this office database.
 func (s *Store) Epoch() string { return s.epoch }
 
-// NoteBus records the epoch and build a bus sent with a sync request and
+// NoteBus records the epoch and build a bus sent with a sync request (the
+// build in buses.software, for the fleet page and /metrics) and
 // returns how far the office holds its pushes, and the office's epoch. A
 // bus epoch other than the recorded one means the bus's database was
 // restored or replaced: its cursor numbers other records now, so the held
@@ -38,8 +40,10 @@ func (s *Store) Epoch() string { return s.epoch }
 func (s *Store) NoteBus(ctx context.Context, busID string, seen infosync.BusSeen) (int64, string, error) {
 	var held int64
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		if err := noteSetting(ctx, tx, busBuildKey(busID), seen.Build); err != nil {
-			return err
+		if build := cleanSoftware(seen.Build); build != "" {
+			if _, err := tx.ExecContext(ctx, queryBusSoftware, busID, build); err != nil {
+				return err
+			}
 		}
 		if seen.Epoch != "" {
 			old, err := schema.Setting(ctx, tx, busEpochKey(busID))
@@ -66,23 +70,8 @@ func (s *Store) NoteBus(ctx context.Context, busID string, seen infosync.BusSeen
 	return held, s.epoch, err
 }
 
-// noteSetting stores value under key unless it is empty or already there,
-// so that the usual request writes nothing.
-func noteSetting(ctx context.Context, tx *sql.Tx, key, value string) error {
-	if value == "" {
-		return nil
-	}
-	old, err := schema.Setting(ctx, tx, key)
-	if err == nil && old == value {
-		return nil
-	}
-	if err != nil && !errors.Is(err, schema.ErrNotFound) {
-		return err
-	}
-	return schema.PutSetting(ctx, tx, key, value)
-}
-
-// BusBuilds returns the build each bus last synced with, by bus id.
+// BusBuilds returns the build each bus last synced with, by bus id
+// (buses.software).
 func (s *Store) BusBuilds(ctx context.Context) (map[string]string, error) {
 	rows, err := s.db.Read.QueryContext(ctx, queryBusBuilds)
 	if err != nil {
