@@ -139,6 +139,10 @@ func (d *doctor) run(ctx context.Context) {
 	if !d.checkDatabase(ctx, db) {
 		return
 	}
+	if backup.ReplayPending(d.dir) {
+		d.add("erasures", levelWarn, "the database was restored from a backup and the erasures made since are not applied again yet",
+			"start the server (or run infobus restore again): it applies them before it serves")
+	}
 	if kind == schema.BusDatabase {
 		d.checkCertificates()
 		d.checkBusSync(ctx, db)

@@ -150,6 +150,9 @@ func TestDoctor(t *testing.T) {
 			execDB(t, busDB(dir), `INSERT INTO set_aside (visit_id, rev, reason, message, at)
 SELECT id, rev, 'validation', 'refused', '2026-11-30T09:00:00Z' FROM visits LIMIT 2`)
 		}, level: "WARN", check: "set aside", say: "2 visits were refused", do: "apart gezet"},
+		{name: "erasures not applied again after a restore", plant: func(t *testing.T, dir string) {
+			os.WriteFile(filepath.Join(dir, backup.ReplayFile), nil, 0o600)
+		}, level: "WARN", check: "erasures", say: "not applied again", do: "start the server"},
 		{name: "old backup", plant: func(t *testing.T, dir string) {
 			old, _ := json.Marshal(backup.Stamp{At: time.Now().Add(-5 * 24 * time.Hour).UTC().Format(time.RFC3339Nano), File: "/backups/old.tar.gz"})
 			os.WriteFile(filepath.Join(dir, backup.StampFile), old, 0o600)
