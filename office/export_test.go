@@ -182,17 +182,54 @@ func TestExportMatchesJSONExtract(t *testing.T) {
 	}
 
 	ctx := context.Background()
-	from, to := time.Date(2026, 3, 1, 0, 0, 0, 0, zone), time.Date(2026, 4, 1, 0, 0, 0, 0, zone)
-	var b bytes.Buffer
-	n, err := s.ExportVisits(ctx, &b, Area{}, from, to, true, false)
-	if err != nil || n != len(recs) {
-		t.Fatalf("export: %d rows, %v", n, err)
-	}
-	cr := csv.NewReader(strings.NewReader(strings.TrimPrefix(b.String(), csvBOM)))
-	got, err := cr.ReadAll()
-	if err != nil {
+	// A body with white space around its colons, as a bus might send it,
+	// which the export's quick look for the language does not read.
+	var id string
+	if err := s.db.Read.QueryRowContext(ctx, `SELECT id FROM visits ORDER BY visited_unix LIMIT 1`).Scan(&id); err != nil {
 		t.Fatal(err)
 	}
+	if _, err := s.db.Write.ExecContext(ctx, `UPDATE visits SET body = json_pretty(body) WHERE id = ?`, id); err != nil {
+		t.Fatal(err)
+	}
+	from, to := time.Date(2026, 3, 1, 0, 0, 0, 0, zone), time.Date(2026, 4, 1, 0, 0, 0, 0, zone)
+	for _, contact := range []bool{false, true} {
+		var b bytes.Buffer
+		n, err := s.ExportVisits(ctx, &b, Area{}, from, to, contact, false)
+		if err != nil || n != len(recs) {
+			t.Fatalf("export: %d rows, %v", n, err)
+		}
+		cr := csv.NewReader(strings.NewReader(strings.TrimPrefix(b.String(), csvBOM)))
+		got, err := cr.ReadAll()
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantRows := jsonExtractRows(t, s)
+		if len(got) != 1+len(wantRows) {
+			t.Fatalf("export has %d rows, the table %d", len(got)-1, len(wantRows))
+		}
+		for i, want := range wantRows {
+			if !contact {
+				want = want[:15]
+			}
+			if len(got[i+1]) != len(want) {
+				t.Fatalf("row %d: %d cells, want %d", i+1, len(got[i+1]), len(want))
+			}
+			for j := range want {
+				if j == 4 || j == 5 || j == 8 { // wijk name, stadsdeel and topics are not in the body
+					continue
+				}
+				// encoding/csv reads a CR LF inside quotes as LF.
+				if w := strings.ReplaceAll(want[j], "\r\n", "\n"); got[i+1][j] != w {
+					t.Errorf("contact %v, row %d, %s: got %q, want %q", contact, i+1, got[0][j], got[i+1][j], w)
+				}
+			}
+		}
+	}
+}
+
+// jsonExtractRows is the export as the office made it before, with
+// json_extract on the body, defused.
+func jsonExtractRows(t *testing.T, s *Store) [][]string {
 	const old = `
 SELECT id, bus_id, visited_at, wijk, stop, sector, rating, panel, fu_n,
     json_extract(body, '$.business.name'), json_extract(body, '$.business.kvk'), json_extract(body, '$.language'),
@@ -200,13 +237,13 @@ SELECT id, bus_id, visited_at, wijk, stop, sector, rating, panel, fu_n,
     json_extract(body, '$.business.address.street') || ' ' || json_extract(body, '$.business.address.number'),
     json_extract(body, '$.business.address.postcode'), json_extract(body, '$.notes')
 FROM visits WHERE deleted = 0 ORDER BY visited_unix, id`
-	rows, err := s.db.Read.QueryContext(ctx, old)
+	rows, err := s.db.Read.QueryContext(context.Background(), old)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer rows.Close()
-	i := 1
-	for ; rows.Next(); i++ {
+	var out [][]string
+	for rows.Next() {
 		var c [18]any
 		ptrs := make([]any, len(c))
 		for j := range c {
@@ -229,20 +266,34 @@ FROM visits WHERE deleted = 0 ORDER BY visited_unix, id`
 		}
 		at, _ := time.Parse(time.RFC3339, cell(2))
 		panel := map[string]string{"0": "no", "1": "yes"}[cell(7)]
-		want := []string{cell(0), cell(1), at.In(zone).Format("2006-01-02 15:04"), cell(3), "", "", cell(4), cell(5), "", cell(6), panel, cell(8),
-			cell(9), cell(10), cell(11), cell(12), cell(13), cell(14), cell(15), cell(16), cell(17)}
-		for j := range want {
-			if j == 4 || j == 5 || j == 8 { // wijk name, stadsdeel and topics are not in the body
-				continue
-			}
-			// encoding/csv reads a CR LF inside quotes as LF.
-			if w := strings.ReplaceAll(want[j], "\r\n", "\n"); got[i][j] != w {
-				t.Errorf("row %d, %s: got %q, want %q", i, got[0][j], got[i][j], w)
-			}
-		}
+		out = append(out, []string{cell(0), cell(1), at.In(zone).Format("2006-01-02 15:04"), cell(3), "", "", cell(4), cell(5), "", cell(6), panel, cell(8),
+			cell(9), cell(10), cell(11), cell(12), cell(13), cell(14), cell(15), cell(16), cell(17)})
 	}
-	if i != len(got) {
-		t.Errorf("export has %d rows, the table %d", len(got)-1, i-1)
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func TestLanguageOf(t *testing.T) {
+	for _, tc := range []struct {
+		piece, want string
+		ok          bool
+	}{
+		{`"language":"nl","consent":{"given":true,"tex`, "nl", true},
+		{`"language":"","consent"`, "", true},
+		{`"language":"\u0074r","c`, "tr", true},
+		{`"language":"a\"b","c`, `a"b`, true},
+		{`"language" : "nl",`, "", false},
+		{`"language":null,`, "", false},
+		{`"language":"a very long value that does not end in th`, "", false},
+		{`{"id":"0190","bus_id":"","device_id":"x","crew":"`, "", false},
+		{``, "", false},
+	} {
+		got, ok := languageOf(tc.piece)
+		if got != tc.want || ok != tc.ok {
+			t.Errorf("%q: got %q %v, want %q %v", tc.piece, got, ok, tc.want, tc.ok)
+		}
 	}
 }
 
