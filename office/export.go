@@ -286,7 +286,15 @@ func (s *Store) ExportVisits(ctx context.Context, w io.Writer, area Area, start,
 	if contact {
 		bodyCol = "body"
 	}
-	rows, err := s.db.Read.QueryContext(ctx, fmt.Sprintf(queryExportVisits, bodyCol, when, area.wijkFilter(), order), start.Unix(), end.Unix())
+	// One connection for the rows and a body read whole: a second one
+	// from the pool, taken while the rows hold theirs, could wait for
+	// ever with as many exports running as the pool has connections.
+	conn, err := s.db.Read.Conn(ctx)
+	if err != nil {
+		return 0, err
+	}
+	defer conn.Close()
+	rows, err := conn.QueryContext(ctx, fmt.Sprintf(queryExportVisits, bodyCol, when, area.wijkFilter(), order), start.Unix(), end.Unix())
 	if err != nil {
 		return 0, err
 	}
@@ -345,7 +353,7 @@ func (s *Store) ExportVisits(ctx context.Context, w io.Writer, area Area, start,
 			lang, ok := languageOf(body)
 			if !ok {
 				var whole string
-				if err := s.db.Read.QueryRowContext(ctx, queryExportBody, id).Scan(&whole); err != nil {
+				if err := conn.QueryRowContext(ctx, queryExportBody, id).Scan(&whole); err != nil {
 					return n, err
 				}
 				bodyFields(whole, visitKeys[:1], top[:1])
