@@ -60,7 +60,7 @@ func (d *insightDelta) add(c *counted, sign int) {
 		fu = sign
 	}
 	one := func(dim, key string, p int) {
-		// The visit's wijk, and the whole city (migration 0010).
+		// The visit's wijk, and the whole city (migration 0011).
 		for _, w := range [2]string{c.wijk, cityWide} {
 			k := countKey{c.month, w, dim, key}
 			t := d.delta[k]
@@ -199,7 +199,7 @@ func (s *Store) backfillInsight(ctx context.Context) error {
 		}
 		left := 0
 		// Only the columns: the folder counts these visits after the
-		// fill (migration 0010 set it to count every visit).
+		// fill (migration 0011 set it to count every visit).
 		err = s.inTx(ctx, func(tx *sql.Tx) error {
 			for _, r := range batch {
 				var v schema.Visit

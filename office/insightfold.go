@@ -20,7 +20,7 @@ import (
 // in the background right after each push and, for what is left, at the
 // start of every page that reads the derived tables. Visits that change
 // after they were folded lose their counts and words in the same
-// transaction (triggers of migration 0010) and wait in fold_redo.
+// transaction (triggers of migration 0011) and wait in fold_redo.
 
 // foldBatch bounds one folding transaction, so that a push waits at most
 // for one of them.

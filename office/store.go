@@ -33,7 +33,10 @@ type Store struct {
 	// full is set while writes fail because the disk is full, and cleared
 	// by the next write that succeeds; /healthz reports it.
 	full atomic.Bool
-	fold folder
+	// replayed is how many erasures opening a restored database applied
+	// again (ErasuresReplayed).
+	replayed int
+	fold     folder
 }
 
 // OpenStore opens the office database in dataDir, creating the dir and the
@@ -60,6 +63,10 @@ func OpenStore(ctx context.Context, dataDir string, log *slog.Logger, now func()
 	if err := s.backfillInsight(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("fill the insight columns of older visits: %w", err)
+	}
+	if err := s.replayPendingErasures(ctx); err != nil {
+		db.Close()
+		return nil, err
 	}
 	// After a migration that empties the derived tables this counts every
 	// visit once (1,210,000 visits: see README's Performance section);

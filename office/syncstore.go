@@ -17,9 +17,8 @@ const (
 	// An insert that a taken id turns into no change, then, only for
 	// those, an update that an equal or older rev, or another bus's visit,
 	// turns into no change, which putVisit then classifies. Not one
-	// upsert: with the visits' update trigger (migration 0010) SQLite made
-	// every upsert pay for it, new visits too, at twice the cost of the
-	// insert.
+	// upsert: new visits, nearly all of a push, then never reach the
+	// update path and the visits' update trigger (migration 0011).
 	queryVisitInsert = `
 INSERT INTO visits (id, bus_id, rev, crew_hash, body, wijk, visited_at, deleted, first_received_at, received_at,
     visited_unix, month, wdhour, stop, sector, topics, rating, panel, fu_n, name, kvk, postcode)
