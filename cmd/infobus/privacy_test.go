@@ -398,6 +398,7 @@ func TestPrivacyCommands(t *testing.T) {
 		fail bool
 	}{
 		{[]string{"bus", "devices", "--data", busDir}, d.ID, false},
+		{[]string{"bus", "devices", "--data", busDir}, "Tablet 1", false},
 		{[]string{"bus", "unpair", d.ID[:13], "--data", busDir}, "unpaired", false},
 		{[]string{"bus", "devices", "--data", busDir}, "unpaired 2", false},
 		{[]string{"bus", "unpair", "no-such-tablet", "--data", busDir}, "", true},
