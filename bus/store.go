@@ -58,8 +58,9 @@ type Store struct {
 	// full is set while writes fail because the disk is full, and cleared
 	// by the next commit that succeeds; /healthz reports it.
 	full atomic.Bool
-	// checkpointDue: contact details were removed but a checkpoint did not
-	// finish, so their old pages may still be in the WAL.
+	// checkpointDue: personal data was removed (contact details, or a
+	// feedback comment the office erased) but no checkpoint has finished
+	// since, so its old pages may still be in the WAL.
 	checkpointDue atomic.Bool
 }
 

@@ -437,7 +437,7 @@ func TestForgetErasesFeedbackComments(t *testing.T) {
 	enrollBus(t, om.Store, b, "bus-feedback", om.URL)
 
 	const email, phone = "ria.feedback@example.nl", "0687651234"
-	codes, err := b.ReserveCodes(ctx, bus.CardsDevice, 3)
+	codes, err := b.ReserveCodes(ctx, bus.CardsDevice, 4)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -458,10 +458,13 @@ func TestForgetErasesFeedbackComments(t *testing.T) {
 	const ownComment = "Bel me gerust terug op +31 6 8765 1234, liefst 's ochtends."
 	const cardComment = "Mail mij op RIA.FEEDBACK@example.nl over de vergunning."
 	const keptComment = "Fijn gesprek, bel Jan op 06 1111 2222 of mail blijf.hier@example.nl."
+	// Someone the bus never visited, on a card, with only a number.
+	const lonePhone, loneComment = "0655443322", "Graag contact: 06 55 44 33 22. Groet, Piet."
 	for code, in := range map[schema.Code]office.FeedbackInput{
 		codes[0]: {Rating: 7, Comment: ownComment, ContactPreference: schema.PreferPhone},
 		codes[2]: {Rating: 9, Comment: cardComment, ContactPreference: schema.PreferEmail},
 		codes[1]: {Rating: 6, Comment: keptComment, ContactPreference: schema.PreferNone},
+		codes[3]: {Rating: 5, Comment: loneComment, ContactPreference: schema.PreferPhone},
 	} {
 		info, err := om.Store.LookupCode(ctx, string(code))
 		if err != nil {
@@ -529,12 +532,24 @@ func TestForgetErasesFeedbackComments(t *testing.T) {
 		t.Fatalf("on the bus after sync: %+v %v, want the rating without the comment", view.FollowUps[0].Feedback, err)
 	}
 
+	// A comment is all the office holds about Piet: no visit is erased,
+	// and the bus still wipes the comment from its files, at the run of
+	// its keep-personal job that follows every successful sync.
+	rep, err = om.Store.ForgetPerson(ctx, office.Person{Phone: lonePhone}, false, office.ActorCLI)
+	if err != nil || len(rep.Visits) != 0 || rep.Feedback != 1 {
+		t.Fatalf("forget by a number only a comment holds: %+v %v, want one comment", rep, err)
+	}
+	syncUntilDone(t, b)
+	if _, err := bus.NewForgetter(b, bus.DefaultKeepPersonal, syncLogger()).Run(ctx); err != nil {
+		t.Fatal(err)
+	}
+
 	if err := om.Store.Compact(ctx); err != nil {
 		t.Fatal(err)
 	}
 	officeRaw := fileBytes(t, filepath.Join(officeDir, office.DatabaseFile))
 	busRaw := fileBytes(t, filepath.Join(busDir, bus.DatabaseFile))
-	for _, s := range []string{"+31 6 8765 1234", "RIA.FEEDBACK@example.nl", email, phone} {
+	for _, s := range []string{"+31 6 8765 1234", "RIA.FEEDBACK@example.nl", email, phone, loneComment} {
 		if bytes.Contains(officeRaw, []byte(s)) {
 			t.Errorf("office files still hold %q", s)
 		}
