@@ -45,6 +45,7 @@ export function start() {
 export function stop() {
   enabled = false;
   clearTimeout(timer);
+  setProblem(null); // the bus paired next may be another
 }
 
 /** Flushes now, without waiting for the backoff timer. */
