@@ -25,10 +25,12 @@ WHERE (?1 != '' AND lower(json_extract(body, '$.contact.email')) = ?1)
    OR (?2 != '' AND json_extract(body, '$.contact.phone') = ?2)
    OR (?3 != '' AND json_extract(body, '$.business.kvk') = ?3)`
 	querySetAsideAll = `SELECT rowid, bus_id, visit_id, rev, reason, body FROM set_aside`
-	// Feedback given on the codes of a visit's follow-ups.
+	// Feedback given on the codes of a visit's follow-ups; through the
+	// follow-ups, whose visit_id is indexed, to the codes bound to them.
 	queryFeedbackOfVisit = `
 SELECT f.code, f.bus_id, f.rating, f.comment, f.contact_preference, f.created_at
-FROM codes c JOIN feedback f ON f.code = c.code WHERE c.visit_id = ?`
+FROM followups fu JOIN codes c ON c.followup_id = fu.id JOIN feedback f ON f.code = c.code
+WHERE fu.visit_id = ?`
 	// Every comment, for the ones that mention the person: free text can
 	// hold an address or number typed in any form.
 	queryFeedbackWithComment = `
