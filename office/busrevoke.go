@@ -1,5 +1,8 @@
 package office
 
+// Revoking and re-issuing a bus's token: `infobus office revoke-bus` and
+// `reissue-bus`, and the fleet page.
+
 import (
 	"context"
 	"database/sql"
