@@ -46,15 +46,19 @@ func (b *testBus) fillDisk() {
 	}
 }
 
-// TestBrowserDiskFull: the bus's disk is full. The crew save a visit; the
-// app says, in the bus's Dutch words, that nothing was saved on the bus
-// and the visit stays on the tablet, and keeps it in its outbox. Once the
+// TestBrowserDiskFull: the bus's disk is full. The app says so, in the
+// bus's Dutch words, from the bus's health answer; the crew save a visit,
+// the bus refuses it with the same words, and the app keeps it in its
+// outbox. Once the
 // disk has room the visit goes by itself and the message goes.
 func TestBrowserDiskFull(t *testing.T) {
 	b := startBus(t)
 	p := newTab(t, b)
 	p.pair()
 	b.fillDisk()
+	const want = "De schijf van de bus is vol: er is niets opgeslagen op de bus. Het bezoek blijft op de tablet. Meld het aan de coördinator."
+	// The app looks for the bus every 10 s: its /healthz says it first.
+	p.waitFor("the bus's message before any visit", fmt.Sprintf(`document.getElementById('bus-problem').textContent === %q`, want))
 
 	p.click("new-visit")
 	p.fill(visit{name: "Schoenmakerij De Hak", wijk: "WK051828", topics: []string{"parkeren"}})
@@ -71,7 +75,6 @@ func TestBrowserDiskFull(t *testing.T) {
 	if id == "" {
 		t.Fatal("the saved visit is not in the list")
 	}
-	const want = "De schijf van de bus is vol: er is niets opgeslagen op de bus. Het bezoek blijft op de tablet. Meld het aan de coördinator."
 	p.waitFor("the bus's message on screen", fmt.Sprintf(`document.getElementById('bus-problem').textContent === %q`, want))
 	if !eval[bool](p, `(() => { const e = document.getElementById('bus-problem'); return e.getBoundingClientRect().height > 0 && e.getAttribute('role') === 'alert'; })()`) {
 		t.Error("the message is not visible, or not announced")

@@ -23,6 +23,15 @@ let trouble = null;
 /** The bus's last reason ({error, message, message_nl}) for not storing visits now, or null. */
 export const problem = () => trouble;
 
+/**
+ * Takes the bus's /healthz answer: a 507 says its disk is full before
+ * any visit is refused, a 200 that its last write went through.
+ */
+export function health(res) {
+  if (res.status === 507) setProblem(res.body);
+  else if (res.status === 200) setProblem(null);
+}
+
 function setProblem(body) {
   const next = body && (body.message || body.message_nl) ? { error: body.error || '', message: body.message || '', message_nl: body.message_nl || '' } : null;
   if (JSON.stringify(next) === JSON.stringify(trouble)) return;
