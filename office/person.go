@@ -20,7 +20,7 @@ import (
 
 const (
 	queryPersonVisits = `
-SELECT id FROM visits
+SELECT id, bus_id FROM visits
 WHERE (?1 != '' AND lower(json_extract(body, '$.contact.email')) = ?1)
    OR (?2 != '' AND json_extract(body, '$.contact.phone') = ?2)
    OR (?3 != '' AND json_extract(body, '$.business.kvk') = ?3)`
@@ -174,22 +174,21 @@ func nationalDigits(s string) string {
 	return d
 }
 
-// personVisits returns the ids of the visits about p.
-func personVisits(ctx context.Context, q querier, p Person) ([]string, error) {
+// personVisits returns the ids of the visits about p, and each one's bus.
+func personVisits(ctx context.Context, q querier, p Person) (ids, buses []string, err error) {
 	rows, err := q.QueryContext(ctx, queryPersonVisits, p.Email, p.Phone, p.KvK)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer rows.Close()
-	var ids []string
 	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
+		var id, bus string
+		if err := rows.Scan(&id, &bus); err != nil {
+			return nil, nil, err
 		}
-		ids = append(ids, id)
+		ids, buses = append(ids, id), append(buses, bus)
 	}
-	return ids, rows.Err()
+	return ids, buses, rows.Err()
 }
 
 // querier is what reads take: the reader pool, or a transaction.
@@ -276,7 +275,7 @@ func (s *Store) ExportPerson(ctx context.Context, p Person, actor string) (*Pers
 	}
 	now := s.now()
 	out := &PersonExport{Person: p, ExportedAt: schema.Timestamp(now), Visits: []schema.Visit{}, SetAside: []ExportSetAside{}}
-	ids, err := personVisits(ctx, s.db.Read, p)
+	ids, _, err := personVisits(ctx, s.db.Read, p)
 	if err != nil {
 		return nil, err
 	}

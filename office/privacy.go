@@ -124,7 +124,7 @@ func (s *Store) ForgetPerson(ctx context.Context, p Person, dryRun bool, actor s
 	}
 	now := s.now()
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		ids, err := personVisits(ctx, tx, p)
+		ids, buses, err := personVisits(ctx, tx, p)
 		if err != nil {
 			return err
 		}
@@ -156,6 +156,9 @@ func (s *Store) ForgetPerson(ctx context.Context, p Person, dryRun bool, actor s
 			}
 		}
 		if err := eraseComments(ctx, tx, feedback); err != nil {
+			return err
+		}
+		if err := s.logErasures(ids, buses, now); err != nil {
 			return err
 		}
 		return audit(ctx, tx, now, actor, ActionForget, p.kind(),

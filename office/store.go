@@ -33,6 +33,9 @@ type Store struct {
 	// full is set while writes fail because the disk is full, and cleared
 	// by the next write that succeeds; /healthz reports it.
 	full atomic.Bool
+	// replayed is how many erasures opening a restored database applied
+	// again (ErasuresReplayed).
+	replayed int
 }
 
 // OpenStore opens the office database in dataDir, creating the dir and the
@@ -59,6 +62,10 @@ func OpenStore(ctx context.Context, dataDir string, log *slog.Logger, now func()
 	if err := s.backfillInsight(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("fill the insight columns of older visits: %w", err)
+	}
+	if err := s.replayPendingErasures(ctx); err != nil {
+		db.Close()
+		return nil, err
 	}
 	return s, nil
 }
