@@ -158,7 +158,7 @@ func (s *Store) ForgetPerson(ctx context.Context, p Person, dryRun bool, actor s
 		if err := eraseComments(ctx, tx, feedback); err != nil {
 			return err
 		}
-		if err := s.logErasures(ids, buses, now); err != nil {
+		if err := s.logErasures(ids, buses, feedback, now); err != nil {
 			return err
 		}
 		return audit(ctx, tx, now, actor, ActionForget, p.kind(),
