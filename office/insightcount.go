@@ -11,13 +11,12 @@ import (
 	"time"
 
 	"infobus/schema"
-	infosync "infobus/sync"
 )
 
 // The write side of the figures: the facts a push copies out of each
-// visit, the monthly counts it changes in its own transaction, and the
-// one-time fill of visits stored before migration 0007. The read side is
-// insightstore.go.
+// visit, the monthly counts the folder (insightfold.go) changes after the
+// push, and the one-time fill of visits stored before migration 0007. The
+// read side is insightstore.go.
 
 // facts are the columns a visit's figures are counted by, derived once at
 // push time in the office's zone.
@@ -37,22 +36,17 @@ type counted struct {
 	panel, fu                         bool
 }
 
+// cityWide is the wijk of insight_months' rows for the whole city.
+const cityWide = "*"
+
 // countKey is a row of insight_months.
 type countKey struct{ month, wijk, dim, key string }
 
-// insightDelta is what a push changes in insight_months: the facts each
-// visit had before the push (read in one query per batch) go out, the
-// facts it ends with come in, and the sum is written once per row at the
-// end of the push's transaction. That keeps the figures exact in the
-// same transaction as the visits at a fraction of a trigger per visit.
+// insightDelta is what a fold changes in insight_months, summed per row
+// and written once per row at the end (insightfold.go).
 type insightDelta struct {
-	cur   map[string]*counted // by visit id; nil: not counted
 	delta map[countKey]*Tally
 }
-
-const queryCountedFacts = `
-SELECT id, month, wijk, stop, sector, topics, wdhour, rating, panel, fu_n > 0 FROM visits
-WHERE id IN (SELECT value FROM json_each(?1)) AND deleted = 0 AND month != ''`
 
 const queryInsightAdd = `
 INSERT INTO insight_months (month, wijk, dim, key, n, fu, p)
@@ -60,70 +54,24 @@ SELECT r.value ->> 0, r.value ->> 1, r.value ->> 2, r.value ->> 3, r.value ->> 4
 FROM json_each(?1) AS r WHERE true
 ON CONFLICT DO UPDATE SET n = n + excluded.n, fu = fu + excluded.fu, p = p + excluded.p`
 
-// prefetch reads the counted facts of the batch's visits as they stand.
-func (d *insightDelta) prefetch(ctx context.Context, tx *sql.Tx, batch *infosync.Batch) error {
-	d.cur, d.delta = map[string]*counted{}, map[countKey]*Tally{}
-	ids := make([]string, 0, len(batch.Records))
-	for _, r := range batch.Records {
-		if r.Refused == nil && r.Visit != nil {
-			ids = append(ids, r.Visit.ID)
-		}
-	}
-	b, err := json.Marshal(ids)
-	if err != nil {
-		return err
-	}
-	rows, err := tx.QueryContext(ctx, queryCountedFacts, string(b))
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var (
-			id string
-			c  counted
-		)
-		if err := rows.Scan(&id, &c.month, &c.wijk, &c.stop, &c.sector, &c.topics, &c.wdhour, &c.rating, &c.panel, &c.fu); err != nil {
-			return err
-		}
-		d.cur[id] = &c
-	}
-	return rows.Err()
-}
-
-// change records that v now stands as stored with fx.
-func (d *insightDelta) change(v *schema.Visit, fx facts) {
-	if old := d.cur[v.ID]; old != nil {
-		d.add(old, -1)
-	}
-	if v.Deleted || fx.month == "" {
-		d.cur[v.ID] = nil
-		return
-	}
-	c := &counted{month: fx.month, wijk: v.Wijk, stop: v.Stop, sector: v.Sector, topics: fx.topics, wdhour: fx.wdhour,
-		panel: v.PanelOptIn, fu: len(v.FollowUps) > 0}
-	if v.Rating != nil {
-		c.rating = sql.NullInt64{Int64: int64(*v.Rating), Valid: true}
-	}
-	d.cur[v.ID] = c
-	d.add(c, 1)
-}
-
 func (d *insightDelta) add(c *counted, sign int) {
 	fu := 0
 	if c.fu {
 		fu = sign
 	}
 	one := func(dim, key string, p int) {
-		k := countKey{c.month, c.wijk, dim, key}
-		t := d.delta[k]
-		if t == nil {
-			t = &Tally{}
-			d.delta[k] = t
+		// The visit's wijk, and the whole city (migration 0011).
+		for _, w := range [2]string{c.wijk, cityWide} {
+			k := countKey{c.month, w, dim, key}
+			t := d.delta[k]
+			if t == nil {
+				t = &Tally{}
+				d.delta[k] = t
+			}
+			t.N += sign
+			t.FU += fu
+			t.P += p
 		}
-		t.N += sign
-		t.FU += fu
-		t.P += p
 	}
 	p := 0
 	if c.panel {
@@ -250,9 +198,9 @@ func (s *Store) backfillInsight(ctx context.Context) error {
 			break
 		}
 		left := 0
+		// Only the columns: the folder counts these visits after the
+		// fill (migration 0011 set it to count every visit).
 		err = s.inTx(ctx, func(tx *sql.Tx) error {
-			// Visits from before 0007 are not counted: each comes in.
-			counts := &insightDelta{cur: map[string]*counted{}, delta: map[countKey]*Tally{}}
 			for _, r := range batch {
 				var v schema.Visit
 				if err := json.Unmarshal([]byte(r.body), &v); err != nil {
@@ -267,14 +215,8 @@ func (s *Store) backfillInsight(ctx context.Context) error {
 					fx.topics, fx.rating, v.PanelOptIn, len(v.FollowUps)); err != nil {
 					return err
 				}
-				var deleted bool
-				if err := tx.QueryRowContext(ctx, `SELECT deleted FROM visits WHERE id = ?`, r.id).Scan(&deleted); err != nil {
-					return err
-				}
-				v.Deleted = deleted
-				counts.change(&v, fx)
 			}
-			return counts.flush(ctx, tx)
+			return nil
 		})
 		if err != nil {
 			return err

@@ -16,22 +16,29 @@ import (
 )
 
 // The programme's figures. Whole months come from insight_months, which
-// the visits' triggers keep exact in every push's transaction; days
-// outside whole months (a week, a custom period's edges) are counted from
-// the visits themselves through visits_when. Follow-ups are counted from
-// their own copied columns. Nothing is cached, so every figure is exact
-// after every sync.
+// the folder (insightfold.go) brings up to date before they are read;
+// days outside whole months (a week, a custom period's edges) are counted
+// from the visits themselves through visits_when. Follow-ups are counted
+// from their own copied columns. So every figure is exact after every
+// sync.
 
 const (
+	// %[1]s: the months as inline constants, which SQLite seeks one by one
+	// with the wijken, where a range of months would read every row of
+	// them; %[2]s the wijken, or the whole city's rows.
 	queryInsightMonths = `
 SELECT wijk, dim, key, sum(n), sum(fu), sum(p) FROM insight_months
-WHERE month BETWEEN ?1 AND ?2 %s GROUP BY wijk, dim, key`
+WHERE month IN (%[1]s) AND wijk IN (%[2]s) %[3]s GROUP BY wijk, dim, key`
 	queryInsightRaw = `
 SELECT wijk, wdhour, stop, sector, topics, rating, panel, fu_n FROM visits
 WHERE visited_unix >= ?1 AND visited_unix < ?2 AND deleted = 0 %s`
 	queryInsightTrend = `
 SELECT month, dim, key, sum(n) FROM insight_months
-WHERE month BETWEEN ?1 AND ?2 AND dim IN ('all', 'rating') %s GROUP BY month, dim, key`
+WHERE month IN (%[1]s) AND wijk IN (%[2]s) AND dim IN ('all', 'rating') GROUP BY month, dim, key`
+	// Whole months of follow-up figures (insight_fu, kept by triggers).
+	queryFollowUpMonths = `
+SELECT dept, what, hours, sum(n) FROM insight_fu
+WHERE month BETWEEN ?1 AND ?2 %s GROUP BY dept, what, hours`
 	queryFollowUpsOpened = `
 SELECT department, count(*) FROM followups
 WHERE opened_unix >= ?1 AND opened_unix < ?2 AND gone = 0 %s GROUP BY department`
@@ -93,6 +100,44 @@ func (a Area) wijkFilter() string {
 	return "AND wijk IN (" + strings.Join(q, ", ") + ")"
 }
 
+// wijkList is the area's wijken, or every reference wijk, quoted inline
+// for an IN list (codes from the reference list, never from a request).
+func (a Area) wijkList() string {
+	ws := a.Wijken()
+	if ws == nil {
+		for _, w := range schema.Ref.Wijken {
+			ws = append(ws, w.Code)
+		}
+	}
+	for _, w := range ws {
+		if _, ok := schema.Ref.Wijk(w); !ok {
+			panic("wijkList: not a reference wijk: " + w)
+		}
+	}
+	return "'" + strings.Join(ws, "', '") + "'"
+}
+
+// monthList is the months first..last (YYYY-MM) quoted inline for an IN
+// list; they are made here, never taken from a request.
+func monthList(first, last string) string {
+	m, err := time.ParseInLocation("2006-01", first, zone)
+	if err != nil {
+		return "''"
+	}
+	var out []string
+	for k := first; k <= last && len(out) < 12*100; m = m.AddDate(0, 1, 0) {
+		k = m.Format("2006-01")
+		if k > last {
+			break
+		}
+		out = append(out, "'"+k+"'")
+	}
+	if len(out) == 0 {
+		return "''"
+	}
+	return strings.Join(out, ", ")
+}
+
 // Tally counts visits (N), those with a follow-up (FU) and panel opt-ins (P).
 type Tally struct{ N, FU, P int }
 
@@ -145,12 +190,31 @@ func newVisitCounts() *VisitCounts {
 		Topic: map[string]Tally{}, WijkMarks: map[string]*Marks{}}
 }
 
-func (vc *VisitCounts) add(wijk, dim, key string, t Tally) {
+// What a row of counts adds to: the city's figures, those per wijk, or
+// both.
+const (
+	levelCity = 1 << iota
+	levelWijk
+	levelBoth = levelCity | levelWijk
+)
+
+func (vc *VisitCounts) add(wijk, dim, key string, t Tally) { vc.addAt(levelBoth, wijk, dim, key, t) }
+
+func (vc *VisitCounts) addAt(level int, wijk, dim, key string, t Tally) {
+	city, perWijk := level&levelCity != 0, level&levelWijk != 0
+	if !city && dim != "all" && dim != "rating" {
+		return
+	}
 	switch dim {
 	case "all":
-		vc.All.N += t.N
-		vc.All.FU += t.FU
-		vc.All.P += t.P
+		if city {
+			vc.All.N += t.N
+			vc.All.FU += t.FU
+			vc.All.P += t.P
+		}
+		if !perWijk {
+			return
+		}
 		w := vc.Wijk[wijk]
 		w.N += t.N
 		w.FU += t.FU
@@ -171,7 +235,12 @@ func (vc *VisitCounts) add(wijk, dim, key string, t Tally) {
 		vc.Topic[key] = tt
 	case "rating":
 		if i, err := strconv.Atoi(key); err == nil && i >= 1 && i <= 10 {
-			vc.Marks[i] += t.N
+			if city {
+				vc.Marks[i] += t.N
+			}
+			if !perWijk {
+				return
+			}
 			m := vc.WijkMarks[wijk]
 			if m == nil {
 				m = &Marks{}
@@ -229,28 +298,44 @@ func minTime(a, b time.Time) time.Time {
 
 // VisitCounts counts the visits in [start, end) in area.
 func (s *Store) VisitCounts(ctx context.Context, area Area, start, end time.Time) (*VisitCounts, error) {
+	if err := s.Fold(ctx); err != nil {
+		return nil, err
+	}
 	vc := newVisitCounts()
 	sp := splitSpan(start, end)
 	filter := area.wijkFilter()
 	if sp.firstMonth != "" {
-		rows, err := s.db.Read.QueryContext(ctx, fmt.Sprintf(queryInsightMonths, filter), sp.firstMonth, sp.lastMonth)
-		if err != nil {
-			return nil, err
+		months := monthList(sp.firstMonth, sp.lastMonth)
+		// The whole city: its own rows, and the wijken's only for the
+		// figures per wijk. An area: its wijken's rows for everything.
+		type part struct {
+			wijken, dims string
+			level        int
 		}
-		for rows.Next() {
-			var (
-				wijk, dim, key string
-				t              Tally
-			)
-			if err := rows.Scan(&wijk, &dim, &key, &t.N, &t.FU, &t.P); err != nil {
-				rows.Close()
+		parts := []part{{area.wijkList(), "", levelBoth}}
+		if area.Wijken() == nil {
+			parts = []part{{"'" + cityWide + "'", "", levelCity}, {area.wijkList(), "AND dim IN ('all', 'rating')", levelWijk}}
+		}
+		for _, pt := range parts {
+			rows, err := s.db.Read.QueryContext(ctx, fmt.Sprintf(queryInsightMonths, months, pt.wijken, pt.dims))
+			if err != nil {
 				return nil, err
 			}
-			vc.add(wijk, dim, key, t)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return nil, err
+			for rows.Next() {
+				var (
+					wijk, dim, key string
+					t              Tally
+				)
+				if err := rows.Scan(&wijk, &dim, &key, &t.N, &t.FU, &t.P); err != nil {
+					rows.Close()
+					return nil, err
+				}
+				vc.addAt(pt.level, wijk, dim, key, t)
+			}
+			rows.Close()
+			if err := rows.Err(); err != nil {
+				return nil, err
+			}
 		}
 	}
 	for _, r := range sp.raw {
@@ -323,6 +408,9 @@ type TrendPoint struct {
 // Trend returns the months first..last (YYYY-MM) in order, each with its
 // visits and marks in area; months without visits are there with zeros.
 func (s *Store) Trend(ctx context.Context, area Area, first, last string) ([]TrendPoint, error) {
+	if err := s.Fold(ctx); err != nil {
+		return nil, err
+	}
 	var out []TrendPoint
 	idx := map[string]int{}
 	m, err := time.ParseInLocation("2006-01", first, zone)
@@ -337,7 +425,11 @@ func (s *Store) Trend(ctx context.Context, area Area, first, last string) ([]Tre
 		idx[k] = len(out)
 		out = append(out, TrendPoint{Month: k})
 	}
-	rows, err := s.db.Read.QueryContext(ctx, fmt.Sprintf(queryInsightTrend, area.wijkFilter()), first, last)
+	wijken := area.wijkList()
+	if area.Wijken() == nil {
+		wijken = "'" + cityWide + "'"
+	}
+	rows, err := s.db.Read.QueryContext(ctx, fmt.Sprintf(queryInsightTrend, monthList(first, last), wijken))
 	if err != nil {
 		return nil, err
 	}
@@ -437,51 +529,88 @@ func (f *FollowUpCounts) dept(code string) *DeptFollowUps {
 func (s *Store) FollowUpCounts(ctx context.Context, area Area, start, end, asOf time.Time) (*FollowUpCounts, error) {
 	fc := &FollowUpCounts{Total: DeptFollowUps{Hours: Durations{}}, Dept: map[string]*DeptFollowUps{}, AsOf: asOf}
 	filter := area.wijkFilter()
-	rows, err := s.db.Read.QueryContext(ctx, fmt.Sprintf(queryFollowUpsOpened, filter), start.Unix(), end.Unix())
-	if err != nil {
-		return nil, err
-	}
-	for rows.Next() {
-		var (
-			dept string
-			n    int
-		)
-		if err := rows.Scan(&dept, &n); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		fc.dept(dept).Opened += n
-		fc.Total.Opened += n
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	rows, err = s.db.Read.QueryContext(ctx, fmt.Sprintf(queryFollowUpsClosed, filter), start.Unix(), end.Unix())
-	if err != nil {
-		return nil, err
-	}
-	for rows.Next() {
-		var (
-			dept     string
-			hours, n int
-		)
-		if err := rows.Scan(&dept, &hours, &n); err != nil {
-			rows.Close()
-			return nil, err
-		}
+	closed := func(dept string, hours, n int) {
 		d := fc.dept(dept)
 		d.Closed += n
 		d.Hours[hours] += n
 		fc.Total.Closed += n
 		fc.Total.Hours[hours] += n
 	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, err
+	opened := func(dept string, n int) {
+		fc.dept(dept).Opened += n
+		fc.Total.Opened += n
+	}
+	sp := splitSpan(start, end)
+	if sp.firstMonth != "" {
+		rows, err := s.db.Read.QueryContext(ctx, fmt.Sprintf(queryFollowUpMonths, filter), sp.firstMonth, sp.lastMonth)
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			var (
+				dept, what string
+				hours, n   int
+			)
+			if err := rows.Scan(&dept, &what, &hours, &n); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			if n == 0 {
+				continue
+			}
+			if what == "o" {
+				opened(dept, n)
+			} else {
+				closed(dept, hours, n)
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+	}
+	for _, r := range sp.raw {
+		rows, err := s.db.Read.QueryContext(ctx, fmt.Sprintf(queryFollowUpsOpened, filter), r[0].Unix(), r[1].Unix())
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			var (
+				dept string
+				n    int
+			)
+			if err := rows.Scan(&dept, &n); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			opened(dept, n)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+		rows, err = s.db.Read.QueryContext(ctx, fmt.Sprintf(queryFollowUpsClosed, filter), r[0].Unix(), r[1].Unix())
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			var (
+				dept     string
+				hours, n int
+			)
+			if err := rows.Scan(&dept, &hours, &n); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			closed(dept, hours, n)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
 	}
 	day := asOf.In(zone).Format(time.DateOnly)
-	rows, err = s.db.Read.QueryContext(ctx, fmt.Sprintf(queryFollowUpsOpenAt, filter), asOf.Unix(), day)
+	rows, err := s.db.Read.QueryContext(ctx, fmt.Sprintf(queryFollowUpsOpenAt, filter), asOf.Unix(), day)
 	if err != nil {
 		return nil, err
 	}

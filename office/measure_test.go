@@ -98,7 +98,7 @@ WHERE v.kvk != '' AND v.postcode != '' ORDER BY f.rowid LIMIT 1 OFFSET 150000`)
 		{"visit search, wijk and date range", "/visits?wijk=" + wijk + "&from=2025-06-01&to=2025-12-31"},
 		{"visit search, stadsdeel and topic", "/visits?stadsdeel=Centrum&topic=vergunningen"},
 		{"visit search, text (common)", "/visits?text=vergunning"},
-		{"visit search, text (absent: 5,000 read)", "/visits?text=zzzyyyxxx"},
+		{"visit search, text (in no visit)", "/visits?text=zzzyyyxxx"},
 		{"visit page", "/visits/" + visitID},
 		{"follow-up page", "/followups/" + followUpID},
 	}

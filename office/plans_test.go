@@ -67,25 +67,39 @@ func TestQueryPlans(t *testing.T) {
 	for _, tc := range []struct {
 		name string
 		f    VisitFilter
+		rare string
 		want string
 	}{
-		{"newest", VisitFilter{}, "visits_visited"},
-		{"later page", VisitFilter{After: "2026-01-01|17"}, "visits_visited"},
-		{"name", VisitFilter{Q: "bakk"}, "visits_name"},
-		{"kvk", VisitFilter{Q: "27312345"}, "visits_kvk"},
-		{"postcode", VisitFilter{Q: "2562 g"}, "visits_postcode"},
-		// One wijk: its own index (0009_stops) holds its visits by date.
-		{"filters", VisitFilter{Wijk: "WK051801", Sector: "horeca", Topic: "vergunningen", BusID: "b"}, "visits_wijk"},
-		{"stadsdeel and dates", VisitFilter{Stadsdeel: "Centrum", From: "2026-01-01", To: "2026-02-01"}, "visits_visited"},
-		{"text", VisitFilter{Text: "terras"}, "visits_visited"},
+		{"newest", VisitFilter{}, "", "visits_when"},
+		{"later page", VisitFilter{After: "1767225600|17"}, "", "visits_when"},
+		{"name", VisitFilter{Q: "bakk"}, "", "visits_name"},
+		{"kvk", VisitFilter{Q: "27312345"}, "", "visits_kvk"},
+		{"postcode", VisitFilter{Q: "2562 g"}, "", "visits_postcode"},
+		// One wijk in page order: a page is a few thousand visits away.
+		{"filters", VisitFilter{Wijk: "WK051801", Sector: "horeca", Topic: "vergunningen", BusID: "b"}, "", "visits_when"},
+		{"stadsdeel and dates", VisitFilter{Stadsdeel: "Centrum", From: "2026-01-01", To: "2026-02-01"}, "", "visits_when"},
+		{"common word", VisitFilter{Text: "terras"}, "", "visits_when"},
+		// A rare word: its visits from the word index, then sorted (at
+		// most rareWord of them).
+		{"rare word", VisitFilter{Text: "terras"}, "terras", "visit_words"},
+		{"rare word and name", VisitFilter{Text: "terras", Q: "bakk"}, "terras", "visit_words"},
 	} {
 		t.Run("visits "+tc.name, func(t *testing.T) {
 			tc.f.Limit = 50
-			q, args, ok := visitQuery(tc.f)
+			q, args, ok := visitQuery(tc.f, tc.f.Text != "", tc.rare)
 			if !ok {
 				t.Fatal("no query")
 			}
-			check(t, explain(t, q, args), tc.want)
+			plan := explain(t, q, args)
+			if tc.rare == "" {
+				check(t, plan, tc.want)
+				return
+			}
+			// The sort is allowed here, but the visits must be looked up
+			// by rowid, one for each of the word's entries.
+			if !strings.Contains(plan, "SEARCH v USING INTEGER PRIMARY KEY") || !strings.Contains(plan, tc.want) {
+				t.Errorf("got plan\n%s\nwant the word's visits from %s, looked up by rowid", plan, tc.want)
+			}
 		})
 	}
 }

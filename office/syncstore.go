@@ -14,20 +14,21 @@ import (
 )
 
 const (
-	// The upsert lets the primary key decide between insert and update; the
-	// WHERE makes an equal or older rev, or another bus's visit, a no-op
-	// that changes no row, which putVisit then classifies.
-	queryVisitUpsert = `
+	// An insert that a taken id turns into no change, then, only for
+	// those, an update that an equal or older rev, or another bus's visit,
+	// turns into no change, which putVisit then classifies. Not one
+	// upsert: new visits, nearly all of a push, then never reach the
+	// update path and the visits' update trigger (migration 0011).
+	queryVisitInsert = `
 INSERT INTO visits (id, bus_id, rev, crew_hash, body, wijk, visited_at, deleted, first_received_at, received_at,
     visited_unix, month, wdhour, stop, sector, topics, rating, panel, fu_n, name, kvk, postcode)
 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)
-ON CONFLICT (id) DO UPDATE SET
-    rev = excluded.rev, crew_hash = excluded.crew_hash, body = excluded.body, wijk = excluded.wijk,
-    visited_at = excluded.visited_at, deleted = excluded.deleted, received_at = excluded.received_at,
-    visited_unix = excluded.visited_unix, month = excluded.month, wdhour = excluded.wdhour, stop = excluded.stop,
-    sector = excluded.sector, topics = excluded.topics, rating = excluded.rating, panel = excluded.panel, fu_n = excluded.fu_n,
-    name = excluded.name, kvk = excluded.kvk, postcode = excluded.postcode
-WHERE excluded.rev > visits.rev AND excluded.bus_id = visits.bus_id`
+ON CONFLICT (id) DO NOTHING`
+	queryVisitUpdate = `
+UPDATE visits SET rev = ?3, crew_hash = ?4, body = ?5, wijk = ?6, visited_at = ?7, deleted = ?8, received_at = ?9,
+    visited_unix = ?10, month = ?11, wdhour = ?12, stop = ?13, sector = ?14, topics = ?15, rating = ?16, panel = ?17,
+    fu_n = ?18, name = ?19, kvk = ?20, postcode = ?21
+WHERE id = ?1 AND bus_id = ?2 AND rev < ?3`
 	queryVisitStored = `SELECT bus_id, rev, crew_hash FROM visits WHERE id = ?`
 	// A follow-up id belongs to one visit for good: the WHERE turns an id
 	// another visit owns into no change.
@@ -82,20 +83,18 @@ var errLateRefusal = errors.New("a record was refused after it wrote")
 // It sets Refused on records the database turns down.
 func (s *Store) CommitPush(ctx context.Context, busID string, batch *infosync.Batch) error {
 	now := schema.Timestamp(s.now())
-	return s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		// Almost every batch is all good: it runs in one savepoint. A record
 		// refused after it wrote (a follow-up id another visit owns) sends
 		// the batch round again with a savepoint per record, which costs a
 		// third more statements.
 		var refused map[int]*infosync.SetAside
-		counts := &insightDelta{}
 		err := schema.InSavepoint(ctx, tx, func() (err error) {
-			refused, err = putAll(ctx, tx, busID, batch, now, false, counts)
+			refused, err = putAll(ctx, tx, busID, batch, now, false)
 			return err
 		})
 		if errors.Is(err, errLateRefusal) {
-			counts = &insightDelta{}
-			refused, err = putAll(ctx, tx, busID, batch, now, true, counts)
+			refused, err = putAll(ctx, tx, busID, batch, now, true)
 		}
 		if err != nil {
 			return err
@@ -114,23 +113,23 @@ func (s *Store) CommitPush(ctx context.Context, busID string, batch *infosync.Ba
 				return err
 			}
 		}
-		// The figures change with the batch (insightstore.go).
-		if err := counts.flush(ctx, tx); err != nil {
-			return err
-		}
 		_, err = tx.ExecContext(ctx, queryBusPushed, busID, batch.ThroughSeq, now, landed, batch.AfterSeq)
 		return err
 	})
+	if err == nil {
+		// The figures and the word index follow after the commit
+		// (insightfold.go), so that the bus waits only for its records.
+		s.fold.poke()
+	}
+	return err
 }
 
 // putAll upserts the good records of a batch and returns the ones the
 // database refused, by index. Without perRecord it returns errLateRefusal
 // as soon as a refusal needs a write undone.
-func putAll(ctx context.Context, tx *sql.Tx, busID string, batch *infosync.Batch, now string, perRecord bool, counts *insightDelta) (map[int]*infosync.SetAside, error) {
+func putAll(ctx context.Context, tx *sql.Tx, busID string, batch *infosync.Batch, now string, perRecord bool) (map[int]*infosync.SetAside, error) {
 	refused := map[int]*infosync.SetAside{}
-	if err := counts.prefetch(ctx, tx, batch); err != nil {
-		return nil, err
-	}
+	stmts := &txStmts{tx: tx, stmts: map[string]*sql.Stmt{}}
 	for i := range batch.Records {
 		rec := &batch.Records[i]
 		if rec.Refused != nil {
@@ -138,9 +137,9 @@ func putAll(ctx context.Context, tx *sql.Tx, busID string, batch *infosync.Batch
 		}
 		var err error
 		if perRecord {
-			err = schema.InSavepoint(ctx, tx, func() error { return putVisit(ctx, tx, busID, rec, now, counts) })
+			err = schema.InSavepoint(ctx, tx, func() error { return putVisit(ctx, tx, stmts, busID, rec, now) })
 		} else {
-			err = putVisit(ctx, tx, busID, rec, now, counts)
+			err = putVisit(ctx, tx, stmts, busID, rec, now)
 		}
 		var r *errRefused
 		switch {
@@ -158,7 +157,7 @@ func putAll(ctx context.Context, tx *sql.Tx, busID string, batch *infosync.Batch
 // putVisit upserts one checked visit and its follow-ups. A record the
 // office cannot take comes back as *errRefused; an older rev or an
 // identical replay is taken and changes nothing.
-func putVisit(ctx context.Context, tx *sql.Tx, busID string, rec *infosync.Incoming, now string, counts *insightDelta) error {
+func putVisit(ctx context.Context, tx *sql.Tx, stmts *txStmts, busID string, rec *infosync.Incoming, now string) error {
 	if err := settleContact(ctx, tx, rec); err != nil {
 		return err
 	}
@@ -169,10 +168,13 @@ func putVisit(ctx context.Context, tx *sql.Tx, busID string, rec *infosync.Incom
 	// Exec and RowsAffected rather than RETURNING: a thousand rows a batch,
 	// and a query costs the driver twice what an exec does.
 	fx := factsOf(v)
-	changed, err := schema.ExecChanged(ctx, tx, queryVisitUpsert,
-		v.ID, busID, v.Rev, rec.Hash[:], string(rec.Body), v.Wijk, v.VisitedAt, v.Deleted, now,
+	args := []any{v.ID, busID, v.Rev, rec.Hash[:], string(rec.Body), v.Wijk, v.VisitedAt, v.Deleted, now,
 		fx.unix, fx.month, fx.wdhour, v.Stop, v.Sector, fx.topics, fx.rating, v.PanelOptIn, len(v.FollowUps),
-		v.Business.Name, v.Business.KvK, v.Business.Address.Postcode)
+		v.Business.Name, v.Business.KvK, v.Business.Address.Postcode}
+	changed, err := schema.ExecChanged(ctx, stmts, queryVisitInsert, args...)
+	if err == nil && !changed {
+		changed, err = schema.ExecChanged(ctx, stmts, queryVisitUpdate, args...)
+	}
 	if err != nil {
 		return err
 	}
@@ -202,7 +204,7 @@ func putVisit(ctx context.Context, tx *sql.Tx, busID string, rec *infosync.Incom
 		return nil
 	}
 	for i, f := range v.FollowUps {
-		changed, err := schema.ExecChanged(ctx, tx, queryFollowUpUpsert, f.ID, v.ID, busID, f.Kind, f.Department, f.DueDate, f.Code,
+		changed, err := schema.ExecChanged(ctx, stmts, queryFollowUpUpsert, f.ID, v.ID, busID, f.Kind, f.Department, f.DueDate, f.Code,
 			fx.unix, v.Wijk, v.Deleted, v.VisitedAt)
 		if err != nil {
 			return err
@@ -215,11 +217,26 @@ func putVisit(ctx context.Context, tx *sql.Tx, busID string, rec *infosync.Incom
 					EN: "is used by a follow-up of another visit", NL: "wordt al gebruikt door een vervolgactie van een ander bezoek"}}}}
 		}
 	}
-	if err := bindCodes(ctx, tx, busID, rec, now); err != nil {
-		return err
+	return bindCodes(ctx, tx, busID, rec, now)
+}
+
+// txStmts prepares each statement once per push rather than once per
+// visit. The transaction closes them.
+type txStmts struct {
+	tx    *sql.Tx
+	stmts map[string]*sql.Stmt
+}
+
+func (t *txStmts) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	st := t.stmts[query]
+	if st == nil {
+		var err error
+		if st, err = t.tx.PrepareContext(ctx, query); err != nil {
+			return nil, err
+		}
+		t.stmts[query] = st
 	}
-	counts.change(v, fx)
-	return nil
+	return st.ExecContext(ctx, args...)
 }
 
 func quarantine(ctx context.Context, tx *sql.Tx, busID string, rec *infosync.Incoming, now string) error {

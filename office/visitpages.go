@@ -15,8 +15,7 @@ type visitsData struct {
 	Visits                                     []VisitItem
 	Wijken, Stadsdelen, Topics, Sectors, Buses []Option
 	Next, First                                string
-	Scanned, Searched                          bool
-	MaxTextScan                                int
+	Searched                                   bool
 }
 
 var visitParams = []string{"q", "text", "wijk", "stadsdeel", "topic", "sector", "bus", "from", "to"}
@@ -55,7 +54,7 @@ func (s *Server) handleVisits(c *fiber.Ctx) error {
 	if len(f.Q) > 100 || len(f.Text) > 100 {
 		p.Errors["q"] = p.T("visits.toolong")
 	}
-	d := &visitsData{Buses: buses, MaxTextScan: MaxTextScan, Wijken: wijkOptions(p, f.Wijk),
+	d := &visitsData{Buses: buses, Wijken: wijkOptions(p, f.Wijk),
 		Topics: termOptions(p, schema.Ref.Topics, f.Topic), Sectors: termOptions(p, schema.Ref.Sectors, f.Sector)}
 	d.Stadsdelen = []Option{{Value: "", Label: p.T("filter.any"), Selected: f.Stadsdeel == ""}}
 	for _, sd := range schema.Ref.Stadsdelen() {
@@ -69,7 +68,7 @@ func (s *Server) handleVisits(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	d.Visits, d.Scanned = page.Visits, page.Scanned
+	d.Visits = page.Visits
 	q := url.Values{}
 	for _, k := range visitParams {
 		if v := c.Query(k); v != "" {

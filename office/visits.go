@@ -17,8 +17,8 @@ import (
 type VisitFilter struct {
 	// Q is a business name (its start), a KvK number or a postcode.
 	Q string
-	// Text is words in the crew's notes. Notes are not indexed: the search
-	// reads at most MaxTextScan visits a page, newest first.
+	// Text is words in the crew's notes or the business name: each must
+	// start a word there (schema.SearchWords), over all visits.
 	Text      string
 	Wijk      string
 	Stadsdeel string
@@ -30,12 +30,14 @@ type VisitFilter struct {
 	Limit     int
 }
 
-// MaxVisitPage bounds a page of the visit search; MaxTextScan bounds the
-// visits one page of a text search reads.
-const (
-	MaxVisitPage = 50
-	MaxTextScan  = 5000
-)
+// MaxVisitPage bounds a page of the visit search.
+const MaxVisitPage = 50
+
+// rareWord is how many visits a text search's word may have for the
+// search to start from the word index: it reads them all and sorts them.
+// A word more visits have is found soon enough by walking the visits in
+// page order and checking their text.
+const rareWord = 10000
 
 // VisitItem is a visit as the search lists it.
 type VisitItem struct {
@@ -48,9 +50,6 @@ type VisitPage struct {
 	Visits []VisitItem
 	// Next continues the search; "" at the end.
 	Next string
-	// Scanned says a text search stopped after MaxTextScan visits with
-	// room left on the page: Next continues it.
-	Scanned bool
 }
 
 var (
@@ -71,7 +70,10 @@ func modeOf(q string) searchMode {
 	q = strings.TrimSpace(q)
 	switch {
 	case q == "":
-		return searchMode{key: "v.visited_at", desc: true}
+		// visited_unix, not visited_at: the text holds the tablet's
+		// offset, so only the number sorts as time (and visits_when is the
+		// one index on it).
+		return searchMode{key: "v.visited_unix", desc: true}
 	case kvkQuery.MatchString(q):
 		return searchMode{key: "v.kvk", lo: q}
 	case postcodeQuery.MatchString(q):
@@ -83,64 +85,104 @@ func modeOf(q string) searchMode {
 	return searchMode{key: "v.name", lo: q, hi: q + "\uffff"}
 }
 
-const queryVisitSearch = `
-SELECT v.id, b.name, v.name, v.kvk, v.postcode, v.wijk, coalesce(json_extract(v.body, '$.sector'), ''), v.visited_at, %s, v.rowid, %s
-FROM visits v JOIN buses b ON b.id = v.bus_id
+const (
+	queryVisitSearch = `
+SELECT v.id, b.name, v.name, v.kvk, v.postcode, v.wijk, v.sector, v.visited_at, %s, v.rowid, %s
+FROM %s JOIN buses b ON b.id = v.bus_id
 WHERE %s
 ORDER BY %s`
+	// CROSS JOIN keeps SQLite from walking all visits to look each up in
+	// the word's few.
+	fromWord   = `(SELECT DISTINCT vid FROM visit_words WHERE word >= ? AND word < ?) w CROSS JOIN visits v ON v.rowid = w.vid`
+	queryWordN = `SELECT count(*) FROM (SELECT 1 FROM visit_words WHERE word >= ?1 AND word < ?2 LIMIT ?3)`
+)
 
 // SearchVisits returns one page of visits matching f.
 func (s *Store) SearchVisits(ctx context.Context, f VisitFilter) (VisitPage, error) {
+	return s.searchVisits(ctx, f, rareWord)
+}
+
+// searchVisits starts a text search from the word index when its longest
+// word has at most rare visits.
+func (s *Store) searchVisits(ctx context.Context, f VisitFilter, rare int) (VisitPage, error) {
 	if f.Limit <= 0 || f.Limit > MaxVisitPage {
 		f.Limit = MaxVisitPage
 	}
-	q, args, ok := visitQuery(f)
+	var (
+		words []string
+		from  string
+	)
+	if strings.TrimSpace(f.Text) != "" {
+		words = indexWords(f.Text)
+		if len(words) == 0 {
+			// Only one-letter words and stop words, which are not indexed.
+			return VisitPage{}, nil
+		}
+		if err := s.Fold(ctx); err != nil {
+			return VisitPage{}, err
+		}
+		// The longest word is the likeliest to be rare.
+		longest := words[0]
+		for _, w := range words {
+			if len(w) > len(longest) {
+				longest = w
+			}
+		}
+		var n int
+		if err := s.db.Read.QueryRowContext(ctx, queryWordN, longest, longest+"\uffff", rare+1).Scan(&n); err != nil {
+			return VisitPage{}, err
+		}
+		if n == 0 {
+			return VisitPage{}, nil
+		}
+		if n <= rare {
+			from = longest
+		}
+	}
+	q, args, ok := visitQuery(f, len(words) > 0, from)
 	if !ok {
 		return VisitPage{}, nil
 	}
-	text := strings.TrimSpace(f.Text) != ""
 	rows, err := s.db.Read.QueryContext(ctx, q, args...)
 	if err != nil {
 		return VisitPage{}, err
 	}
 	defer rows.Close()
-	var (
-		page    VisitPage
-		scanned int
-		last    string
-	)
+	var page VisitPage
 	for rows.Next() {
 		var (
-			it      VisitItem
-			key     string
-			rowid   int64
-			matched bool
+			it    VisitItem
+			key   string
+			rowid int64
+			text  string
 		)
-		if err := rows.Scan(&it.ID, &it.BusName, &it.Name, &it.KvK, &it.Postcode, &it.Wijk, &it.Sector, &it.VisitedAt, &key, &rowid, &matched); err != nil {
+		if err := rows.Scan(&it.ID, &it.BusName, &it.Name, &it.KvK, &it.Postcode, &it.Wijk, &it.Sector, &it.VisitedAt, &key, &rowid, &text); err != nil {
 			return VisitPage{}, err
 		}
 		it.Cursor = key + "|" + strconv.FormatInt(rowid, 10)
-		scanned++
-		if matched {
-			if len(page.Visits) == f.Limit {
-				page.Next = page.Visits[f.Limit-1].Cursor
-				return page, rows.Err()
-			}
-			page.Visits = append(page.Visits, it)
+		if len(words) > 0 && !matchWords(text, words) {
+			continue
 		}
-		last = it.Cursor
-		if text && scanned >= MaxTextScan {
-			page.Next, page.Scanned = last, true
+		if len(page.Visits) == f.Limit {
+			page.Next = page.Visits[f.Limit-1].Cursor
 			return page, rows.Err()
 		}
+		page.Visits = append(page.Visits, it)
 	}
 	return page, rows.Err()
 }
 
 // visitQuery is the visit search's SQL for f and its arguments; ok is
-// false when nothing can match (a stadsdeel without wijken).
-func visitQuery(f VisitFilter) (q string, args []any, ok bool) {
+// false when nothing can match (a stadsdeel without wijken). With text,
+// each row carries the name and notes the words are checked against;
+// with rare, the rows come from that word's entries in the word index.
+func visitQuery(f VisitFilter, text bool, rare string) (q string, args []any, ok bool) {
 	m := modeOf(f.Q)
+	from := "visits v"
+	if rare != "" {
+		from = fromWord
+		args = append(args, rare, rare+"\uffff")
+	}
 	where := []string{"v.deleted = 0"}
 	// The != '' terms let SQLite use the partial indexes, which leave
 	// out visits without a name, KvK or postcode.
@@ -152,9 +194,11 @@ func visitQuery(f VisitFilter) (q string, args []any, ok bool) {
 		where = append(where, m.key+" != ''", m.key+" >= ?", m.key+" < ?")
 		args = append(args, m.lo, m.hi)
 	}
-	// +v.bus_id: the bus's index would find its visits in no useful
-	// order, and SQLite would sort them all.
-	for _, c := range []struct{ col, val string }{{"v.wijk", f.Wijk}, {"json_extract(v.body, '$.sector')", f.Sector}, {"+v.bus_id", f.BusID}} {
+	// +v.wijk and +v.bus_id: their indexes would find the visits in no
+	// useful order, and SQLite would sort them all, where walking the
+	// page's order stops after one page. sector and topics are the copies
+	// of 0007, read without parsing the body.
+	for _, c := range []struct{ col, val string }{{"+v.wijk", f.Wijk}, {"v.sector", f.Sector}, {"+v.bus_id", f.BusID}} {
 		if c.val != "" {
 			where = append(where, c.col+" = ?")
 			args = append(args, c.val)
@@ -171,23 +215,24 @@ func visitQuery(f VisitFilter) (q string, args []any, ok bool) {
 		if len(codes) == 0 {
 			return "", nil, false
 		}
-		// The unary plus keeps visits_wijk out of it: a stadsdeel's wijken
-		// read through that index would all be sorted, where walking the
-		// dates newest first stops after one page.
 		where = append(where, "+v.wijk IN ("+strings.TrimSuffix(strings.Repeat("?,", len(codes)), ",")+")")
 	}
 	if f.Topic != "" {
-		where = append(where, "EXISTS (SELECT 1 FROM json_each(v.body, '$.topics') WHERE value = ?)")
-		args = append(args, f.Topic)
+		// topics is a JSON array of codes as json.Marshal writes them, and
+		// a code holds no quote.
+		where = append(where, "instr(v.topics, ?) > 0")
+		args = append(args, `"`+strings.ReplaceAll(f.Topic, `"`, "")+`"`)
 	}
 	if f.From != "" {
-		where = append(where, "v.visited_at >= ?")
-		args = append(args, f.From)
+		if t, err := time.ParseInLocation(time.DateOnly, f.From, zone); err == nil {
+			where = append(where, "v.visited_unix >= ?")
+			args = append(args, t.Unix())
+		}
 	}
 	if f.To != "" {
-		if t, err := time.Parse(time.DateOnly, f.To); err == nil {
-			where = append(where, "v.visited_at < ?")
-			args = append(args, t.AddDate(0, 0, 1).Format(time.DateOnly))
+		if t, err := time.ParseInLocation(time.DateOnly, f.To, zone); err == nil {
+			where = append(where, "v.visited_unix < ?")
+			args = append(args, t.AddDate(0, 0, 1).Unix())
 		}
 	}
 	// Ties break by rowid, which every index holds: the order comes
@@ -198,18 +243,20 @@ func visitQuery(f VisitFilter) (q string, args []any, ok bool) {
 	}
 	if key, rowid, ok := strings.Cut(f.After, "|"); ok {
 		n, err := strconv.ParseInt(rowid, 10, 64)
+		var k any = key
+		if m.key == "v.visited_unix" {
+			k, err = strconv.ParseInt(key, 10, 64)
+		}
 		if err == nil {
 			where = append(where, "("+m.key+", v.rowid) "+cmp+" (?, ?)")
-			args = append(args, key, n)
+			args = append(args, k, n)
 		}
 	}
-	hit := "1"
-	text := strings.ToLower(strings.TrimSpace(f.Text))
-	if text != "" {
-		hit = "instr(lower(json_extract(v.body, '$.notes')), ?) > 0"
-		args = append([]any{text}, args...)
+	hit := "''"
+	if text {
+		hit = "v.name || ' ' || coalesce(json_extract(v.body, '$.notes'), '')"
 	}
-	return fmt.Sprintf(queryVisitSearch, m.key, hit, strings.Join(where, " AND "), order), args, true
+	return fmt.Sprintf(queryVisitSearch, m.key, hit, from, strings.Join(where, " AND "), order), args, true
 }
 
 // VisitRecord is a visit as its page shows it: the record, where it came
