@@ -4,12 +4,15 @@ import (
 	"context"
 	"fmt"
 	"strings"
+
+	"infobus/schema"
 )
 
 // QueueFilter selects and orders the follow-up queue. The zero value is
 // the home page: open and in-progress work, soonest due first.
 type QueueFilter struct {
-	// Status is one status, or "" for open and in progress together.
+	// Status is one status, or "" for all unfinished work together (open,
+	// in progress, waiting for the entrepreneur, reopen requested).
 	Status     string
 	Kind       string
 	Department string
@@ -53,7 +56,7 @@ type QueueItem struct {
 
 // Overdue reports whether the follow-up is unfinished past its due date.
 func (q QueueItem) Overdue(today string) bool {
-	return q.DueDate != "" && q.DueDate < today && (q.Status == "open" || q.Status == "in_progress")
+	return q.DueDate != "" && q.DueDate < today && !schema.StatusFinished(q.Status)
 }
 
 // The queue's one query, put together from the filter. Every variant walks
@@ -133,11 +136,11 @@ func queueQuery(f QueueFilter) (string, []any) {
 	switch f.Status {
 	case "":
 		where = append(where, "f.active = 1")
-	case "open", "in_progress":
-		where = append(where, "f.active = 1", "f.status = ?")
+	case schema.StatusDone, schema.StatusCancelled:
+		where = append(where, "f.active = 0", "f.status = ?")
 		args = append(args, f.Status)
 	default:
-		where = append(where, "f.active = 0", "f.status = ?")
+		where = append(where, "f.active = 1", "f.status = ?")
 		args = append(args, f.Status)
 	}
 	for _, c := range []struct{ col, val string }{

@@ -178,6 +178,12 @@ type followUpWorkData struct {
 	Colleagues []Colleague
 	Me         int64
 	Feedback   []FeedbackView
+	// CanAsk: the follow-up may wait for an answer to a question.
+	CanAsk bool
+	// Satisfaction is the entrepreneur's answer after closing, with its
+	// reason in the page's language.
+	Satisfaction       *Satisfaction
+	SatisfactionReason string
 }
 
 // FeedbackView is an entrepreneur's rating and comment as the office shows
@@ -204,7 +210,12 @@ func (s *Server) followUpWorkPage(c *fiber.Ctx, id string) (*Page, error) {
 		return nil, err
 	}
 	p := s.newPage(c)
-	p.Data = &followUpWorkData{F: f, Today: s.today(), Next: NextStatuses(f.Status), Colleagues: cols, Me: session(c).Staff.ID, Feedback: fb}
+	d := &followUpWorkData{F: f, Today: s.today(), Next: NextStatuses(f.Status), Colleagues: cols, Me: session(c).Staff.ID, Feedback: fb,
+		CanAsk: checkMove(f.Status, schema.StatusWaiting, "?", byQuestion) == nil}
+	p.Data = d
+	if err := s.loadSatisfactionView(c, p, d); err != nil {
+		return nil, err
+	}
 	return p, nil
 }
 
@@ -218,6 +229,8 @@ func (s *Server) handleFollowUp(c *fiber.Ctx) error {
 		p.Notice = "followup.moved"
 	case "assigned":
 		p.Notice = "followup.assigned"
+	case "asked":
+		p.Notice = "followup.asked"
 	}
 	return s.render(c, fiber.StatusOK, "followup_work", p)
 }

@@ -222,6 +222,13 @@ func (s *Server) routes() {
 
 	s.app.Get("/f/:code", s.limit(followUpPageRateMax, followUpPageRateWindow), s.handleFollowUpPage)
 	s.app.Post("/f/:code/feedback", s.limit(feedbackRateMax, feedbackRateWindow), s.handleFeedback)
+	// The loop back (looppages.go): limited like feedback.
+	s.app.Post("/f/:code/answer", s.limit(feedbackRateMax, feedbackRateWindow), s.handleAnswer)
+	s.app.Post("/f/:code/satisfaction", s.limit(feedbackRateMax, feedbackRateWindow), s.handleSatisfaction)
+	s.app.Post("/followups/:id/question", s.requireStaff, s.handleFollowUpQuestion)
+	s.app.Get("/reasons", s.requireAdmin, s.handleReasons)
+	s.app.Post("/reasons", s.requireAdmin, s.handleReasonSave)
+	s.app.Post("/reasons/:id", s.requireAdmin, s.handleReasonSave)
 
 	// The bus's day (planpages.go, schedule.go).
 	s.app.Get("/plan", s.requireStaff, s.handlePlanPage)

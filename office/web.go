@@ -127,6 +127,7 @@ var navItems = []navItem{
 	{Href: "/fleet", Label: "nav.fleet", Role: RoleAdmin},
 	{Href: "/staff", Label: "nav.staff", Role: RoleAdmin},
 	{Href: "/audit", Label: "nav.audit", Role: RoleAdmin},
+	{Href: "/reasons", Label: "nav.reasons", Role: RoleAdmin},
 }
 
 // NavLink is a menu link as a page shows it.

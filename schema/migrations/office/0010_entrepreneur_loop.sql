@@ -1,0 +1,70 @@
+-- Handled the same way every time: a question back to the entrepreneur
+-- and their satisfaction after closing (issue 15).
+--
+-- Two statuses join the four of the contract: 'waiting' (staff asked the
+-- entrepreneur a question) and 'reopen_requested' (the entrepreneur is not
+-- satisfied with a done follow-up). Both are unfinished work, so the
+-- queue's "active" now means "not done and not cancelled". A generated
+-- column cannot be changed in place: its indexes go, it goes, and both
+-- come back with the new expression.
+DROP INDEX followups_due;
+DROP INDEX followups_age;
+DROP INDEX followups_assignee;
+ALTER TABLE followups DROP COLUMN active;
+ALTER TABLE followups ADD COLUMN active INTEGER AS (status NOT IN ('done', 'cancelled')) VIRTUAL;
+CREATE INDEX followups_due ON followups (active, due_sort, id, status, kind, department, wijk, bus_id);
+CREATE INDEX followups_age ON followups (active, opened_at, id, status, kind, department, wijk, bus_id);
+CREATE INDEX followups_assignee ON followups (assignee, active, due_sort, id) WHERE assignee IS NOT NULL;
+
+-- What kind of event a row of the timeline is: '' a staff member's status
+-- move or assignment (as before), 'question' staff asked the entrepreneur
+-- something, 'answer' the entrepreneur answered (a move back the first
+-- time, a revision after), 'satisfaction' the entrepreneur said whether
+-- they are satisfied (a move to reopen_requested when they ask for it).
+ALTER TABLE followup_events ADD COLUMN kind TEXT NOT NULL DEFAULT '';
+
+-- The question back: one row per question, the latest is the one the
+-- page shows. back_to is the status the follow-up returns to when the
+-- first answer comes; a later answer revises the same row.
+CREATE TABLE followup_questions (
+    id          INTEGER PRIMARY KEY,
+    followup_id TEXT NOT NULL REFERENCES followups (id) ON DELETE CASCADE,
+    question    TEXT NOT NULL,
+    asked_by    TEXT NOT NULL,           -- staff email
+    asked_at    TEXT NOT NULL,
+    back_to     TEXT NOT NULL,
+    answer      TEXT NOT NULL DEFAULT '',
+    answered_at TEXT NOT NULL DEFAULT '',
+    revisions   INTEGER NOT NULL DEFAULT 0
+) STRICT;
+CREATE INDEX followup_questions_followup ON followup_questions (followup_id, id);
+
+-- The standard reasons an entrepreneur picks from, for each answer
+-- (satisfied 1 or 0). reopens marks a "no" reason that asks staff to look
+-- again. A reason in use is retired, never deleted, so that old answers
+-- keep their words.
+CREATE TABLE satisfaction_reasons (
+    id        INTEGER PRIMARY KEY,
+    satisfied INTEGER NOT NULL CHECK (satisfied IN (0, 1)),
+    reopens   INTEGER NOT NULL DEFAULT 0 CHECK (reopens IN (0, 1)),
+    nl        TEXT NOT NULL,
+    en        TEXT NOT NULL,
+    retired   INTEGER NOT NULL DEFAULT 0 CHECK (retired IN (0, 1))
+) STRICT;
+INSERT INTO satisfaction_reasons (satisfied, reopens, nl, en) VALUES
+    (1, 0, 'Het ging snel', 'It was quick'),
+    (1, 0, 'Mijn vraag is goed beantwoord', 'My question was answered well'),
+    (0, 1, 'Mijn vraag is nog niet opgelost', 'My question has not been solved yet'),
+    (0, 0, 'Het duurde te lang', 'It took too long'),
+    (0, 0, 'Ik begreep het antwoord niet', 'I did not understand the answer');
+
+-- The entrepreneur's answer after closing: one per follow-up, which a
+-- second post revises.
+CREATE TABLE satisfaction (
+    followup_id TEXT PRIMARY KEY REFERENCES followups (id) ON DELETE CASCADE,
+    satisfied   INTEGER NOT NULL CHECK (satisfied IN (0, 1)),
+    reason_id   INTEGER REFERENCES satisfaction_reasons (id),
+    comment     TEXT NOT NULL DEFAULT '',
+    at          TEXT NOT NULL,
+    revisions   INTEGER NOT NULL DEFAULT 0
+) STRICT;
