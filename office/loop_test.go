@@ -316,3 +316,64 @@ func TestReasonsPage(t *testing.T) {
 		t.Errorf("got %d audit entries, want 2", n)
 	}
 }
+
+// TestLoopRoutesAuthorization holds the routes of this issue to the roles
+// the authorization matrix holds the others to: staff work follow-ups,
+// admins keep rules and reasons, strangers and buses get nothing.
+func TestLoopRoutesAuthorization(t *testing.T) {
+	for _, caller := range []string{"anonymous", "staff", "admin", "bus token"} {
+		t.Run(caller, func(t *testing.T) {
+			w := newTestWeb(t)
+			w.addStaff("admin@denhaag.nl", RoleAdmin, goodPassword)
+			w.addStaff("staff@denhaag.nl", RoleStaff, goodPassword)
+			f := followUp(t, schema.KindCallback, "2026-12-01")
+			_, bus := w.seedVisit("Bakkerij De Molen", f)
+			c := &wire{tb: t, base: w.listen(), cookies: map[string]string{}}
+			var token string
+			switch caller {
+			case "anonymous":
+				token = c.formToken("/login")
+			case "staff":
+				c.login("staff@denhaag.nl")
+				token = c.formToken("/")
+			case "admin":
+				c.login("admin@denhaag.nl")
+				token = c.formToken("/")
+			case "bus token":
+				c.bearer = bus.BusToken
+			}
+			for _, rt := range []struct {
+				method, path string
+				form         url.Values
+				admin        bool
+			}{
+				{"GET", "/reasons", nil, true},
+				{"GET", "/rules", nil, true},
+				{"GET", "/?unrouted=1&status=waiting", nil, false},
+				{"POST", "/followups/" + f.ID + "/route", url.Values{"route_department": {"vergunningen"}}, false},
+				{"POST", "/reasons", url.Values{"satisfied": {"no"}, "nl": {"Te laat"}, "en": {"Too late"}}, true},
+				{"POST", "/reasons/1", url.Values{"nl": {"Het ging snel"}, "en": {"It was quick"}}, true},
+				{"POST", "/rules", url.Values{"department": {"vergunningen"}}, true},
+				{"POST", "/rules/1/delete", url.Values{}, true},
+				{"POST", "/followups/" + f.ID + "/question", url.Values{"question": {"Welk adres?"}}, false},
+			} {
+				var form url.Values
+				if rt.form != nil {
+					form = url.Values{FormTokenField: {token}}
+					for k, v := range rt.form {
+						form[k] = v
+					}
+				}
+				r := c.do(rt.method, rt.path, form)
+				passed := r.status == http.StatusOK || (r.status == http.StatusSeeOther && !strings.HasPrefix(r.location(), "/login"))
+				want := caller == "admin" || (caller == "staff" && !rt.admin)
+				if passed != want {
+					t.Errorf("%s %s as %s: got %d (to %q), want pass=%v", rt.method, rt.path, caller, r.status, r.location(), want)
+				}
+				if caller == "staff" && rt.admin && r.status != http.StatusForbidden {
+					t.Errorf("%s %s as staff: got %d, want 403", rt.method, rt.path, r.status)
+				}
+			}
+		})
+	}
+}

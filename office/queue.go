@@ -20,6 +20,9 @@ type QueueFilter struct {
 	BusID      string
 	// Overdue keeps follow-ups whose due date is before Today.
 	Overdue bool
+	// Unrouted keeps follow-ups that no routing rule routed and nobody
+	// routed by hand (routing.go).
+	Unrouted bool
 	// Assignee keeps one colleague's follow-ups (staff id); 0 is anyone's.
 	Assignee int64
 	// Sort is "due" (soonest due first, none last) or "age" (oldest
@@ -155,6 +158,9 @@ func queueQuery(f QueueFilter) (string, []any) {
 		// due_sort puts "no due date" last, as 9999-12-31.
 		where = append(where, "f.due_sort < ?")
 		args = append(args, f.Today)
+	}
+	if f.Unrouted {
+		where = append(where, "f.route_rule IS NULL AND f.route_by = ''")
 	}
 	if sortKey, id, ok := strings.Cut(f.After, "|"); ok {
 		where = append(where, "("+key+", f.id) > (?, ?)")

@@ -85,6 +85,7 @@ type queueData struct {
 	Today                                          string
 	Statuses, Kinds, Departments, Wijken, BusesOpt []Option
 	Overdue, Mine                                  bool
+	Unrouted                                       bool
 	Sort                                           string
 	Next, First                                    string // links
 	Filtered                                       bool
@@ -92,7 +93,7 @@ type queueData struct {
 }
 
 // queueQuery is the queue's filters as they travel in the URL.
-var queueParams = []string{"status", "kind", "department", "wijk", "bus", "overdue", "mine", "sort"}
+var queueParams = []string{"status", "kind", "department", "wijk", "bus", "overdue", "unrouted", "mine", "sort"}
 
 func (s *Server) handleQueue(c *fiber.Ctx) error {
 	ctx := c.UserContext()
@@ -100,7 +101,7 @@ func (s *Server) handleQueue(c *fiber.Ctx) error {
 	me := session(c).Staff
 	f := QueueFilter{
 		Status: c.Query("status"), Kind: c.Query("kind"), Department: c.Query("department"), Wijk: c.Query("wijk"),
-		BusID: c.Query("bus"), Overdue: c.Query("overdue") != "", Sort: c.Query("sort", SortDue),
+		BusID: c.Query("bus"), Overdue: c.Query("overdue") != "", Unrouted: c.Query("unrouted") != "", Sort: c.Query("sort", SortDue),
 		After: c.Query("after"), Limit: 50, Today: s.today(),
 	}
 	if c.Query("mine") != "" {
@@ -125,7 +126,7 @@ func (s *Server) handleQueue(c *fiber.Ctx) error {
 	check("wijk", f.Wijk, wijkOK)
 	check("bus", f.BusID, knownBus[f.BusID])
 	check("sort", f.Sort, f.Sort == SortDue || f.Sort == SortAge)
-	d := &queueData{Today: f.Today, Overdue: f.Overdue, Mine: f.Assignee != 0, Sort: f.Sort, Me: me.ID}
+	d := &queueData{Today: f.Today, Overdue: f.Overdue, Unrouted: f.Unrouted, Mine: f.Assignee != 0, Sort: f.Sort, Me: me.ID}
 	p.Data = d
 	statuses := []Option{{Value: "", Label: p.T("queue.status.active"), Selected: f.Status == ""}}
 	for _, st := range schema.FollowUpStatuses {
@@ -184,6 +185,8 @@ type followUpWorkData struct {
 	// reason in the page's language.
 	Satisfaction       *Satisfaction
 	SatisfactionReason string
+	// Departments to route the follow-up to by hand (routing.go).
+	Departments []Option
 }
 
 // FeedbackView is an entrepreneur's rating and comment as the office shows
@@ -213,6 +216,7 @@ func (s *Server) followUpWorkPage(c *fiber.Ctx, id string) (*Page, error) {
 	d := &followUpWorkData{F: f, Today: s.today(), Next: NextStatuses(f.Status), Colleagues: cols, Me: session(c).Staff.ID, Feedback: fb,
 		CanAsk: checkMove(f.Status, schema.StatusWaiting, "?", byQuestion) == nil}
 	p.Data = d
+	d.Departments = termOptions(p, schema.Ref.Departments, f.Department)[1:]
 	if err := s.loadSatisfactionView(c, p, d); err != nil {
 		return nil, err
 	}
@@ -231,6 +235,8 @@ func (s *Server) handleFollowUp(c *fiber.Ctx) error {
 		p.Notice = "followup.assigned"
 	case "asked":
 		p.Notice = "followup.asked"
+	case "routed":
+		p.Notice = "followup.routed"
 	}
 	return s.render(c, fiber.StatusOK, "followup_work", p)
 }

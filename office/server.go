@@ -229,6 +229,10 @@ func (s *Server) routes() {
 	s.app.Get("/reasons", s.requireAdmin, s.handleReasons)
 	s.app.Post("/reasons", s.requireAdmin, s.handleReasonSave)
 	s.app.Post("/reasons/:id", s.requireAdmin, s.handleReasonSave)
+	s.app.Get("/rules", s.requireAdmin, s.handleRules)
+	s.app.Post("/rules", s.requireAdmin, s.handleRuleAdd)
+	s.app.Post("/rules/:id/delete", s.requireAdmin, s.handleRuleDelete)
+	s.app.Post("/followups/:id/route", s.requireStaff, s.handleFollowUpRoute)
 
 	// The bus's day (planpages.go, schedule.go).
 	s.app.Get("/plan", s.requireStaff, s.handlePlanPage)

@@ -128,6 +128,7 @@ var navItems = []navItem{
 	{Href: "/staff", Label: "nav.staff", Role: RoleAdmin},
 	{Href: "/audit", Label: "nav.audit", Role: RoleAdmin},
 	{Href: "/reasons", Label: "nav.reasons", Role: RoleAdmin},
+	{Href: "/rules", Label: "nav.rules", Role: RoleAdmin},
 }
 
 // NavLink is a menu link as a page shows it.

@@ -68,3 +68,45 @@ CREATE TABLE satisfaction (
     at          TEXT NOT NULL,
     revisions   INTEGER NOT NULL DEFAULT 0
 ) STRICT;
+
+-- Routing rules: a new follow-up goes to the department (and, if given,
+-- the person) of the first rule that matches it, by position; an empty
+-- condition matches anything. The push computes the route in the
+-- follow-up's own upsert, so routing costs no extra statement there.
+CREATE TABLE routing_rules (
+    id         INTEGER PRIMARY KEY,
+    position   INTEGER NOT NULL,         -- lower first
+    topic      TEXT NOT NULL DEFAULT '', -- a topic code the visit has
+    kind       TEXT NOT NULL DEFAULT '', -- the follow-up's kind
+    wijk       TEXT NOT NULL DEFAULT '', -- CBS code
+    stadsdeel  TEXT NOT NULL DEFAULT '', -- as in the reference list
+    department TEXT NOT NULL,
+    person     INTEGER REFERENCES staff (id)
+) STRICT;
+CREATE INDEX routing_rules_position ON routing_rules (position, id);
+
+-- route_rule is the rule that routed the follow-up (NULL: none did);
+-- route_by is the staff member who routed it by hand, whose route later
+-- pushes keep ('' for a route by rule, or none).
+ALTER TABLE followups ADD COLUMN route_rule INTEGER;
+ALTER TABLE followups ADD COLUMN route_by TEXT NOT NULL DEFAULT '';
+
+-- The timeline says when a rule routed a follow-up, on arrival or when a
+-- new revision (another kind or topic) changes which rule matches, and
+-- gives the rule's person the work if nobody has it. The WHEN keeps these
+-- off the push's path for follow-ups that no rule routes.
+CREATE TRIGGER followups_routed_insert AFTER INSERT ON followups WHEN new.route_rule IS NOT NULL
+BEGIN
+    INSERT INTO followup_events (followup_id, at, actor, note, kind)
+    VALUES (new.id, (SELECT received_at FROM visits WHERE id = new.visit_id), 'automatisch', new.department, 'route');
+    UPDATE followups SET assignee = (SELECT person FROM routing_rules WHERE id = new.route_rule)
+    WHERE id = new.id AND assignee IS NULL;
+END;
+CREATE TRIGGER followups_routed_update AFTER UPDATE OF route_rule ON followups
+WHEN new.route_rule IS NOT old.route_rule AND new.route_by = ''
+BEGIN
+    INSERT INTO followup_events (followup_id, at, actor, note, kind)
+    VALUES (new.id, (SELECT received_at FROM visits WHERE id = new.visit_id), 'automatisch', iif(new.route_rule IS NULL, '', new.department), 'route');
+    UPDATE followups SET assignee = (SELECT person FROM routing_rules WHERE id = new.route_rule)
+    WHERE id = new.id AND assignee IS NULL AND new.route_rule IS NOT NULL;
+END;
