@@ -54,7 +54,7 @@ SELECT r.id, r.position, r.topic, r.kind, r.wijk, r.stadsdeel, r.department, coa
 FROM routing_rules r LEFT JOIN staff st ON st.id = r.person ORDER BY r.position, r.id`
 	queryRuleInsert = `
 INSERT INTO routing_rules (position, topic, kind, wijk, stadsdeel, department, person) VALUES (?, ?, ?, ?, ?, ?, ?)`
-	queryRuleDelete = `DELETE FROM routing_rules WHERE id = ?`
+	queryRuleDelete  = `DELETE FROM routing_rules WHERE id = ?`
 	queryRouteByHand = `
 UPDATE followups SET department = ?2, route_by = ?3, assignee = coalesce(?4, assignee) WHERE id = ?1`
 )

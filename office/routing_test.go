@@ -71,7 +71,7 @@ func TestRoutingOnSync(t *testing.T) {
 		routedVisit(t, v3, 1, []string{"vergunningen"}, none))
 	for _, tc := range []struct {
 		name, id, want string
-		rule          *int64
+		rule           *int64
 	}{
 		{"by topic", byTopic.ID, "economie", &rules[0].ID},
 		{"by kind and stadsdeel", byKind.ID, "handhaving", &rules[1].ID},
