@@ -51,6 +51,9 @@ FROM followups f LEFT JOIN codes c ON c.followup_id = f.id WHERE f.id = ?`
 type FollowUpEvent struct {
 	Status string
 	At     string
+	// Message is what the office said with the step (texts.go), with
+	// its placeholders.
+	Message string
 }
 
 // EventReceived: the visit carrying the follow-up reached the office.
@@ -85,7 +88,7 @@ func (s *Store) FollowUpEvents(ctx context.Context, followUpID string) ([]Follow
 	moves := 0
 	for _, e := range work {
 		if e.IsMove() {
-			out = append(out, FollowUpEvent{Status: e.Status, At: e.At})
+			out = append(out, FollowUpEvent{Status: e.Status, At: e.At, Message: e.Message})
 			moves++
 		}
 	}
@@ -163,6 +166,12 @@ func departmentName(lang, code string) string {
 		}
 	}
 	return ""
+}
+
+// FillText fills a message's placeholders for the public page, which
+// names no business.
+func (p *Page) FillText(text, due, department string) string {
+	return fillText(p.Lang, text, "", due, department)
 }
 
 // DepartmentName is the follow-up's department in the page's language.

@@ -109,6 +109,9 @@ var (
 	errMoveWaiting = &MoveError{Key: "move.waiting",
 		EN: "we are waiting for the entrepreneur's answer: take the follow-up back to in progress first, or cancel it",
 		NL: "we wachten op het antwoord van de ondernemer: zet de vervolgactie eerst terug op 'in behandeling', of annuleer hem"}
+	errMessage = &MoveError{Key: "move.message",
+		EN: "the message to the entrepreneur is too long (at most 2,000 characters) or holds characters that cannot be shown",
+		NL: "het bericht aan de ondernemer is te lang (hoogstens 2000 tekens) of bevat tekens die niet getoond kunnen worden"}
 	// errAssignee refuses an assignment to someone who cannot work on it.
 	errAssignee = &MoveError{Key: "assign.bad",
 		EN: "choose a colleague with an active account",
@@ -173,8 +176,10 @@ const (
 	queryFollowUpAssign = `UPDATE followups SET assignee = ? WHERE id = ?`
 	queryEventInsert    = `
 INSERT INTO followup_events (followup_id, at, actor, from_status, to_status, assignee, note, kind) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`
+	queryEventMoveInsert = `
+INSERT INTO followup_events (followup_id, at, actor, from_status, to_status, note, kind, message) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`
 	queryEvents = `
-SELECT id, at, actor, from_status, to_status, assignee, note, kind FROM followup_events WHERE followup_id = ? ORDER BY id`
+SELECT id, at, actor, from_status, to_status, assignee, note, kind, message FROM followup_events WHERE followup_id = ? ORDER BY id`
 	queryFollowUpDetail = `
 SELECT f.id, f.visit_id, f.bus_id, b.name, f.kind, f.department, f.wijk, f.due_date, f.opened_at, f.code,
        f.status, f.resolution, f.status_at, coalesce(f.assignee, 0), coalesce(st.email, ''), v.name, v.body
@@ -196,8 +201,12 @@ type WorkEvent struct {
 	Assignee string // the email given the work, for an assignment
 	Note     string
 	// Kind is "" for a staff member's move or assignment, else one of the
-	// Event… kinds: a question, an answer, a satisfaction.
+	// Event… kinds: a question, an answer, a satisfaction, a route, an
+	// e-mail sent.
 	Kind string
+	// Message is what the move said to the entrepreneur, with placeholders
+	// (standard texts, texts.go).
+	Message string
 }
 
 // Kinds of timeline events beyond staff moves and assignments.
@@ -226,7 +235,7 @@ func (s *Store) WorkEvents(ctx context.Context, followUpID string) ([]WorkEvent,
 	var out []WorkEvent
 	for rows.Next() {
 		var e WorkEvent
-		if err := rows.Scan(&e.ID, &e.At, &e.Actor, &e.From, &e.Status, &e.Assignee, &e.Note, &e.Kind); err != nil {
+		if err := rows.Scan(&e.ID, &e.At, &e.Actor, &e.From, &e.Status, &e.Assignee, &e.Note, &e.Kind, &e.Message); err != nil {
 			return nil, err
 		}
 		out = append(out, e)
@@ -239,6 +248,17 @@ func (s *Store) WorkEvents(ctx context.Context, followUpID string) ([]WorkEvent,
 // audit entry, and queues the change for the bus. It returns ErrNotFound
 // for an unknown follow-up and a *MoveError when the move is not allowed.
 func (s *Store) MoveFollowUp(ctx context.Context, actor, followUpID, to, note string) (schema.FollowUpStatus, error) {
+	return s.MoveFollowUpSaying(ctx, actor, followUpID, to, note, "")
+}
+
+// MoveFollowUpSaying is MoveFollowUp with a message to the entrepreneur,
+// which their page shows and an e-mail carries; a *MoveError for a message
+// that is too long or unreadable.
+func (s *Store) MoveFollowUpSaying(ctx context.Context, actor, followUpID, to, note, message string) (schema.FollowUpStatus, error) {
+	message = cleanText(message)
+	if key := textProblem(message, false); key != "" {
+		return schema.FollowUpStatus{}, errMessage
+	}
 	note = strings.TrimSpace(note)
 	var st schema.FollowUpStatus
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
@@ -253,7 +273,7 @@ func (s *Store) MoveFollowUp(ctx context.Context, actor, followUpID, to, note st
 		if err != nil {
 			return err
 		}
-		if st, err = s.move(ctx, tx, followUpID, actor, from, to, resolution, note, byStaff, ""); err != nil {
+		if st, err = s.move(ctx, tx, followUpID, actor, from, to, resolution, note, byStaff, "", message); err != nil {
 			return err
 		}
 		return audit(ctx, tx, s.now(), actor, ActionFollowUpMoved, followUpID, from+" → "+to)
@@ -265,7 +285,10 @@ func (s *Store) MoveFollowUp(ctx context.Context, actor, followUpID, to, note st
 // records it as an event of kind (with note) and queues it for the bus.
 // resolution is the follow-up's current one; done and cancelled replace it
 // with the note, and a reopened follow-up has none.
-func (s *Store) move(ctx context.Context, tx *sql.Tx, followUpID, actor, from, to, resolution, note string, by mover, kind string) (schema.FollowUpStatus, error) {
+//
+// message is what the move says to the entrepreneur (their page shows it,
+// and with SMTP configured a move by staff queues an e-mail with it).
+func (s *Store) move(ctx context.Context, tx *sql.Tx, followUpID, actor, from, to, resolution, note string, by mover, kind, message string) (schema.FollowUpStatus, error) {
 	if err := checkMove(from, to, note, by); err != nil {
 		return schema.FollowUpStatus{}, err
 	}
@@ -279,8 +302,18 @@ func (s *Store) move(ctx context.Context, tx *sql.Tx, followUpID, actor, from, t
 	if err != nil {
 		return st, err
 	}
-	_, err = tx.ExecContext(ctx, queryEventInsert, followUpID, schema.Timestamp(s.now()), actor, from, to, "", note, kind)
-	return st, err
+	res, err := tx.ExecContext(ctx, queryEventMoveInsert, followUpID, schema.Timestamp(s.now()), actor, from, to, note, kind, message)
+	if err != nil {
+		return st, err
+	}
+	if by == byEntrepreneur || !s.mail.Load() {
+		return st, nil
+	}
+	eventID, err := res.LastInsertId()
+	if err != nil {
+		return st, err
+	}
+	return st, queueMail(ctx, tx, followUpID, eventID, schema.Timestamp(s.now()))
 }
 
 // AssignFollowUp gives a follow-up to the colleague with id assignee on
@@ -355,6 +388,9 @@ type FollowUpDetail struct {
 	StatusAt    string
 	AssigneeID  int64
 	Events      []WorkEvent
+	// Lang is the language the entrepreneur hears from the office in: the
+	// visit's when it is English, else Dutch.
+	Lang string
 }
 
 // FindFollowUp returns a follow-up with its visit's business and its
@@ -381,6 +417,10 @@ func (s *Store) FindFollowUp(ctx context.Context, id string) (*FollowUpDetail, e
 		if f.ID == id {
 			d.Description = f.Description
 		}
+	}
+	d.Lang = "nl"
+	if v.Language == "en" {
+		d.Lang = "en"
 	}
 	if d.Events, err = s.WorkEvents(ctx, id); err != nil {
 		return nil, err

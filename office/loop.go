@@ -126,7 +126,7 @@ func (s *Store) AskQuestion(ctx context.Context, actor, followUpID, question str
 		if err != nil {
 			return err
 		}
-		if _, err := s.move(ctx, tx, followUpID, actor, from, schema.StatusWaiting, resolution, question, byQuestion, EventQuestion); err != nil {
+		if _, err := s.move(ctx, tx, followUpID, actor, from, schema.StatusWaiting, resolution, question, byQuestion, EventQuestion, question); err != nil {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, queryQuestionInsert, followUpID, question, actor, schema.Timestamp(s.now()), from); err != nil {
@@ -181,7 +181,7 @@ func (s *Store) AnswerQuestion(ctx context.Context, followUpID, answer string) (
 		}
 		now := schema.Timestamp(s.now())
 		if !revised && status == schema.StatusWaiting {
-			if _, err := s.move(ctx, tx, followUpID, ActorEntrepreneur, status, q.BackTo, resolution, answer, byEntrepreneur, EventAnswer); err != nil {
+			if _, err := s.move(ctx, tx, followUpID, ActorEntrepreneur, status, q.BackTo, resolution, answer, byEntrepreneur, EventAnswer, ""); err != nil {
 				return err
 			}
 		} else if _, err := tx.ExecContext(ctx, queryEventInsert, followUpID, now, ActorEntrepreneur, "", "", "", answer, EventAnswer); err != nil {
@@ -369,7 +369,7 @@ func (s *Store) PutSatisfaction(ctx context.Context, followUpID string, a Satisf
 		}
 		reopen := !a.Satisfied && (r.Reopens || a.Comment != "")
 		if reopen && status == schema.StatusDone {
-			_, err = s.move(ctx, tx, followUpID, ActorEntrepreneur, status, schema.StatusReopenRequested, resolution, note, byEntrepreneur, EventSatisfaction)
+			_, err = s.move(ctx, tx, followUpID, ActorEntrepreneur, status, schema.StatusReopenRequested, resolution, note, byEntrepreneur, EventSatisfaction, "")
 			return err
 		}
 		_, err = tx.ExecContext(ctx, queryEventInsert, followUpID, now, ActorEntrepreneur, "", "", "", note, EventSatisfaction)

@@ -187,6 +187,8 @@ type followUpWorkData struct {
 	SatisfactionReason string
 	// Departments to route the follow-up to by hand (routing.go).
 	Departments []Option
+	// Texts are the standard texts that fit the moves offered (texts.go).
+	Texts []StandardText
 }
 
 // FeedbackView is an entrepreneur's rating and comment as the office shows
@@ -217,6 +219,20 @@ func (s *Server) followUpWorkPage(c *fiber.Ctx, id string) (*Page, error) {
 		CanAsk: checkMove(f.Status, schema.StatusWaiting, "?", byQuestion) == nil}
 	p.Data = d
 	d.Departments = termOptions(p, schema.Ref.Departments, f.Department)[1:]
+	texts, err := s.store.Texts(ctx)
+	if err != nil {
+		return nil, err
+	}
+	d.Texts = textsFor(texts, d.Next, f.Department)
+	// ?text=ID&status=S fills the message with a standard text in the
+	// visit's language: choosing one works without script.
+	if id, err := strconv.ParseInt(c.Query("text"), 10, 64); err == nil {
+		for _, t := range d.Texts {
+			if t.ID == id {
+				p.Values["status"], p.Values["message"] = t.Status, t.In(f.Lang)
+			}
+		}
+	}
 	if err := s.loadSatisfactionView(c, p, d); err != nil {
 		return nil, err
 	}
@@ -245,8 +261,8 @@ func (s *Server) handleFollowUp(c *fiber.Ctx) error {
 // page again with the reason beside the form.
 func (s *Server) handleFollowUpMove(c *fiber.Ctx) error {
 	id := utils.CopyString(c.Params("id"))
-	to, note := copyForm(c, "status"), copyForm(c, "note")
-	_, err := s.store.MoveFollowUp(c.UserContext(), session(c).Staff.Email, id, to, note)
+	to, note, message := copyForm(c, "status"), copyForm(c, "note"), copyForm(c, "message")
+	_, err := s.store.MoveFollowUpSaying(c.UserContext(), session(c).Staff.Email, id, to, note, message)
 	var me *MoveError
 	if errors.As(err, &me) {
 		p, perr := s.followUpWorkPage(c, id)
@@ -254,11 +270,14 @@ func (s *Server) handleFollowUpMove(c *fiber.Ctx) error {
 			return perr
 		}
 		field := "status"
-		if me == errMoveNote || me == errMoveNoteLong || me == errMoveNoteControl {
+		switch me {
+		case errMoveNote, errMoveNoteLong, errMoveNoteControl:
 			field = "note"
+		case errMessage:
+			field = "message"
 		}
 		p.Errors[field] = p.T(me.Key)
-		p.Values["status"], p.Values["note"] = to, note
+		p.Values["status"], p.Values["note"], p.Values["message"] = to, note, message
 		return s.render(c, fiber.StatusUnprocessableEntity, "followup_work", p)
 	}
 	if err != nil {

@@ -129,6 +129,8 @@ var navItems = []navItem{
 	{Href: "/audit", Label: "nav.audit", Role: RoleAdmin},
 	{Href: "/reasons", Label: "nav.reasons", Role: RoleAdmin},
 	{Href: "/rules", Label: "nav.rules", Role: RoleAdmin},
+	{Href: "/texts", Label: "nav.texts", Role: RoleAdmin},
+	{Href: "/mail", Label: "nav.mail", Role: RoleAdmin},
 }
 
 // NavLink is a menu link as a page shows it.

@@ -110,3 +110,37 @@ BEGIN
     UPDATE followups SET assignee = (SELECT person FROM routing_rules WHERE id = new.route_rule)
     WHERE id = new.id AND assignee IS NULL AND new.route_rule IS NOT NULL;
 END;
+
+-- Keeping the entrepreneur informed. message is what a status move says
+-- to the entrepreneur (a standard text as staff edited it): their page
+-- shows it with the step, and the e-mail carries it.
+ALTER TABLE followup_events ADD COLUMN message TEXT NOT NULL DEFAULT '';
+
+-- Standard texts admins write once, per status and department ('' for
+-- every department), in Dutch and English. Placeholders: {bedrijf}
+-- {business}, {datum} {date}, {afdeling} {department}.
+CREATE TABLE standard_texts (
+    id         INTEGER PRIMARY KEY,
+    status     TEXT NOT NULL,
+    department TEXT NOT NULL DEFAULT '',
+    nl         TEXT NOT NULL,
+    en         TEXT NOT NULL
+) STRICT;
+
+-- E-mails to entrepreneurs, queued in the transaction of the status move
+-- and sent by a worker (mail.go), so that sending never holds the move up.
+-- to_addr is emptied once the e-mail is sent: the address stays only in
+-- the visit, where erasure finds it.
+CREATE TABLE mail_queue (
+    id          INTEGER PRIMARY KEY,
+    followup_id TEXT NOT NULL REFERENCES followups (id) ON DELETE CASCADE,
+    event_id    INTEGER NOT NULL,
+    to_addr     TEXT NOT NULL,
+    lang        TEXT NOT NULL,           -- nl or en: the visit's language, Dutch for any other
+    created_at  TEXT NOT NULL,
+    attempts    INTEGER NOT NULL DEFAULT 0,
+    next_at     TEXT NOT NULL,           -- not before this time
+    sent_at     TEXT NOT NULL DEFAULT '',
+    last_error  TEXT NOT NULL DEFAULT ''
+) STRICT;
+CREATE INDEX mail_queue_due ON mail_queue (next_at) WHERE sent_at = '';
