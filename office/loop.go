@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"infobus/schema"
@@ -49,7 +50,7 @@ ON CONFLICT (followup_id) DO UPDATE SET
     satisfied = excluded.satisfied, reason_id = excluded.reason_id, comment = excluded.comment,
     at = excluded.at, revisions = satisfaction.revisions + 1`
 	querySatisfactionFigures = `
-SELECT count(*), coalesce(sum(satisfied), 0) FROM satisfaction`
+SELECT count(*), coalesce(sum(satisfied), 0) FROM satisfaction WHERE at >= ? AND at < ?`
 )
 
 // Question is a question staff asked the entrepreneur about a follow-up,
@@ -382,6 +383,7 @@ func (s *Store) PutSatisfaction(ctx context.Context, followUpID string, a Satisf
 // said "satisfied", for the insight page beside the mark.
 type SatisfactionFigures struct {
 	Answers, Satisfied int
+	From, To           time.Time
 }
 
 // Percent is the share of satisfied answers, rounded; 0 without answers.
@@ -394,7 +396,15 @@ func (f SatisfactionFigures) Percent() int {
 
 // Satisfaction counts the answers given so far.
 func (s *Store) Satisfaction(ctx context.Context) (SatisfactionFigures, error) {
+	return s.SatisfactionIn(ctx, time.Time{}, time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC))
+}
+
+// SatisfactionIn counts the answers given (or last revised) from from
+// until to: the insight page shows them beside the mark, for the period
+// it shows and every area (an answer is about a follow-up, not a visit).
+func (s *Store) SatisfactionIn(ctx context.Context, from, to time.Time) (SatisfactionFigures, error) {
 	var f SatisfactionFigures
-	err := s.db.Read.QueryRowContext(ctx, querySatisfactionFigures).Scan(&f.Answers, &f.Satisfied)
+	f.From, f.To = from, to
+	err := s.db.Read.QueryRowContext(ctx, querySatisfactionFigures, schema.Timestamp(from), schema.Timestamp(to)).Scan(&f.Answers, &f.Satisfied)
 	return f, err
 }

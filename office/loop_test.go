@@ -213,6 +213,12 @@ func TestSatisfactionPaths(t *testing.T) {
 			if err != nil || figs.Answers != 1 || (figs.Satisfied == 1) != (tc.form.Get("satisfied") == "yes") {
 				t.Errorf("figures %+v, %v", figs, err)
 			}
+			// The insight page shows the answer beside the mark.
+			want := tr("nl", "insight.satisfaction.figures", "pct", figs.Percent(), "n", 1, "yes", figs.Satisfied)
+			if r := staff.get("/insight?period=month"); !strings.Contains(r.body, want) {
+				i := strings.Index(r.body, `id="satisfaction"`)
+				t.Errorf("the insight page lacks %q: %d %s", want, r.status, r.body[max(i, 0):min(len(r.body), max(i, 0)+600)])
+			}
 			if tc.want != schema.StatusReopenRequested {
 				return
 			}
