@@ -355,7 +355,11 @@ func TestLoopRoutesAuthorization(t *testing.T) {
 			}{
 				{"GET", "/reasons", nil, true},
 				{"GET", "/rules", nil, true},
+				{"GET", "/texts", nil, true},
+				{"GET", "/mail", nil, true},
 				{"GET", "/?unrouted=1&status=waiting", nil, false},
+				{"POST", "/texts", url.Values{"status": {"done"}, "nl": {"Klaar."}, "en": {"Done."}}, true},
+				{"POST", "/texts/1/delete", url.Values{}, true},
 				{"POST", "/followups/" + f.ID + "/route", url.Values{"route_department": {"vergunningen"}}, false},
 				{"POST", "/reasons", url.Values{"satisfied": {"no"}, "nl": {"Te laat"}, "en": {"Too late"}}, true},
 				{"POST", "/reasons/1", url.Values{"nl": {"Het ging snel"}, "en": {"It was quick"}}, true},
