@@ -125,6 +125,12 @@ func queueQuery(f QueueFilter) (string, []any) {
 		if f.Sort == SortAge {
 			index = "" // few rows: any plan is fast
 		}
+	case f.Status == schema.StatusWaiting:
+		// Rare statuses: their own partial index, which SQLite uses only
+		// when the query names the status itself, not as a parameter.
+		index = "followups_waiting"
+	case f.Status == schema.StatusReopenRequested:
+		index = "followups_reopen"
 	case f.Sort == SortAge:
 		index = "followups_age"
 	}
@@ -142,6 +148,8 @@ func queueQuery(f QueueFilter) (string, []any) {
 	case schema.StatusDone, schema.StatusCancelled:
 		where = append(where, "f.active = 0", "f.status = ?")
 		args = append(args, f.Status)
+	case schema.StatusWaiting, schema.StatusReopenRequested:
+		where = append(where, "f.status = '"+f.Status+"'")
 	default:
 		where = append(where, "f.active = 1", "f.status = ?")
 		args = append(args, f.Status)

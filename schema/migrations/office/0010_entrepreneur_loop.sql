@@ -15,6 +15,13 @@ ALTER TABLE followups ADD COLUMN active INTEGER AS (status NOT IN ('done', 'canc
 CREATE INDEX followups_due ON followups (active, due_sort, id, status, kind, department, wijk, bus_id);
 CREATE INDEX followups_age ON followups (active, opened_at, id, status, kind, department, wijk, bus_id);
 CREATE INDEX followups_assignee ON followups (assignee, active, due_sort, id) WHERE assignee IS NOT NULL;
+-- The two new statuses are rare: their queue filters walk an index of
+-- their own instead of every unfinished follow-up. A push writes status
+-- 'open', which these partial indexes do not hold, so they cost the push
+-- nothing. One each: SQLite uses a partial index only when the query names
+-- its condition as written.
+CREATE INDEX followups_waiting ON followups (due_sort, id) WHERE status = 'waiting';
+CREATE INDEX followups_reopen ON followups (due_sort, id) WHERE status = 'reopen_requested';
 
 -- What kind of event a row of the timeline is: '' a staff member's status
 -- move or assignment (as before), 'question' staff asked the entrepreneur
