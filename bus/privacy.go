@@ -127,14 +127,15 @@ func (s *Store) ForgetContacts(ctx context.Context, keep time.Duration) (int, er
 		if err := rows.Err(); err != nil {
 			return err
 		}
+		log := s.newErasureLog()
 		for _, id := range ids {
-			changed, err := removeContact(ctx, tx, id, contactForgotten)
+			changed, err := removeContact(ctx, tx, id, contactForgotten, log)
 			if err != nil {
 				return err
 			}
 			n += changed
 		}
-		return nil
+		return log.write()
 	})
 	if err != nil {
 		return 0, err
@@ -157,7 +158,11 @@ func (s *Store) ForgetContacts(ctx context.Context, keep time.Duration) (int, er
 // records why. It returns 1 when it changed the visit, 0 when the bus does
 // not hold it or already holds no details (an erasure still marks it, so
 // that a later push cannot ask the office to keep them).
-func removeContact(ctx context.Context, tx *sql.Tx, id, why string) (int, error) {
+//
+// A change is also noted in the data dir's erasure log (e), so that a
+// restore from an older backup removes the details again
+// (ReplayErasures); a replay passes a nil e.
+func removeContact(ctx context.Context, tx *sql.Tx, id, why string, e *erasureLog) (int, error) {
 	var (
 		body []byte
 		gone string
@@ -189,6 +194,7 @@ func removeContact(ctx context.Context, tx *sql.Tx, id, why string) (int, error)
 	if _, err := tx.ExecContext(ctx, queryContactGone, id, string(out), searchText(&v), why, seq); err != nil {
 		return 0, err
 	}
+	e.add(id, why, v.Rev)
 	return 1, nil
 }
 

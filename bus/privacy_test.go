@@ -212,9 +212,11 @@ func TestErasurePulledFromOffice(t *testing.T) {
 	if err != nil || got.Contact != nil || !got.ContactRemoved {
 		t.Fatalf("after erasure: %+v %v", got, err)
 	}
-	// Erased, not forgotten: a push never asks the office to keep them.
+	// A push of it again (after a restore) says the absence is no edit: the
+	// office, which erased them, has nothing to keep, and a callback stays
+	// valid without them.
 	recs, err := store.Pending(ctx, 0, 1<<40, 10, 4<<20)
-	if err != nil || len(recs) != 1 || recs[0].KeepContact {
+	if err != nil || len(recs) != 1 || !recs[0].KeepContact {
 		t.Fatalf("pending after erasure: %+v %v", recs, err)
 	}
 	if err := store.db.Checkpoint(ctx); err != nil {

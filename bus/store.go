@@ -60,6 +60,9 @@ type Store struct {
 	// checkpointDue: contact details were removed but a checkpoint did not
 	// finish, so their old pages may still be in the WAL.
 	checkpointDue atomic.Bool
+	// replayed is how many visits opening a restored database cleared
+	// again (ErasuresReplayed).
+	replayed int
 }
 
 // DiskFull reports whether the last write failed for a full disk.
@@ -100,6 +103,10 @@ func OpenStore(ctx context.Context, dataDir string, log *slog.Logger, now func()
 		done:   make(chan struct{}),
 	}
 	go s.writer()
+	if err := s.replayPendingErasures(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
 	return s, nil
 }
 

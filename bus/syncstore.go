@@ -40,7 +40,7 @@ WHERE id = 1`
 SELECT (SELECT count(*) FROM visits WHERE crew_seq > s.acked_seq), s.acked_seq, (SELECT seq FROM changes WHERE id = 1)
 FROM sync_state s WHERE s.id = 1`
 	queryPending = `
-SELECT crew_seq, id, rev, body, contact_gone = 'forgotten' FROM visits
+SELECT crew_seq, id, rev, body, contact_gone != '' FROM visits
 WHERE crew_seq > ?1 AND crew_seq <= ?2
 ORDER BY crew_seq LIMIT ?3`
 	querySetAsidePut = `
@@ -264,12 +264,16 @@ func (s *Store) ApplyPull(ctx context.Context, resp *infosync.PullResponse) (int
 			}
 		}
 		erased = 0
+		log := s.newErasureLog()
 		for _, e := range resp.Erasures {
-			n, err := removeContact(ctx, tx, e.VisitID, contactErased)
+			n, err := removeContact(ctx, tx, e.VisitID, contactErased, log)
 			if err != nil {
 				return err
 			}
 			erased += n
+		}
+		if err := log.write(); err != nil {
+			return err
 		}
 		if resp.Plan != nil {
 			if err := applyPlan(ctx, tx, resp.Plan); err != nil {

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"infobus/schema"
 )
 
 func countVisits(tb testing.TB, s *Store) int {
@@ -396,7 +398,7 @@ func TestSyncStatusShowsDeliveries(t *testing.T) {
 			t.Fatalf("PUT: got %d %s", status, body)
 		}
 	}
-	last := clk.Now().UTC().Format(time.RFC3339Nano)
+	last := schema.Timestamp(clk.Now())
 	status, body := b.do(http.MethodGet, "/api/sync/status", silent, nil)
 	var st SyncStatus
 	if status != http.StatusOK || json.Unmarshal(body, &st) != nil {

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+
+	"infobus/schema"
 )
 
 // Actions lists every audit action, for the audit page's filter.
@@ -45,11 +47,11 @@ func (s *Store) FindAudit(ctx context.Context, f AuditFilter) ([]AuditEntry, boo
 	}
 	if t, err := time.ParseInLocation(time.DateOnly, f.From, zone); err == nil {
 		where = append(where, "at >= ?")
-		args = append(args, t.UTC().Format(time.RFC3339))
+		args = append(args, schema.Timestamp(t))
 	}
 	if t, err := time.ParseInLocation(time.DateOnly, f.To, zone); err == nil {
 		where = append(where, "at < ?")
-		args = append(args, t.AddDate(0, 0, 1).UTC().Format(time.RFC3339))
+		args = append(args, schema.Timestamp(t.AddDate(0, 0, 1)))
 	}
 	if f.Before > 0 {
 		where = append(where, "id < ?")

@@ -35,7 +35,7 @@ SELECT b.id, b.name, b.enrolled_at, b.last_push_at, b.acked_seq, b.pushed_total,
        (SELECT count(*) FROM set_aside a WHERE a.bus_id = b.id),
        b.software, b.last_sync_at, b.revoked_at
 FROM buses b ORDER BY b.name`
-	queryBusSynced = `UPDATE buses SET last_sync_at = ?2, software = ?3 WHERE token_hash = ?1`
+	queryBusSynced = `UPDATE buses SET last_sync_at = ?2 WHERE token_hash = ?1`
 )
 
 // Bus is an enrolled bus as the office lists it.
@@ -172,18 +172,24 @@ func newBusToken() (string, error) {
 	return base64.RawURLEncoding.EncodeToString(token), nil
 }
 
-// NoteSync records that the bus holding token completed a sync, and the
-// software it says it runs. An unknown token changes nothing.
-func (s *Store) NoteSync(ctx context.Context, token, software string) error {
+// NoteSync records that the bus holding token completed a sync. The
+// software it runs is noted with every sync request (NoteBus). An unknown
+// token changes nothing.
+func (s *Store) NoteSync(ctx context.Context, token string) error {
+	_, err := s.db.Write.ExecContext(ctx, queryBusSynced, schema.HashToken(token), schema.Timestamp(s.now()))
+	return err
+}
+
+// cleanSoftware makes the version a bus sends fit for the fleet page and
+// a metrics label: at most 64 bytes, no control characters.
+func cleanSoftware(software string) string {
 	if len(software) > 64 {
 		software = software[:64]
 	}
-	software = strings.Map(func(r rune) rune {
+	return strings.Map(func(r rune) rune {
 		if r < 0x20 || r == 0x7f {
 			return -1
 		}
 		return r
 	}, software)
-	_, err := s.db.Write.ExecContext(ctx, queryBusSynced, schema.HashToken(token), schema.Timestamp(s.now()), software)
-	return err
 }

@@ -22,7 +22,9 @@ type fleetData struct {
 	Buses []Bus
 	// Enrollment is a string just made, shown once, with its QR.
 	Enrollment, For string
-	QR              template.URL
+	// Problem says why no enrollment string could be made.
+	Problem string
+	QR      template.URL
 }
 
 func (s *Server) fleetPage(c *fiber.Ctx) (*Page, *fleetData, error) {
@@ -66,7 +68,11 @@ func (s *Server) showEnrollment(c *fiber.Ctx, status int, e infosync.Enrollment,
 func (s *Server) handleFleetEnroll(c *fiber.Ctx) error {
 	ctx := c.UserContext()
 	name := copyForm(c, "name")
-	e, err := s.store.EnrollBus(ctx, session(c).Staff.Email, name, s.publicBase(ctx, c))
+	base := s.publicBase(ctx, c)
+	e, err := s.store.EnrollBus(ctx, session(c).Staff.Email, name, base)
+	if errors.Is(err, infosync.ErrPlainHTTP) {
+		return s.refusePlainHTTP(c, base, name)
+	}
 	var ve *schema.ValidationError
 	if errors.As(err, &ve) || errors.Is(err, ErrConflict) {
 		p, _, perr := s.fleetPage(c)
@@ -89,7 +95,11 @@ func (s *Server) handleFleetEnroll(c *fiber.Ctx) error {
 func (s *Server) handleFleetReissue(c *fiber.Ctx) error {
 	ctx := c.UserContext()
 	id := utils.CopyString(c.Params("id"))
-	e, err := s.store.ReissueBus(ctx, id, s.publicBase(ctx, c), session(c).Staff.Email)
+	base := s.publicBase(ctx, c)
+	e, err := s.store.ReissueBus(ctx, id, base, session(c).Staff.Email)
+	if errors.Is(err, infosync.ErrPlainHTTP) {
+		return s.refusePlainHTTP(c, base, "")
+	}
 	if err != nil {
 		return err
 	}
@@ -98,6 +108,20 @@ func (s *Server) handleFleetReissue(c *fiber.Ctx) error {
 		return err
 	}
 	return s.showEnrollment(c, fiber.StatusOK, e, name)
+}
+
+// refusePlainHTTP shows the fleet page with why no enrollment string was
+// made: buses reach this office over plain http on the network, and a
+// bus refuses that (the token and personal data would travel unencrypted).
+// 409: the office's address, not the form, has to change.
+func (s *Server) refusePlainHTTP(c *fiber.Ctx, base, name string) error {
+	p, d, err := s.fleetPage(c)
+	if err != nil {
+		return err
+	}
+	p.Values["name"] = name
+	d.Problem = p.T("fleet.plainhttp", "url", base)
+	return s.render(c, fiber.StatusConflict, "fleet", p)
 }
 
 func (s *Server) handleFleetRevoke(c *fiber.Ctx) error {

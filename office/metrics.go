@@ -18,7 +18,7 @@ type officeMetrics struct {
 
 const (
 	queryMetricsSetAside = `SELECT count(*) FROM set_aside`
-	queryMetricsBuses    = `SELECT id, name, last_push_at, acked_seq FROM buses`
+	queryMetricsBuses    = `SELECT id, name, last_push_at, acked_seq, software FROM buses`
 )
 
 // newMetrics makes the office's registry: requests, visits landed and set
@@ -45,7 +45,8 @@ func (s *Server) newMetrics() *web.Metrics {
 	return m
 }
 
-// busCollector reports each bus's last push and held cursor at each scrape.
+// busCollector reports each bus's last push, held cursor and software at
+// each scrape.
 type busCollector struct{ store *Store }
 
 var (
@@ -53,11 +54,14 @@ var (
 		"When the bus last pushed (Unix seconds; 0: never).", []string{"bus", "name"}, nil)
 	descHeldSeq = prometheus.NewDesc("infobus_bus_held_seq",
 		"How far the office holds the bus's pushes (its change counter).", []string{"bus", "name"}, nil)
+	descBusInfo = prometheus.NewDesc("infobus_bus_info",
+		"Always 1; software: the version the bus sent with its last sync request (\"\": none yet).", []string{"bus", "name", "software"}, nil)
 )
 
 func (b busCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- descLastPush
 	ch <- descHeldSeq
+	ch <- descBusInfo
 }
 
 func (b busCollector) Collect(ch chan<- prometheus.Metric) {
@@ -70,12 +74,13 @@ func (b busCollector) Collect(ch chan<- prometheus.Metric) {
 	defer rows.Close()
 	for rows.Next() {
 		var (
-			id, name, last string
-			held           int64
+			id, name, last, software string
+			held                     int64
 		)
-		if rows.Scan(&id, &name, &last, &held) != nil {
+		if rows.Scan(&id, &name, &last, &held, &software) != nil {
 			return
 		}
+		ch <- prometheus.MustNewConstMetric(descBusInfo, prometheus.GaugeValue, 1, id, name, software)
 		ch <- prometheus.MustNewConstMetric(descLastPush, prometheus.GaugeValue, web.Timestamp(last), id, name)
 		ch <- prometheus.MustNewConstMetric(descHeldSeq, prometheus.GaugeValue, float64(held), id, name)
 	}

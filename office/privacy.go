@@ -193,7 +193,7 @@ func (s *Store) ForgetPerson(ctx context.Context, p Person, dryRun bool, actor s
 		if err != nil {
 			return err
 		}
-		var ids []string
+		var ids, buses []string
 		for rows.Next() {
 			var id, bus string
 			var body []byte
@@ -201,7 +201,7 @@ func (s *Store) ForgetPerson(ctx context.Context, p Person, dryRun bool, actor s
 				rows.Close()
 				return err
 			}
-			ids = append(ids, id)
+			ids, buses = append(ids, id), append(buses, bus)
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
@@ -227,6 +227,9 @@ func (s *Store) ForgetPerson(ctx context.Context, p Person, dryRun bool, actor s
 		rep.SetAside = n
 		if dryRun {
 			return nil
+		}
+		if err := s.logErasures(ids, buses, now); err != nil {
+			return err
 		}
 		return audit(ctx, tx, now, actor, ActionForget, p.kind(),
 			fmt.Sprintf("visits=%d erased=%d set_aside=%d ids=%s", len(ids), rep.Erased, n, strings.Join(ids, ",")))

@@ -3,29 +3,36 @@ package office
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
+	"fmt"
+	"path/filepath"
+	"time"
 
+	"infobus/internal/backup"
 	"infobus/schema"
 	infosync "infobus/sync"
 )
 
 // What the office knows of each bus beyond its row in buses: the epoch of
-// its database and the build it last synced with, as settings keyed by
-// bus id. Settings rather than columns so that no migration is needed
-// while others are in flight; a later migration may move them.
+// its database, as a setting keyed by bus id (a setting rather than a
+// column so that no migration was needed). The build it runs is in
+// buses.software, the one place the fleet page and /metrics read.
 func busEpochKey(busID string) string { return "bus_epoch:" + busID }
-func busBuildKey(busID string) string { return "bus_build:" + busID }
 
 const (
 	queryBusHeld     = `SELECT acked_seq FROM buses WHERE id = ?`
 	queryBusHeldZero = `UPDATE buses SET acked_seq = 0 WHERE id = ?`
-	queryBusBuilds   = `SELECT substr(key, 11), value FROM settings WHERE key LIKE 'bus_build:%'`
+	// Written only when it changed: the usual request writes nothing.
+	queryBusSoftware = `UPDATE buses SET software = ?2 WHERE id = ?1 AND software != ?2`
+	queryBusBuilds   = `SELECT id, software FROM buses WHERE software != ''`
 )
 
 // Epoch returns the name of this office database.
 func (s *Store) Epoch() string { return s.epoch }
 
-// NoteBus records the epoch and build a bus sent with a sync request and
+// NoteBus records the epoch and build a bus sent with a sync request (the
+// build in buses.software, for the fleet page and /metrics) and
 // returns how far the office holds its pushes, and the office's epoch. A
 // bus epoch other than the recorded one means the bus's database was
 // restored or replaced: its cursor numbers other records now, so the held
@@ -33,8 +40,10 @@ func (s *Store) Epoch() string { return s.epoch }
 func (s *Store) NoteBus(ctx context.Context, busID string, seen infosync.BusSeen) (int64, string, error) {
 	var held int64
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		if err := noteSetting(ctx, tx, busBuildKey(busID), seen.Build); err != nil {
-			return err
+		if build := cleanSoftware(seen.Build); build != "" {
+			if _, err := tx.ExecContext(ctx, queryBusSoftware, busID, build); err != nil {
+				return err
+			}
 		}
 		if seen.Epoch != "" {
 			old, err := schema.Setting(ctx, tx, busEpochKey(busID))
@@ -61,23 +70,8 @@ func (s *Store) NoteBus(ctx context.Context, busID string, seen infosync.BusSeen
 	return held, s.epoch, err
 }
 
-// noteSetting stores value under key unless it is empty or already there,
-// so that the usual request writes nothing.
-func noteSetting(ctx context.Context, tx *sql.Tx, key, value string) error {
-	if value == "" {
-		return nil
-	}
-	old, err := schema.Setting(ctx, tx, key)
-	if err == nil && old == value {
-		return nil
-	}
-	if err != nil && !errors.Is(err, schema.ErrNotFound) {
-		return err
-	}
-	return schema.PutSetting(ctx, tx, key, value)
-}
-
-// BusBuilds returns the build each bus last synced with, by bus id.
+// BusBuilds returns the build each bus last synced with, by bus id
+// (buses.software).
 func (s *Store) BusBuilds(ctx context.Context) (map[string]string, error) {
 	rows, err := s.db.Read.QueryContext(ctx, queryBusBuilds)
 	if err != nil {
@@ -93,4 +87,187 @@ func (s *Store) BusBuilds(ctx context.Context) (map[string]string, error) {
 		out[id] = build
 	}
 	return out, rows.Err()
+}
+
+const (
+	queryVisitExists   = `SELECT 1 FROM visits WHERE id = ?`
+	queryBusExists     = `SELECT 1 FROM buses WHERE id = ?`
+	querySetAsideOfOne = `SELECT rowid, body FROM set_aside WHERE visit_id = ?`
+)
+
+// logErasures notes erasures made on request in the data dir's erasure
+// log (ids only), outside the database, before the transaction that makes
+// them commits: a restore from a backup made before them erases again
+// (replayErasures). A commit that then fails leaves a line for an erasure
+// that was asked for anyway. Retention needs no log: the retention job
+// finds its visits again in the restored database.
+func (s *Store) logErasures(ids, buses []string, at time.Time) error {
+	es := make([]backup.Erasure, len(ids))
+	for i := range ids {
+		es[i] = backup.Erasure{At: schema.Timestamp(at), VisitID: ids[i], BusID: buses[i], Reason: erasedOnRequest}
+	}
+	return backup.AppendErasures(filepath.Dir(s.db.Path), es)
+}
+
+// ErasuresReplayed is how many erasures the store applied again when it
+// opened a database just restored from a backup.
+func (s *Store) ErasuresReplayed() int { return s.replayed }
+
+// replayPendingErasures applies the erasure log again when the data dir
+// was just restored (backup.ReplayFile), before the store serves anything.
+func (s *Store) replayPendingErasures(ctx context.Context) error {
+	dir := filepath.Dir(s.db.Path)
+	if !backup.ReplayPending(dir) {
+		return nil
+	}
+	n, err := s.ReplayErasures(ctx)
+	if err != nil {
+		return fmt.Errorf("apply the erasures again after a restore: %w", err)
+	}
+	// secure_delete zeroed the cells; the checkpoint takes the old pages
+	// out of the WAL and writes the zeroed ones over the copy's.
+	if err := s.db.Checkpoint(ctx); err != nil {
+		return fmt.Errorf("checkpoint after applying the erasures again: %w", err)
+	}
+	s.replayed = n
+	if n > 0 {
+		s.log.Info("erasures made after the backup applied again", "visits", n)
+	}
+	return backup.ReplayDone(dir)
+}
+
+// ReplayErasures erases again every erasure the data dir's log holds. An
+// office erasure is for good (erased_visits keeps contact details out of
+// every later push), so the whole log applies, whatever the backup's age:
+// what the copy had erased already changes nothing. Visits the database
+// holds lose their contact details again, also in set-aside records, and
+// their erasure is queued for their bus again; visits it lacks are marked
+// erased, so that when their bus sends them again they land without. It
+// returns how many visits it changed or marked.
+func (s *Store) ReplayErasures(ctx context.Context) (int, error) {
+	es, err := backup.ErasuresSince(filepath.Dir(s.db.Path), time.Time{})
+	if err != nil || len(es) == 0 {
+		return 0, err
+	}
+	now := s.now()
+	n := 0
+	err = s.inTx(ctx, func(tx *sql.Tx) error {
+		n = 0
+		for _, e := range es {
+			var one int
+			err := tx.QueryRowContext(ctx, queryVisitExists, e.VisitID).Scan(&one)
+			switch {
+			case err == nil:
+				changed, err := eraseVisit(ctx, tx, e.VisitID, erasedOnRequest, now)
+				if err != nil {
+					return err
+				}
+				if changed {
+					n++
+				}
+			case errors.Is(err, sql.ErrNoRows):
+				marked, err := markErased(ctx, tx, e, now)
+				if err != nil {
+					return err
+				}
+				if marked {
+					n++
+				}
+			default:
+				return err
+			}
+			cleaned, err := cleanSetAsideOf(ctx, tx, e.VisitID)
+			if err != nil {
+				return err
+			}
+			n += cleaned
+		}
+		if n == 0 {
+			return nil
+		}
+		return audit(ctx, tx, now, "infobus restore", ActionForget, "erasure log",
+			fmt.Sprintf("applied again after a restore: %d", n))
+	})
+	return n, err
+}
+
+// markErased records a visit the database does not hold as erased, once,
+// and reports whether it did. A bus the database does not know (enrolled
+// after the backup) is skipped: it must enroll again, and the restored
+// office never had its visits.
+func markErased(ctx context.Context, tx *sql.Tx, e backup.Erasure, now time.Time) (bool, error) {
+	var one int
+	err := tx.QueryRowContext(ctx, queryErasedOf, e.VisitID).Scan(&one)
+	if err == nil {
+		return false, nil
+	}
+	if !errors.Is(err, sql.ErrNoRows) {
+		return false, err
+	}
+	var pullSeq int64
+	err = tx.QueryRowContext(ctx, queryBusNextPullSeq, e.BusID).Scan(&pullSeq)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	_, err = tx.ExecContext(ctx, queryErasedInsert, e.VisitID, e.BusID, erasedOnRequest, schema.Timestamp(now), pullSeq)
+	return err == nil, err
+}
+
+// cleanSetAsideOf takes the contact details out of the set-aside records
+// of visit id: a readable body loses its contact, an unreadable one goes
+// whole (the log holds no details to look for in it).
+func cleanSetAsideOf(ctx context.Context, tx *sql.Tx, id string) (int, error) {
+	rows, err := tx.QueryContext(ctx, querySetAsideOfOne, id)
+	if err != nil {
+		return 0, err
+	}
+	type change struct {
+		rowid int64
+		body  []byte // nil: delete
+	}
+	var changes []change
+	for rows.Next() {
+		var (
+			rowid int64
+			body  []byte
+		)
+		if err := rows.Scan(&rowid, &body); err != nil {
+			rows.Close()
+			return 0, err
+		}
+		var m map[string]json.RawMessage
+		if json.Unmarshal(body, &m) != nil {
+			changes = append(changes, change{rowid: rowid})
+			continue
+		}
+		if c, ok := m["contact"]; !ok || string(c) == "null" {
+			continue
+		}
+		delete(m, "contact")
+		out, err := json.Marshal(m)
+		if err != nil {
+			rows.Close()
+			return 0, err
+		}
+		changes = append(changes, change{rowid: rowid, body: out})
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, err
+	}
+	for _, c := range changes {
+		var err error
+		if c.body == nil {
+			_, err = tx.ExecContext(ctx, querySetAsideDelete, c.rowid)
+		} else {
+			_, err = tx.ExecContext(ctx, querySetAsideBody, c.rowid, string(c.body))
+		}
+		if err != nil {
+			return 0, err
+		}
+	}
+	return len(changes), nil
 }

@@ -15,7 +15,7 @@ import (
 // and the wijk or stadsdeel. The push applies them in the follow-up's own
 // upsert (queryFollowUpUpsert in syncstore.go), so a follow-up is routed
 // when it arrives and again when a new revision changes its kind or the
-// visit's topics; triggers (migration 0010) put each route on the
+// visit's topics; triggers (migration 0011) put each route on the
 // timeline as automatic. Staff can route by hand, which later pushes keep.
 
 // queryRouteMatch is the first rule that matches a follow-up being pushed:

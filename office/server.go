@@ -299,9 +299,9 @@ func (s *Server) handlePull(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	// A pull ends every sync: the fleet page's "last sync" and software.
+	// A pull ends every sync: the fleet page's "last sync".
 	if token, err := infosync.BearerToken(c.Get(fiber.HeaderAuthorization)); err == nil {
-		if err := s.store.NoteSync(c.UserContext(), token, c.Get(infosync.BuildHeader)); err != nil {
+		if err := s.store.NoteSync(c.UserContext(), token); err != nil {
 			return err
 		}
 	}

@@ -36,6 +36,9 @@ type Store struct {
 	// mail is set when the office can send e-mail (SMTP configured):
 	// status moves then queue one for the entrepreneur (mail.go).
 	mail atomic.Bool
+	// replayed is how many erasures opening a restored database applied
+	// again (ErasuresReplayed).
+	replayed int
 }
 
 // OpenStore opens the office database in dataDir, creating the dir and the
@@ -62,6 +65,10 @@ func OpenStore(ctx context.Context, dataDir string, log *slog.Logger, now func()
 	if err := s.backfillInsight(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("fill the insight columns of older visits: %w", err)
+	}
+	if err := s.replayPendingErasures(ctx); err != nil {
+		db.Close()
+		return nil, err
 	}
 	return s, nil
 }

@@ -97,9 +97,18 @@ func InSavepoint(ctx context.Context, tx *sql.Tx, fn func() error) (err error) {
 	return fn()
 }
 
-// Timestamp is how both databases store a moment: RFC 3339 in UTC with
-// nanoseconds, so that text order is time order.
-func Timestamp(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
+// TimestampLayout is RFC 3339 in UTC with all nine fractional digits,
+// zeros included: every value has the same width, so text order is time
+// order. (time.RFC3339Nano trims trailing zeros, and "…:05Z" sorts after
+// "…:05.5Z".)
+const TimestampLayout = "2006-01-02T15:04:05.000000000Z"
+
+// Timestamp is how both databases store a moment of a server's clock, and
+// how such moments go on the wire. SQL may order and compare these as
+// text; a bound compared with them must be a Timestamp too. Times a
+// device reported (visited_at, created_at) keep their own offset and
+// width and do not sort as text.
+func Timestamp(t time.Time) string { return t.UTC().Format(TimestampLayout) }
 
 // HashToken is what a database keeps of a bearer token. The tokens are 256
 // random bits, so one plain SHA-256 is enough: there is nothing to guess.

@@ -46,7 +46,10 @@ type OutRecord struct {
 	Rev     int64
 	Body    json.RawMessage
 	// KeepContact: the bus removed this visit's contact details after the
-	// office had them; the office keeps its copy (PushRequest.KeepContact).
+	// office had them, or because the office erased them; the office keeps
+	// its copy, if any (PushRequest.KeepContact). A bus restored from a
+	// backup pushes erased visits again this way: their callback
+	// follow-ups stay valid without the details.
 	KeepContact bool
 }
 

@@ -3,6 +3,7 @@ package sync
 import (
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net"
 	"net/url"
@@ -58,6 +59,11 @@ func ParseEnrollment(s string) (Enrollment, error) {
 	return e, e.Validate()
 }
 
+// ErrPlainHTTP is wrapped by Validate's error for an office URL with plain
+// http that is not this machine, so that the office's pages can explain
+// the rule instead of failing.
+var ErrPlainHTTP = errors.New("plain http office URL")
+
 // Validate checks that every part of an enrollment is there and usable.
 func (e Enrollment) Validate() error {
 	u, err := url.Parse(e.OfficeURL)
@@ -65,7 +71,7 @@ func (e Enrollment) Validate() error {
 	case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
 		return fmt.Errorf("enrollment: office URL %q is not an http or https URL", e.OfficeURL)
 	case u.Scheme == "http" && !loopbackHost(u.Hostname()):
-		return fmt.Errorf("enrollment: office URL %q is plain http: the bus token and personal data would cross the network unencrypted; use https (plain http only on this machine, 127.0.0.1 or localhost)", e.OfficeURL)
+		return fmt.Errorf("enrollment: office URL %q is plain http: the bus token and personal data would cross the network unencrypted; use https (plain http only on this machine, 127.0.0.1 or localhost): %w", e.OfficeURL, ErrPlainHTTP)
 	case e.BusID == "":
 		return fmt.Errorf("enrollment: bus id is missing")
 	case len(e.BusToken) < 32:

@@ -64,9 +64,10 @@ type PushRequest struct {
 	ThroughSeq int64             `json:"through_seq"`
 	Records    []json.RawMessage `json:"records"`
 	// KeepContact lists visits of this batch sent without contact details
-	// because the bus removed its copy once the office had it: their
-	// absence is not an edit, and the office keeps what it holds. Optional;
-	// sent only when not empty.
+	// because the bus removed its copy once the office had it, or because
+	// the office erased them: their absence is not an edit, and the office
+	// keeps what it holds (nothing, for an erased visit). Optional; sent
+	// only when not empty.
 	KeepContact []string `json:"keep_contact,omitempty"`
 	// Stops and QuickContacts are the crew's unplanned stops and tally
 	// (stops.go), sent apart from the visits' cursor; a bus sends them only

@@ -10,7 +10,10 @@ import (
 	"path/filepath"
 	"time"
 
+	"infobus/bus"
 	"infobus/internal/backup"
+	"infobus/office"
+	"infobus/schema"
 )
 
 // backupFlags adds the nightly backup's flags to a server's flag set.
@@ -113,6 +116,13 @@ func runRestore(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if res.Replaced != "" {
 		fmt.Fprintf(stdout, "The files it replaced are in %s; remove them once the server runs well.\n", res.Replaced)
 	}
+	// Opening the store applies the erasure log again before any server
+	// serves the copy; a server started first would do the same.
+	erased, err := replayErasures(ctx, res.Manifest.Kind, *dataDir, stderr)
+	if err != nil {
+		return fmt.Errorf("restored, but %w; start the server to try again", err)
+	}
+	fmt.Fprintf(stdout, "Contact details erased after the backup, erased again: %d visits.\n", erased)
 	fmt.Fprintf(stdout, "The database has a new epoch (%s): ", res.NewEpoch)
 	if res.Manifest.Kind == "bus" {
 		fmt.Fprintln(stdout, "tablets send again the visits the bus lost, and the bus pushes everything to the office once.")
@@ -120,4 +130,24 @@ func runRestore(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		fmt.Fprintln(stdout, "each bus sends again what the office lost at its next sync.")
 	}
 	return nil
+}
+
+// replayErasures opens the restored store, which applies the data dir's
+// erasure log again, and says how many visits it changed.
+func replayErasures(ctx context.Context, kind schema.Database, dataDir string, stderr io.Writer) (int, error) {
+	log := newLogger(stderr, slog.LevelWarn)
+	if kind == schema.BusDatabase {
+		s, err := bus.OpenStore(ctx, dataDir, log, nil)
+		if err != nil {
+			return 0, err
+		}
+		defer s.Close()
+		return s.ErasuresReplayed(), nil
+	}
+	s, err := office.OpenStore(ctx, dataDir, log, nil)
+	if err != nil {
+		return 0, err
+	}
+	defer s.Close()
+	return s.ErasuresReplayed(), nil
 }

@@ -17,6 +17,7 @@ import (
 	"strings"
 	"time"
 
+	"infobus/bus"
 	"infobus/internal/backup"
 	"infobus/schema"
 )
@@ -138,6 +139,10 @@ func (d *doctor) run(ctx context.Context) {
 	if !d.checkDatabase(ctx, db) {
 		return
 	}
+	if backup.ReplayPending(d.dir) {
+		d.add("erasures", levelWarn, "the database was restored from a backup and the erasures made since are not applied again yet",
+			"start the server (or run infobus restore again): it applies them before it serves")
+	}
 	if kind == schema.BusDatabase {
 		d.checkCertificates()
 		d.checkBusSync(ctx, db)
@@ -249,9 +254,11 @@ func (d *doctor) checkCertificates() {
 	default:
 		d.add("certificates", levelOK, fmt.Sprintf("the local CA is valid until %s", ca.NotAfter.Format(time.DateOnly)), "")
 	}
-	if !ca.PermittedDNSDomainsCritical || len(ca.PermittedDNSDomains)+len(ca.PermittedIPRanges) == 0 {
-		d.add("ca limits", levelWarn, "the local CA carries no critical name constraints: a tablet that trusts it would trust it for any site",
-			"when the bus is next set up, move tls/ aside so that a current binary makes a constrained CA, and set up the tablets again")
+	if !bus.Constrained(ca) {
+		// A problem, not a remark: whoever takes its key from a stolen
+		// laptop can pass for any site to every tablet that trusts it.
+		d.add("ca limits", levelFail, "the local CA carries no critical name constraints: whoever holds its key (a stolen laptop) can pass for any site to the tablets that trust it",
+			"stop the bus, run infobus bus renew-ca --data "+d.dir+", start the bus, and install the new CA on every tablet at /setup (remove the old one there)")
 	} else {
 		d.add("ca limits", levelOK, fmt.Sprintf("the local CA can vouch only for %s", strings.Join(append(ca.PermittedDNSDomains, ipRanges(ca)...), ", ")), "")
 	}

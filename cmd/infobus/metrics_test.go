@@ -156,6 +156,11 @@ func TestMetrics(t *testing.T) {
 	if got := value(office, "infobus_bus_last_push_timestamp_seconds", map[string]string{"name": "Bus Oost"}); got <= 0 {
 		t.Errorf("bus last push: got %v", got)
 	}
+	// The version the bus sends with each sync request, from the one place
+	// the fleet page reads it too (buses.software).
+	if got := value(office, "infobus_bus_info", map[string]string{"name": "Bus Oost", "software": "test"}); got != 1 {
+		t.Errorf("bus software: got %v for software=test, want 1", got)
+	}
 }
 
 var ids = func() []string {

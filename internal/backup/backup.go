@@ -311,9 +311,9 @@ func LastBackup(dataDir string) (st Stamp, ok bool, err error) {
 	return st, true, nil
 }
 
-// ErasureLogFile is where erasures are to be noted beside the database,
-// outside it, so that a restore can apply again those made after its
-// backup: a backup carries the log as it was, and a restore keeps the data
-// dir's own, newer log when there is one. Replaying it is the erasure
-// code's job (not built yet; see README, Backups and restores).
+// ErasureLogFile is where erasures are noted beside the database, outside
+// it, so that a restore can apply again those made after its backup: a
+// backup carries the log as it was, and a restore keeps the data dir's
+// own, newer log when there is one. The stores append to it and apply it
+// again after a restore (ReplayFile).
 const ErasureLogFile = "erasures.log"

@@ -18,7 +18,14 @@ import (
 type Erasure struct {
 	At      string `json:"at"` // RFC 3339
 	VisitID string `json:"visit_id"`
-	BusID   string `json:"bus_id"`
+	BusID   string `json:"bus_id,omitempty"`
+	// Reason is why the details went, in the words of the log's server
+	// (a bus tells the office's erasures from its own removal after a
+	// week); Rev the visit's rev then. A bus replays a removal only over
+	// that rev or an older one: newer details the crew typed in after it
+	// were never removed.
+	Reason string `json:"reason,omitempty"`
+	Rev    int64  `json:"rev,omitempty"`
 }
 
 // AppendErasures adds erasures to dataDir's log and syncs it to disk.
@@ -79,4 +86,43 @@ func ErasuresSince(dataDir string, since time.Time) ([]Erasure, error) {
 		}
 	}
 	return out, sc.Err()
+}
+
+// ReplayFile marks a data dir whose database was put back from a backup
+// and has not yet had its erasure log applied again: Restore writes it
+// before it puts the copy in place, the store applies the log when it
+// opens and then removes it. A crash in between applies the log at the
+// next start, which changes nothing twice.
+const ReplayFile = "erasures-replay-pending"
+
+// ReplayPending says whether dataDir's erasure log is still to be applied
+// again after a restore.
+func ReplayPending(dataDir string) bool {
+	return exists(filepath.Join(dataDir, ReplayFile))
+}
+
+// ReplayDone notes that dataDir's erasure log has been applied again.
+func ReplayDone(dataDir string) error {
+	err := os.Remove(filepath.Join(dataDir, ReplayFile))
+	if errors.Is(err, fs.ErrNotExist) {
+		err = nil
+	}
+	syncDir(dataDir)
+	return err
+}
+
+func markReplay(dataDir string) error {
+	f, err := os.OpenFile(filepath.Join(dataDir, ReplayFile), os.O_CREATE|os.O_WRONLY, 0o600)
+	if err != nil {
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	syncDir(dataDir)
+	return nil
 }

@@ -68,6 +68,11 @@ func Restore(ctx context.Context, file, dataDir string) (RestoreResult, error) {
 	if err := setEpoch(ctx, db, res.NewEpoch); err != nil {
 		return res, err
 	}
+	// Before the copy is in place: the erasures made since the backup are
+	// applied again (by the store, when it opens) however the restore ends.
+	if err := markReplay(dataDir); err != nil {
+		return res, err
+	}
 	if res.Replaced, err = moveAside(dataDir, m.Kind); err != nil {
 		return res, err
 	}

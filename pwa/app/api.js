@@ -12,6 +12,13 @@ export const events = new EventTarget();
 
 let token = '';
 let reachable = null;
+let lastEpoch = '';
+
+/**
+ * The bus database's epoch from its last answer ('' before any): a module
+ * that starts listening late (the outbox, once paired) still learns it.
+ */
+export const epoch = () => lastEpoch;
 
 /** Sets the device token sent with every authenticated call ('' for none). */
 export function setToken(t) {
@@ -72,7 +79,10 @@ export async function request(method, path, { body, auth = true, timeout = TIMEO
   // from the past: it must not clear the offline state.
   setReachable(navigator.onLine !== false);
   const epoch = res.headers.get('Infobus-Epoch');
-  if (epoch) events.dispatchEvent(new CustomEvent('epoch', { detail: epoch }));
+  if (epoch) {
+    lastEpoch = epoch;
+    events.dispatchEvent(new CustomEvent('epoch', { detail: epoch }));
+  }
   let data = null;
   try {
     data = text ? JSON.parse(text) : null;

@@ -21,6 +21,8 @@ let enabled = false;
 /** Starts replaying (after pairing); stop() pauses it (while unpaired). */
 export function start() {
   enabled = true;
+  // Answers that came before (the lists, the pairing) were not checked.
+  if (api.epoch()) noticeEpoch();
   kick();
 }
 
@@ -128,10 +130,29 @@ async function replay() {
 // Infobus-Epoch header) and lacks what tablets sent it since the backup.
 // This tablet still holds every visit it saved: it queues again those the
 // bus no longer has, or has at an older rev, and sends them.
+//
+// No epoch may go unchecked. A check runs only once paired and started,
+// so start() checks the last epoch seen before; an answer with another
+// epoch during a check makes it run once more afterwards. A check cut
+// short (no answer, or an error) runs again at the next answer after it.
 let epochCheck = null;
-api.events.addEventListener('epoch', (e) => {
-  if (!epochCheck) epochCheck = checkEpoch(e.detail).finally(() => (epochCheck = null));
-});
+let checking = '';
+let epochAgain = false;
+function noticeEpoch() {
+  if (epochCheck) {
+    if (api.epoch() !== checking) epochAgain = true;
+    return;
+  }
+  checking = api.epoch();
+  epochCheck = checkEpoch(checking).finally(() => {
+    epochCheck = null;
+    if (epochAgain) {
+      epochAgain = false;
+      noticeEpoch();
+    }
+  });
+}
+api.events.addEventListener('epoch', noticeEpoch);
 
 /** Re-queues what a bus with a new epoch lacks; resolves with how many. */
 export async function checkEpoch(epoch) {
