@@ -226,7 +226,9 @@ func (d *doctor) checkDatabase(ctx context.Context, db *sql.DB) bool {
 		err = errors.New(strings.Join(problems[:min(len(problems), 3)], "; "))
 	}
 	if err != nil {
-		d.add("integrity", levelFail, "the database is damaged: "+err.Error(),
+		// SQLite's message may span lines; doctor's report is one line a
+		// check, with what to do on the next.
+		d.add("integrity", levelFail, "the database is damaged: "+strings.Join(strings.Fields(err.Error()), " "),
 			"stop the server and restore the last good backup (infobus restore FILE --data "+d.dir+"); buses and tablets send again what it lacks")
 		return false
 	}
