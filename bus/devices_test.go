@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"slices"
 	"testing"
 )
 
@@ -80,5 +81,87 @@ func TestDeviceIDIsTheTokens(t *testing.T) {
 	// A replay from the other tablet is still a replay.
 	if status, body := b.do(http.MethodPut, "/api/visits/"+v["id"].(string), other, v); status != http.StatusOK {
 		t.Fatalf("replay: got %d %s", status, body)
+	}
+}
+
+// TestPairingNamesTheTablet: the name a tablet gives itself at pairing is
+// in its answer and in the list `infobus bus devices` prints; a tablet
+// without one gets "Tablet N"; a name with a control character is refused
+// by field, in both languages.
+func TestPairingNamesTheTablet(t *testing.T) {
+	store := mustOpenStore(t, "", nil)
+	defer store.Close()
+	b := mustStartBus(t, store)
+	ctx := context.Background()
+	pairAs := func(name string) (int, []byte) {
+		pc, err := store.NewPairingCode(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b.do(http.MethodPost, "/api/pair", "", map[string]string{"pairing_code": pc.Code, "device_name": name})
+	}
+	for _, tc := range []struct{ give, want string }{
+		{"  Tablet van Fatima ", "Tablet van Fatima"},
+		{"", "Tablet 2"},
+		{"", "Tablet 3"},
+	} {
+		status, body := pairAs(tc.give)
+		var d Device
+		if status != http.StatusCreated || json.Unmarshal(body, &d) != nil || d.Name != tc.want {
+			t.Fatalf("pair as %q: got %d %s, want 201 named %q", tc.give, status, body, tc.want)
+		}
+	}
+	status, body := pairAs("Tablet\x07")
+	if e := decodeError(t, body); status != http.StatusBadRequest || e.Fields["device_name"] == "" || e.FieldsNL["device_name"] == "" {
+		t.Fatalf("a control character: got %d %s, want 400 naming device_name", status, body)
+	}
+	devices, err := store.Devices(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, d := range devices {
+		names = append(names, d.Name)
+	}
+	if want := []string{"Tablet van Fatima", "Tablet 2", "Tablet 3"}; !slices.Equal(names, want) {
+		t.Errorf("devices named %q, want %q", names, want)
+	}
+	if _, err := store.UnpairDevice(ctx, "Tablet 2"); err != nil {
+		t.Errorf("unpair by the default name: %v", err)
+	}
+}
+
+// TestDeliveriesLeaveOutUnpairedTablets: the sync status lists when each
+// paired tablet last delivered; a tablet unpaired is no longer one that
+// should be sending, so it is not listed.
+func TestDeliveriesLeaveOutUnpairedTablets(t *testing.T) {
+	store := mustOpenStore(t, "", nil)
+	defer store.Close()
+	b := mustStartBus(t, store)
+	ctx := context.Background()
+	kept, lost := b.pair(), b.pair()
+	for i, token := range []string{kept, lost} {
+		v := newVisit(t, i)
+		if status, body := b.do(http.MethodPut, "/api/visits/"+v["id"].(string), token, v); status != http.StatusCreated {
+			t.Fatalf("put: got %d %s", status, body)
+		}
+	}
+	keptID, _ := store.DeviceByToken(ctx, kept)
+	lostID, _ := store.DeviceByToken(ctx, lost)
+	if _, err := store.UnpairDevice(ctx, lostID); err != nil {
+		t.Fatal(err)
+	}
+	status, body := b.do(http.MethodGet, "/api/sync/status", kept, nil)
+	var st SyncStatus
+	if status != http.StatusOK || json.Unmarshal(body, &st) != nil {
+		t.Fatalf("status: got %d %s", status, body)
+	}
+	if len(st.Devices) != 1 || st.Devices[0].DeviceID != keptID || st.Devices[0].Name != "Tablet 1" || st.Devices[0].LastDelivered == "" {
+		t.Errorf("deliveries %+v, want only %s (Tablet 1) with its delivery", st.Devices, keptID)
+	}
+	// The unpaired tablet and its visit stay on the bus and in the full list.
+	all, err := store.Devices(ctx)
+	if err != nil || len(all) != 2 {
+		t.Errorf("devices %+v %v, want both, the unpaired one marked", all, err)
 	}
 }

@@ -38,6 +38,12 @@ func (s *Store) applyFeedback(ctx context.Context, tx *sql.Tx, c infosync.Feedba
 	if err != nil || !changed {
 		return false, err
 	}
+	if c.Comment == "" {
+		// The office may have erased the comment (infobus office forget):
+		// the keep-personal job, which runs after every successful sync,
+		// checkpoints so that the old comment's bytes leave the WAL too.
+		s.checkpointDue.Store(true)
+	}
 	var visitID string
 	err = tx.QueryRowContext(ctx, queryVisitOfCode, c.Code).Scan(&visitID)
 	if errors.Is(err, sql.ErrNoRows) {

@@ -44,6 +44,7 @@ const (
 	queryPairingLookup  = `SELECT expires_at, used_at IS NOT NULL FROM pairing_codes WHERE code_hash = ?`
 	queryPairingUse     = `UPDATE pairing_codes SET used_at = ?, device_id = ? WHERE code_hash = ? AND used_at IS NULL`
 	queryDeviceInsert   = `INSERT INTO devices (id, token_hash, paired_at, name) VALUES (?, ?, ?, ?)`
+	queryDeviceCount    = `SELECT count(*) FROM devices`
 	queryPairingCleanup = `DELETE FROM pairing_codes WHERE expires_at < ? AND used_at IS NULL`
 )
 
@@ -93,6 +94,8 @@ func normalizePairingCode(s string) string {
 type Device struct {
 	ID    string `json:"device_id"`
 	Token string `json:"device_token"` // shown once, at pairing
+	// Name is what the crew called the tablet, or the bus's "Tablet N".
+	Name string `json:"device_name"`
 }
 
 // Pair turns a pairing code into a device with a fresh token. It returns
@@ -102,7 +105,9 @@ func (s *Store) Pair(ctx context.Context, code string) (Device, error) {
 }
 
 // PairAs is Pair for a tablet that gives itself a name, which `infobus bus
-// devices` shows. name must be valid (validDeviceName).
+// devices` shows. Without one the bus names it "Tablet N", N one more than
+// the tablets ever paired, so that the coordinator can tell tablets apart
+// and unpair one by its name.
 func (s *Store) PairAs(ctx context.Context, code, name string) (Device, error) {
 	hash := sha256.Sum256([]byte(normalizePairingCode(code)))
 	tokenBytes := make([]byte, 32) // 256 bits
@@ -113,7 +118,7 @@ func (s *Store) PairAs(ctx context.Context, code, name string) (Device, error) {
 	if err != nil {
 		return Device{}, err
 	}
-	d := Device{ID: id.String(), Token: base64.RawURLEncoding.EncodeToString(tokenBytes)}
+	d := Device{ID: id.String(), Token: base64.RawURLEncoding.EncodeToString(tokenBytes), Name: name}
 	now := s.now()
 	err = s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		var (
@@ -131,7 +136,14 @@ func (s *Store) PairAs(ctx context.Context, code, name string) (Device, error) {
 		case now.Unix() >= expiresAt:
 			return ErrPairingCodeExpired
 		}
-		if _, err := tx.ExecContext(ctx, queryDeviceInsert, d.ID, schema.HashToken(d.Token), schema.Timestamp(now), name); err != nil {
+		if d.Name == "" {
+			var n int
+			if err := tx.QueryRowContext(ctx, queryDeviceCount).Scan(&n); err != nil {
+				return err
+			}
+			d.Name = fmt.Sprintf("Tablet %d", n+1)
+		}
+		if _, err := tx.ExecContext(ctx, queryDeviceInsert, d.ID, schema.HashToken(d.Token), schema.Timestamp(now), d.Name); err != nil {
 			return err
 		}
 		_, err = tx.ExecContext(ctx, queryPairingUse, schema.Timestamp(now), d.ID, hash[:])
@@ -166,7 +178,7 @@ func (s *Server) handlePair(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	s.log.Info("device paired", "device", d.ID)
+	s.log.Info("device paired", "device", d.ID, "name", d.Name)
 	return c.Status(fiber.StatusCreated).JSON(d)
 }
 

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -57,8 +58,9 @@ type Store struct {
 	// full is set while writes fail because the disk is full, and cleared
 	// by the next commit that succeeds; /healthz reports it.
 	full atomic.Bool
-	// checkpointDue: contact details were removed but a checkpoint did not
-	// finish, so their old pages may still be in the WAL.
+	// checkpointDue: personal data was removed (contact details, or a
+	// feedback comment the office erased) but no checkpoint has finished
+	// since, so its old pages may still be in the WAL.
 	checkpointDue atomic.Bool
 	// replayed is how many visits opening a restored database cleared
 	// again (ErasuresReplayed).
@@ -67,6 +69,23 @@ type Store struct {
 
 // DiskFull reports whether the last write failed for a full disk.
 func (s *Store) DiskFull() bool { return s.full.Load() }
+
+// LimitSize caps the database file at its present size (true), or lifts
+// the cap (false): writes that need another page then fail with SQLite's
+// SQLITE_FULL, exactly as on a full disk. It exists so that tests outside
+// this package (the tablet app's, in a browser) can fill the disk
+// honestly; the setting lives on the one writer connection and ends with
+// the store.
+func (s *Store) LimitSize(ctx context.Context, limit bool) error {
+	pages := int64(4294967294) // SQLite's default maximum
+	if limit {
+		if err := s.db.Write.QueryRowContext(ctx, "PRAGMA page_count").Scan(&pages); err != nil {
+			return err
+		}
+	}
+	_, err := s.db.Write.ExecContext(ctx, "PRAGMA max_page_count = "+strconv.FormatInt(pages, 10))
+	return err
+}
 
 // writeOp is one caller's part of a group commit.
 type writeOp struct {

@@ -2,6 +2,7 @@ package office
 
 import (
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -28,12 +29,18 @@ func FuzzLoginNext(f *testing.F) {
 
 // FuzzPersonSelector feeds forget's and export-person's selectors to
 // Normalize: exactly one field set afterwards, or a validation error.
+// plainNumber is a phone number as people write one: digits and
+// separators, a + only in front.
+var plainNumber = regexp.MustCompile(`^\s*\+?[0-9 .()\-]*$`)
+
 func FuzzPersonSelector(f *testing.F) {
 	f.Add("Info@Example.nl", "", "")
 	f.Add("", "06 1234 5678", "")
 	f.Add("", "", "2731 2345")
 	f.Add("a", "b", "")
 	f.Add(" ", "\t", "\n")
+	f.Add("", "+31 (0)6 12345678", "")
+	f.Add("", "0031 6 1234 5678", "")
 	f.Fuzz(func(t *testing.T, email, phone, kvk string) {
 		p := Person{Email: email, Phone: phone, KvK: kvk}
 		if err := p.Normalize(); err != nil {
@@ -50,6 +57,14 @@ func FuzzPersonSelector(f *testing.F) {
 		}
 		if strings.Contains(p.kind(), "@") {
 			t.Fatalf("audit subject %q holds the address", p.kind())
+		}
+		// A number written as the selector was, in a comment, is found
+		// there (forget erases such comments).
+		if p.Phone != "" && plainNumber.MatchString(phone) && nationalDigits(p.Phone) != "" && !p.mentions("Bel mij op "+phone+", graag.") {
+			t.Fatalf("a comment with %q does not mention %+v", phone, p)
+		}
+		if p.Email != "" && !p.mentions("Mail "+strings.ToUpper(email)+" aub") && strings.ToLower(strings.ToUpper(email)) == strings.ToLower(email) {
+			t.Fatalf("a comment with %q does not mention %+v", email, p)
 		}
 	})
 }

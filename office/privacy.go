@@ -1,11 +1,14 @@
 package office
 
+// Privacy at the office: contact details erased after the retention period
+// and on request (infobus office forget), and kept erased against later
+// pushes. Who a request is about, and the export for an access request,
+// are in person.go.
+
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"database/sql"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -28,82 +31,7 @@ const (
 	erasedForRetention = "retention"
 )
 
-// Person selects one entrepreneur by one of their details. Exactly one
-// field is set; Normalize reads them the way the visit rules store them.
-type Person struct {
-	Email string `json:"email,omitempty"`
-	Phone string `json:"phone,omitempty"`
-	KvK   string `json:"kvk,omitempty"`
-}
-
-// Normalize puts the selector in the form stored visits hold, and returns
-// a *schema.ValidationError unless exactly one usable field is set.
-func (p *Person) Normalize() error {
-	p.Email = strings.ToLower(strings.TrimSpace(p.Email))
-	if p.Phone = strings.TrimSpace(p.Phone); p.Phone != "" {
-		p.Phone = schema.NormalizePhone(p.Phone)
-	}
-	p.KvK = strings.Join(strings.Fields(p.KvK), "")
-	set := 0
-	for _, f := range []string{p.Email, p.Phone, p.KvK} {
-		if f != "" {
-			set++
-		}
-	}
-	if set != 1 {
-		return &schema.ValidationError{Fields: map[string]schema.Problem{"person": {
-			EN: "give exactly one of --email, --phone or --kvk",
-			NL: "geef precies één van --email, --phone of --kvk"}}}
-	}
-	return nil
-}
-
-// kind names the selector for the audit log, with a short hash of the
-// value instead of the value: the log must not keep what was erased.
-func (p Person) kind() string {
-	k, v := "email", p.Email
-	switch {
-	case p.Phone != "":
-		k, v = "phone", p.Phone
-	case p.KvK != "":
-		k, v = "kvk", p.KvK
-	}
-	h := sha256.Sum256([]byte(v))
-	return k + " sha256:" + hex.EncodeToString(h[:6])
-}
-
-// matches says whether a visit's crew JSON is about p.
-func (p Person) matches(v *schema.Visit) bool {
-	switch {
-	case p.KvK != "":
-		return v.Business.KvK == p.KvK
-	case v.Contact == nil:
-		return false
-	case p.Email != "":
-		return strings.EqualFold(v.Contact.Email, p.Email)
-	default:
-		return schema.NormalizePhone(v.Contact.Phone) == p.Phone
-	}
-}
-
-// matchesRaw is matches for a body that is not a readable visit: any
-// mention of the value counts.
-func (p Person) matchesRaw(body []byte) bool {
-	for _, v := range []string{p.Email, p.Phone, p.KvK} {
-		if v != "" && bytes.Contains(bytes.ToLower(body), []byte(strings.ToLower(v))) {
-			return true
-		}
-	}
-	return false
-}
-
 const (
-	queryPersonVisits = `
-SELECT id, bus_id, body FROM visits
-WHERE (?1 != '' AND lower(json_extract(body, '$.contact.email')) = ?1)
-   OR (?2 != '' AND json_extract(body, '$.contact.phone') = ?2)
-   OR (?3 != '' AND json_extract(body, '$.business.kvk') = ?3)`
-	querySetAsideAll    = `SELECT rowid, bus_id, visit_id, rev, reason, body FROM set_aside`
 	querySetAsideBody   = `UPDATE set_aside SET body = ?2 WHERE rowid = ?1`
 	querySetAsideDelete = `DELETE FROM set_aside WHERE rowid = ?1`
 	queryVisitBodyOf    = `SELECT bus_id, body FROM visits WHERE id = ?`
@@ -112,6 +40,10 @@ WHERE (?1 != '' AND lower(json_extract(body, '$.contact.email')) = ?1)
 	queryErasedInsert   = `INSERT INTO erased_visits (visit_id, bus_id, reason, erased_at, pull_seq) VALUES (?1, ?2, ?3, ?4, ?5)`
 	queryErasures       = `
 SELECT visit_id, pull_seq FROM erased_visits WHERE bus_id = ?1 AND pull_seq > ?2 ORDER BY pull_seq LIMIT ?3`
+	// The comment goes, the rating stays for insight. The bus's next pull
+	// counter makes the bus pull the feedback again and drop its copy of
+	// the comment too.
+	queryFeedbackEraseComment = `UPDATE feedback SET comment = '', pull_seq = ?2 WHERE code = ?1`
 	// Visits with contact details whose follow-ups are all closed, the last
 	// before the cutoff; a visit without follow-ups counts from when the
 	// office last received it.
@@ -173,15 +105,18 @@ type ForgetReport struct {
 	Visits   []string `json:"visits"`    // ids of the visits about the person
 	Erased   int      `json:"erased"`    // visits whose contact details were erased now
 	SetAside int      `json:"set_aside"` // set-aside records cleaned
+	Feedback int      `json:"feedback"`  // feedback comments erased
 	DryRun   bool     `json:"dry_run"`
 }
 
 // ForgetPerson erases the contact details of every visit about p, in the
-// visits and in set-aside records, and queues the erasure for each visit's
-// bus, which erases its copy at its next pull. Later pushes of those
-// visits land without contact details. With dryRun it only reports. The
-// audit log records who did it, with a hash of the selector, not its
-// value. Returns a *schema.ValidationError for a bad selector.
+// visits and in set-aside records, and the comments of feedback about p
+// (given on their follow-ups' codes, or mentioning their e-mail address or
+// phone number), and queues each erasure for its bus, which erases its
+// copy at its next pull. Later pushes of those visits land without contact
+// details. With dryRun it only reports. The audit log records who did it,
+// with a hash of the selector, not its value. Returns a
+// *schema.ValidationError for a bad selector.
 func (s *Store) ForgetPerson(ctx context.Context, p Person, dryRun bool, actor string) (ForgetReport, error) {
 	rep := ForgetReport{DryRun: dryRun, Visits: []string{}}
 	if err := p.Normalize(); err != nil {
@@ -189,29 +124,29 @@ func (s *Store) ForgetPerson(ctx context.Context, p Person, dryRun bool, actor s
 	}
 	now := s.now()
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, queryPersonVisits, p.Email, p.Phone, p.KvK)
+		ids, buses, err := personVisits(ctx, tx, p)
 		if err != nil {
 			return err
 		}
-		var ids, buses []string
-		for rows.Next() {
-			var id, bus string
-			var body []byte
-			if err := rows.Scan(&id, &bus, &body); err != nil {
-				rows.Close()
-				return err
-			}
-			ids, buses = append(ids, id), append(buses, bus)
+		if ids != nil {
+			rep.Visits = ids
 		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
+		feedback, err := personFeedback(ctx, tx, p, ids)
+		if err != nil {
 			return err
 		}
-		rep.Visits = ids
-		for _, id := range ids {
-			if dryRun {
-				continue
+		for _, f := range feedback {
+			if f.Comment != "" {
+				rep.Feedback++
 			}
+		}
+		if rep.SetAside, err = cleanSetAside(ctx, tx, p, dryRun); err != nil {
+			return err
+		}
+		if dryRun {
+			return nil
+		}
+		for _, id := range ids {
 			changed, err := eraseVisit(ctx, tx, id, erasedOnRequest, now)
 			if err != nil {
 				return err
@@ -220,21 +155,34 @@ func (s *Store) ForgetPerson(ctx context.Context, p Person, dryRun bool, actor s
 				rep.Erased++
 			}
 		}
-		n, err := cleanSetAside(ctx, tx, p, dryRun)
-		if err != nil {
+		if err := eraseComments(ctx, tx, feedback); err != nil {
 			return err
 		}
-		rep.SetAside = n
-		if dryRun {
-			return nil
-		}
-		if err := s.logErasures(ids, buses, now); err != nil {
+		if err := s.logErasures(ids, buses, feedback, now); err != nil {
 			return err
 		}
 		return audit(ctx, tx, now, actor, ActionForget, p.kind(),
-			fmt.Sprintf("visits=%d erased=%d set_aside=%d ids=%s", len(ids), rep.Erased, n, strings.Join(ids, ",")))
+			fmt.Sprintf("visits=%d erased=%d set_aside=%d feedback=%d ids=%s", len(ids), rep.Erased, rep.SetAside, rep.Feedback, strings.Join(ids, ",")))
 	})
 	return rep, err
+}
+
+// eraseComments empties the comment of each feedback that has one, and
+// gives it its bus's next pull counter so that the bus erases its copy.
+func eraseComments(ctx context.Context, tx *sql.Tx, feedback []ExportFeedback) error {
+	for _, f := range feedback {
+		if f.Comment == "" {
+			continue
+		}
+		var pullSeq int64
+		if err := tx.QueryRowContext(ctx, queryBusNextPullSeq, f.BusID).Scan(&pullSeq); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, queryFeedbackEraseComment, f.Code, pullSeq); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // cleanSetAside takes p's contact details out of set-aside bodies: a
@@ -449,168 +397,4 @@ func (s *Store) Erasures(ctx context.Context, busID string, since int64, limit i
 		out = append(out, e)
 	}
 	return out, rows.Err()
-}
-
-// PersonExport is everything the office holds about one entrepreneur, for
-// an access request.
-type PersonExport struct {
-	Person     Person           `json:"person"`
-	ExportedAt string           `json:"exported_at"`
-	Visits     []schema.Visit   `json:"visits"`
-	SetAside   []ExportSetAside `json:"set_aside"`
-}
-
-// ExportSetAside is a set-aside record in an export.
-type ExportSetAside struct {
-	BusID   string          `json:"bus_id"`
-	VisitID string          `json:"visit_id"`
-	Rev     int64           `json:"rev"`
-	Reason  string          `json:"reason"`
-	Body    json.RawMessage `json:"body"`
-}
-
-// ExportPerson gathers every visit and set-aside record about p, with the
-// office's follow-up status, and records the export in the audit log.
-// Returns a *schema.ValidationError for a bad selector.
-func (s *Store) ExportPerson(ctx context.Context, p Person, actor string) (*PersonExport, error) {
-	if err := p.Normalize(); err != nil {
-		return nil, err
-	}
-	now := s.now()
-	out := &PersonExport{Person: p, ExportedAt: schema.Timestamp(now), Visits: []schema.Visit{}, SetAside: []ExportSetAside{}}
-	rows, err := s.db.Read.QueryContext(ctx, queryPersonVisits, p.Email, p.Phone, p.KvK)
-	if err != nil {
-		return nil, err
-	}
-	var ids []string
-	for rows.Next() {
-		var id, bus string
-		var body []byte
-		if err := rows.Scan(&id, &bus, &body); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		ids = append(ids, id)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	for _, id := range ids {
-		v, err := s.FindVisitByID(ctx, id)
-		if err != nil {
-			return nil, err
-		}
-		out.Visits = append(out.Visits, *v)
-	}
-	sa, err := s.db.Read.QueryContext(ctx, querySetAsideAll)
-	if err != nil {
-		return nil, err
-	}
-	for sa.Next() {
-		var (
-			rowid int64
-			r     ExportSetAside
-			body  []byte
-		)
-		if err := sa.Scan(&rowid, &r.BusID, &r.VisitID, &r.Rev, &r.Reason, &body); err != nil {
-			sa.Close()
-			return nil, err
-		}
-		var v schema.Visit
-		if json.Unmarshal(body, &v) == nil {
-			v.Normalize()
-			if !p.matches(&v) {
-				continue
-			}
-		} else if !p.matchesRaw(body) {
-			continue
-		}
-		if json.Valid(body) {
-			r.Body = body
-		} else {
-			r.Body, _ = json.Marshal(string(body))
-		}
-		out.SetAside = append(out.SetAside, r)
-	}
-	sa.Close()
-	if err := sa.Err(); err != nil {
-		return nil, err
-	}
-	err = s.inTx(ctx, func(tx *sql.Tx) error {
-		return audit(ctx, tx, now, actor, ActionExport, p.kind(), fmt.Sprintf("visits=%d set_aside=%d", len(out.Visits), len(out.SetAside)))
-	})
-	return out, err
-}
-
-const (
-	queryBusFind     = `SELECT id, name FROM buses WHERE id = ?1 OR name = ?1`
-	queryBusRevoke   = `UPDATE buses SET token_hash = ?2, revoked_at = ?3 WHERE id = ?1`
-	queryBusReissue  = `UPDATE buses SET token_hash = ?2, revoked_at = '' WHERE id = ?1`
-	queryBusCodeKeyF = `SELECT code_key, code_prefix FROM buses WHERE id = ?`
-)
-
-// findBus resolves a bus by id or name inside tx, or returns ErrNotFound.
-func findBus(ctx context.Context, tx *sql.Tx, nameOrID string) (id, name string, err error) {
-	err = tx.QueryRowContext(ctx, queryBusFind, strings.TrimSpace(nameOrID)).Scan(&id, &name)
-	if errors.Is(err, sql.ErrNoRows) {
-		return "", "", ErrNotFound
-	}
-	return id, name, err
-}
-
-// RevokeBus cuts a bus off: its token stops working at its next request
-// (the office keeps no cache of tokens). What it pushed stays. It returns
-// the bus's id, or ErrNotFound.
-func (s *Store) RevokeBus(ctx context.Context, nameOrID, actor string) (string, error) {
-	var id string
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		var name string
-		var err error
-		if id, name, err = findBus(ctx, tx, nameOrID); err != nil {
-			return err
-		}
-		// A random hash matches no token: the row keeps its UNIQUE column
-		// filled without any token that opens it.
-		dead, err := randomToken()
-		if err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, queryBusRevoke, id, schema.HashToken("revoked:"+dead), schema.Timestamp(s.now())); err != nil {
-			return err
-		}
-		return audit(ctx, tx, s.now(), actor, ActionBusRevoked, id, name)
-	})
-	return id, err
-}
-
-// ReissueBus gives a bus a new token, revoking the old one, and returns a
-// new enrollment string with the same bus id and code key: `infobus bus
-// enroll` with it keeps the bus's cursors. It returns ErrNotFound for an
-// unknown bus.
-func (s *Store) ReissueBus(ctx context.Context, nameOrID, officeURL, actor string) (infosync.Enrollment, error) {
-	var e infosync.Enrollment
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		id, name, err := findBus(ctx, tx, nameOrID)
-		if err != nil {
-			return err
-		}
-		token, err := randomToken()
-		if err != nil {
-			return err
-		}
-		e = infosync.Enrollment{OfficeURL: officeURL, BusID: id, BusToken: token}
-		// The prefix too: without it the reinstalled bus could not issue codes.
-		if err := tx.QueryRowContext(ctx, queryBusCodeKeyF, id).Scan(&e.CodeKey, &e.CodePrefix); err != nil {
-			return err
-		}
-		if err := e.Validate(); err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, queryBusReissue, id, schema.HashToken(token)); err != nil {
-			return err
-		}
-		return audit(ctx, tx, s.now(), actor, ActionBusReissued, id, name)
-	})
-	return e, err
 }

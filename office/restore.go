@@ -90,21 +90,27 @@ func (s *Store) BusBuilds(ctx context.Context) (map[string]string, error) {
 }
 
 const (
-	queryVisitExists   = `SELECT 1 FROM visits WHERE id = ?`
-	queryBusExists     = `SELECT 1 FROM buses WHERE id = ?`
-	querySetAsideOfOne = `SELECT rowid, body FROM set_aside WHERE visit_id = ?`
+	queryVisitExists       = `SELECT 1 FROM visits WHERE id = ?`
+	queryBusExists         = `SELECT 1 FROM buses WHERE id = ?`
+	querySetAsideOfOne     = `SELECT rowid, body FROM set_aside WHERE visit_id = ?`
+	queryFeedbackCommentOf = `SELECT bus_id, comment FROM feedback WHERE code = ?`
 )
 
 // logErasures notes erasures made on request in the data dir's erasure
-// log (ids only), outside the database, before the transaction that makes
+// log (visit ids and feedback codes only), outside the database, before the transaction that makes
 // them commits: a restore from a backup made before them erases again
 // (replayErasures). A commit that then fails leaves a line for an erasure
 // that was asked for anyway. Retention needs no log: the retention job
 // finds its visits again in the restored database.
-func (s *Store) logErasures(ids, buses []string, at time.Time) error {
-	es := make([]backup.Erasure, len(ids))
+func (s *Store) logErasures(ids, buses []string, comments []ExportFeedback, at time.Time) error {
+	es := make([]backup.Erasure, 0, len(ids)+len(comments))
 	for i := range ids {
-		es[i] = backup.Erasure{At: schema.Timestamp(at), VisitID: ids[i], BusID: buses[i], Reason: erasedOnRequest}
+		es = append(es, backup.Erasure{At: schema.Timestamp(at), VisitID: ids[i], BusID: buses[i], Reason: erasedOnRequest})
+	}
+	for _, f := range comments {
+		if f.Comment != "" {
+			es = append(es, backup.Erasure{At: schema.Timestamp(at), FeedbackCode: f.Code, BusID: f.BusID, Reason: erasedOnRequest})
+		}
 	}
 	return backup.AppendErasures(filepath.Dir(s.db.Path), es)
 }
@@ -154,6 +160,16 @@ func (s *Store) ReplayErasures(ctx context.Context) (int, error) {
 	err = s.inTx(ctx, func(tx *sql.Tx) error {
 		n = 0
 		for _, e := range es {
+			if e.FeedbackCode != "" {
+				erased, err := eraseCommentAgain(ctx, tx, e.FeedbackCode)
+				if err != nil {
+					return err
+				}
+				if erased {
+					n++
+				}
+				continue
+			}
 			var one int
 			err := tx.QueryRowContext(ctx, queryVisitExists, e.VisitID).Scan(&one)
 			switch {
@@ -189,6 +205,22 @@ func (s *Store) ReplayErasures(ctx context.Context) (int, error) {
 			fmt.Sprintf("applied again after a restore: %d", n))
 	})
 	return n, err
+}
+
+// eraseCommentAgain empties the feedback comment on code when the
+// restored copy still holds one, and queues the change for its bus. A
+// comment given after the backup is not in the copy: nothing to do.
+func eraseCommentAgain(ctx context.Context, tx *sql.Tx, code string) (bool, error) {
+	var f ExportFeedback
+	err := tx.QueryRowContext(ctx, queryFeedbackCommentOf, code).Scan(&f.BusID, &f.Comment)
+	if errors.Is(err, sql.ErrNoRows) || (err == nil && f.Comment == "") {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	f.Code = code
+	return true, eraseComments(ctx, tx, []ExportFeedback{f})
 }
 
 // markErased records a visit the database does not hold as erased, once,

@@ -194,3 +194,69 @@ func TestBusRestoreRemovesAgain(t *testing.T) {
 		t.Errorf("a second replay: %d %v, want nothing changed", n, err)
 	}
 }
+
+// TestOfficeRestoreErasesCommentsAgain: a feedback comment in which the
+// entrepreneur left their number is emptied by forget after the backup;
+// after a restore the comment is empty again, in the files' raw bytes
+// too, while the rating stays for insight and another person's comment
+// stays whole.
+func TestOfficeRestoreErasesCommentsAgain(t *testing.T) {
+	ctx := context.Background()
+	addr, officeDir, busDir := freeAddr(t), t.TempDir(), t.TempDir()
+	o := startOfficeAt(t, addr, officeDir)
+	b := openBusStore(t, busDir, nil)
+	enrollBus(t, o.Store, b, "Bus Opmerkingen", "http://"+addr)
+	codes, err := b.ReserveCodes(ctx, bus.CardsDevice, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const phone = "0687659999"
+	const comment = "Bel me op 06 8765 9999 als de vergunning er is."
+	const kept = "Prettig gesprek, dank jullie wel voor de uitleg."
+	v := personVisit("anna.opmerking@example.nl", phone)
+	v.FollowUps[0].Code = string(codes[0])
+	if _, _, err := b.PutVisit(ctx, &v); err != nil {
+		t.Fatal(err)
+	}
+	syncUntilDone(t, b)
+	for code, text := range map[schema.Code]string{codes[0]: comment, codes[1]: kept} {
+		info, err := o.Store.LookupCode(ctx, string(code))
+		if err != nil {
+			t.Fatal(err)
+		}
+		in := office.FeedbackInput{Rating: 8, Comment: text, ContactPreference: schema.PreferNone}
+		if _, _, err := o.Store.PutFeedback(ctx, code, info.BusID, in); err != nil {
+			t.Fatal(err)
+		}
+	}
+	file := filepath.Join(t.TempDir(), "office.tar")
+	if _, err := backup.Create(ctx, officeDir, file, "test"); err != nil {
+		t.Fatal(err)
+	}
+	if rep, err := o.Store.ForgetPerson(ctx, office.Person{Phone: phone}, false, office.ActorCLI); err != nil || rep.Feedback != 1 {
+		t.Fatalf("forget: %+v %v, want one comment erased", rep, err)
+	}
+	o.Close()
+
+	var out, errOut strings.Builder
+	if err := run(ctx, []string{"restore", file, "--data", officeDir}, &out, &errOut); err != nil {
+		t.Fatalf("restore: %v %s", err, errOut.String())
+	}
+	raw := fileBytes(t, filepath.Join(officeDir, office.DatabaseFile))
+	if bytes.Contains(raw, []byte(comment)) {
+		t.Error("the restored office's files hold the erased comment again")
+	}
+	if !bytes.Contains(raw, []byte(kept)) {
+		t.Error("the restored office's files lack the other comment: the check above cannot fail")
+	}
+	o = startOfficeAt(t, addr, officeDir)
+	for code, want := range map[schema.Code]string{codes[0]: "", codes[1]: kept} {
+		f, err := o.Store.FeedbackByCode(ctx, code)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f.Comment != want || f.Rating != 8 {
+			t.Errorf("feedback on %s after the restore: comment %q rating %d, want %q and 8", code, f.Comment, f.Rating, want)
+		}
+	}
+}

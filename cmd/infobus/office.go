@@ -171,8 +171,7 @@ func runOffice(ctx context.Context, args []string, stdout, stderr io.Writer) err
 }
 
 func runAddBus(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("office add-bus", stderr)
-	dataDir := fs.String("data", office.DefaultDataDir, "the office's data directory")
+	fs, dataDir := officeFlagSet("office add-bus", stderr)
 	base := fs.String("url", "", "URL the bus reaches the office on (default: the one the running office recorded)")
 	name, err := parseFlagsWithArg(fs, args, "NAME")
 	if err != nil {
@@ -202,8 +201,7 @@ func runAddBus(ctx context.Context, args []string, stdout, stderr io.Writer) err
 }
 
 func runAddStaff(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("office add-staff", stderr)
-	dataDir := fs.String("data", office.DefaultDataDir, "the office's data directory")
+	fs, dataDir := officeFlagSet("office add-staff", stderr)
 	role := fs.String("role", office.RoleStaff, "staff or admin")
 	email, err := parseFlagsWithArg(fs, args, "EMAIL")
 	if err != nil {
@@ -234,8 +232,7 @@ func runAddStaff(ctx context.Context, args []string, stdout, stderr io.Writer) e
 }
 
 func runListBuses(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("office list-buses", stderr)
-	dataDir := fs.String("data", office.DefaultDataDir, "the office's data directory")
+	fs, dataDir := officeFlagSet("office list-buses", stderr)
 	asJSON := fs.Bool("json", false, "print the list as JSON")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -269,6 +266,13 @@ func runListBuses(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%d\n", b.Name, b.ID, b.EnrolledAt, last, b.Visits, b.SetAside)
 	}
 	return tw.Flush()
+}
+
+// officeFlagSet is the flag set of an office admin verb, with the --data
+// every one of them takes.
+func officeFlagSet(name string, stderr io.Writer) (*flag.FlagSet, *string) {
+	fs := newFlagSet(name, stderr)
+	return fs, fs.String("data", office.DefaultDataDir, "the office's data directory")
 }
 
 func openOfficeStore(ctx context.Context, dataDir string, stderr io.Writer) (*office.Store, error) {

@@ -18,6 +18,21 @@ import (
 	"infobus/schema"
 )
 
+// busFlagSet is the flag set of a bus admin verb, with the --data every
+// one of them takes; officeFlagSet (office.go) is the office's.
+func busFlagSet(name string, stderr io.Writer) (*flag.FlagSet, *string) {
+	fs := newFlagSet(name, stderr)
+	return fs, fs.String("data", bus.DefaultDataDir, "the bus's data directory")
+}
+
+// openBusDataDir opens the bus database of an admin verb, as openOfficeStore
+// does the office's.
+func openBusDataDir(ctx context.Context, dataDir string, stderr io.Writer) (*bus.Store, error) {
+	return openDataDir(dataDir, func() (*bus.Store, error) {
+		return bus.OpenStore(ctx, dataDir, newLogger(stderr, slog.LevelWarn), nil)
+	})
+}
+
 // personFlags adds the selectors of forget and export-person.
 func personFlags(fs *flag.FlagSet, p *office.Person) {
 	fs.StringVar(&p.Email, "email", "", "the entrepreneur's e-mail address")
@@ -35,8 +50,7 @@ func personError(err error) error {
 }
 
 func runForget(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("office forget", stderr)
-	dataDir := fs.String("data", office.DefaultDataDir, "the office's data directory")
+	fs, dataDir := officeFlagSet("office forget", stderr)
 	dryRun := fs.Bool("dry-run", false, "only say what would be erased")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
 	var p office.Person
@@ -66,8 +80,8 @@ func runForget(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if *dryRun {
 		verb, n = "Would erase", len(rep.Visits)
 	}
-	fmt.Fprintf(stdout, "Found %d visit(s) about this person. %s contact details of %d visit(s) and %d set-aside record(s).\n",
-		len(rep.Visits), verb, n, rep.SetAside)
+	fmt.Fprintf(stdout, "Found %d visit(s) about this person. %s contact details of %d visit(s) and %d set-aside record(s), and %d feedback comment(s).\n",
+		len(rep.Visits), verb, n, rep.SetAside, rep.Feedback)
 	for _, id := range rep.Visits {
 		fmt.Fprintln(stdout, "  visit", id)
 	}
@@ -78,8 +92,7 @@ func runForget(ctx context.Context, args []string, stdout, stderr io.Writer) err
 }
 
 func runExportPerson(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("office export-person", stderr)
-	dataDir := fs.String("data", office.DefaultDataDir, "the office's data directory")
+	fs, dataDir := officeFlagSet("office export-person", stderr)
 	var p office.Person
 	personFlags(fs, &p)
 	if err := parseFlags(fs, args); err != nil {
@@ -100,8 +113,7 @@ func runExportPerson(ctx context.Context, args []string, stdout, stderr io.Write
 }
 
 func runRevokeBus(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("office revoke-bus", stderr)
-	dataDir := fs.String("data", office.DefaultDataDir, "the office's data directory")
+	fs, dataDir := officeFlagSet("office revoke-bus", stderr)
 	bus, err := parseFlagsWithArg(fs, args, "NAME or ID")
 	if err != nil {
 		return err
@@ -123,8 +135,7 @@ func runRevokeBus(ctx context.Context, args []string, stdout, stderr io.Writer) 
 }
 
 func runReissueBus(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("office reissue-bus", stderr)
-	dataDir := fs.String("data", office.DefaultDataDir, "the office's data directory")
+	fs, dataDir := officeFlagSet("office reissue-bus", stderr)
 	base := fs.String("url", "", "URL the bus reaches the office on (default: the one the running office recorded)")
 	bus, err := parseFlagsWithArg(fs, args, "NAME or ID")
 	if err != nil {
@@ -153,15 +164,12 @@ func runReissueBus(ctx context.Context, args []string, stdout, stderr io.Writer)
 }
 
 func runDevices(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("bus devices", stderr)
-	dataDir := fs.String("data", bus.DefaultDataDir, "the bus's data directory")
+	fs, dataDir := busFlagSet("bus devices", stderr)
 	asJSON := fs.Bool("json", false, "print the list as JSON")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	store, err := openDataDir(*dataDir, func() (*bus.Store, error) {
-		return bus.OpenStore(ctx, *dataDir, newLogger(stderr, slog.LevelWarn), nil)
-	})
+	store, err := openBusDataDir(ctx, *dataDir, stderr)
 	if err != nil {
 		return err
 	}
@@ -196,15 +204,12 @@ func runDevices(ctx context.Context, args []string, stdout, stderr io.Writer) er
 }
 
 func runUnpair(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("bus unpair", stderr)
-	dataDir := fs.String("data", bus.DefaultDataDir, "the bus's data directory")
+	fs, dataDir := busFlagSet("bus unpair", stderr)
 	which, err := parseFlagsWithArg(fs, args, "DEVICE (id, start of id, or name)")
 	if err != nil {
 		return err
 	}
-	store, err := openDataDir(*dataDir, func() (*bus.Store, error) {
-		return bus.OpenStore(ctx, *dataDir, newLogger(stderr, slog.LevelWarn), nil)
-	})
+	store, err := openBusDataDir(ctx, *dataDir, stderr)
 	if err != nil {
 		return err
 	}
@@ -223,8 +228,7 @@ func runUnpair(ctx context.Context, args []string, stdout, stderr io.Writer) err
 }
 
 func runRenewCA(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("bus renew-ca", stderr)
-	dataDir := fs.String("data", bus.DefaultDataDir, "the bus's data directory")
+	fs, dataDir := busFlagSet("bus renew-ca", stderr)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}

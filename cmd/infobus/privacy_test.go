@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -397,10 +398,13 @@ func TestPrivacyCommands(t *testing.T) {
 		fail bool
 	}{
 		{[]string{"bus", "devices", "--data", busDir}, d.ID, false},
+		{[]string{"bus", "devices", "--data", busDir}, "Tablet 1", false},
 		{[]string{"bus", "unpair", d.ID[:13], "--data", busDir}, "unpaired", false},
 		{[]string{"bus", "devices", "--data", busDir}, "unpaired 2", false},
 		{[]string{"bus", "unpair", "no-such-tablet", "--data", busDir}, "", true},
 		{[]string{"office", "forget", "--email", "niemand@example.nl", "--dry-run", "--data", officeDir}, "Found 0 visit(s)", false},
+		{[]string{"office", "forget", "--phone", "06 1234 5678", "--dry-run", "--data", officeDir}, "and 0 feedback comment(s)", false},
+		{[]string{"office", "export-person", "--email", "niemand@example.nl", "--data", officeDir}, `"feedback": []`, false},
 		{[]string{"office", "forget", "--data", officeDir}, "", true},
 		{[]string{"office", "export-person", "--kvk", "2731 2345", "--data", officeDir}, `"kvk": "27312345"`, false},
 		{[]string{"office", "revoke-bus", "bus-cli", "--data", officeDir}, "revoked", false},
@@ -417,5 +421,145 @@ func TestPrivacyCommands(t *testing.T) {
 				t.Errorf("output lacks %q:\n%s", tc.want, out)
 			}
 		})
+	}
+}
+
+// TestForgetErasesFeedbackComments: an entrepreneur's feedback comment may
+// hold their e-mail address or phone number, typed any which way. forget
+// finds the feedback given on their follow-ups' codes and any comment that
+// mentions them, empties those comments at the office and, through the
+// next pull, on the bus, and keeps the ratings; export-person lists them
+// first. Afterwards neither database's files hold the erased bytes, while
+// another entrepreneur's comment is still there.
+func TestForgetErasesFeedbackComments(t *testing.T) {
+	ctx := context.Background()
+	officeDir, busDir := t.TempDir(), t.TempDir()
+	om := startOffice(t, officeDir)
+	b := openBusStore(t, busDir, nil)
+	enrollBus(t, om.Store, b, "bus-feedback", om.URL)
+
+	const email, phone = "ria.feedback@example.nl", "0687651234"
+	codes, err := b.ReserveCodes(ctx, bus.CardsDevice, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := personVisit(email, phone)
+	v.FollowUps[0].Code = string(codes[0])
+	other := personVisit("blijf.hier@example.nl", "0611112222")
+	other.FollowUps[0].Code = string(codes[1])
+	for _, x := range []*schema.Visit{&v, &other} {
+		if _, _, err := b.PutVisit(ctx, x); err != nil {
+			t.Fatal(err)
+		}
+	}
+	syncUntilDone(t, b)
+
+	// On her own follow-up's page she leaves her number in another form;
+	// on a card she got later (a code not bound to any visit yet) her
+	// address, in capitals.
+	const ownComment = "Bel me gerust terug op +31 6 8765 1234, liefst 's ochtends."
+	const cardComment = "Mail mij op RIA.FEEDBACK@example.nl over de vergunning."
+	const keptComment = "Fijn gesprek, bel Jan op 06 1111 2222 of mail blijf.hier@example.nl."
+	// Someone the bus never visited, on a card, with only a number.
+	const lonePhone, loneComment = "0655443322", "Graag contact: 06 55 44 33 22. Groet, Piet."
+	for code, in := range map[schema.Code]office.FeedbackInput{
+		codes[0]: {Rating: 7, Comment: ownComment, ContactPreference: schema.PreferPhone},
+		codes[2]: {Rating: 9, Comment: cardComment, ContactPreference: schema.PreferEmail},
+		codes[1]: {Rating: 6, Comment: keptComment, ContactPreference: schema.PreferNone},
+		codes[3]: {Rating: 5, Comment: loneComment, ContactPreference: schema.PreferPhone},
+	} {
+		info, err := om.Store.LookupCode(ctx, string(code))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := om.Store.PutFeedback(ctx, code, info.BusID, in); err != nil {
+			t.Fatal(err)
+		}
+	}
+	syncUntilDone(t, b)
+	if view, err := b.FindVisitByID(ctx, v.ID); err != nil || view.FollowUps[0].Feedback == nil || view.FollowUps[0].Feedback.Comment != ownComment {
+		t.Fatalf("the bus lacks the comment before forget: %+v %v", view, err)
+	}
+
+	for _, sel := range []office.Person{{Email: email}, {Phone: "06-87651234"}} {
+		export, err := om.Store.ExportPerson(ctx, sel, office.ActorCLI)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var comments []string
+		for _, f := range export.Feedback {
+			comments = append(comments, f.Comment)
+		}
+		// By phone the card's comment (an address only) is not found: it
+		// names her by the other detail.
+		want := []string{ownComment, cardComment}
+		if sel.Phone != "" {
+			want = want[:1]
+		}
+		slices.Sort(want)
+		slices.Sort(comments)
+		if !slices.Equal(comments, want) {
+			t.Errorf("export by %+v: feedback comments %q, want %q", sel, comments, want)
+		}
+	}
+
+	rep, err := om.Store.ForgetPerson(ctx, office.Person{Email: email}, true, office.ActorCLI)
+	if err != nil || rep.Feedback != 2 {
+		t.Fatalf("dry run: %+v %v, want 2 feedback comments found", rep, err)
+	}
+	if fb, _ := om.Store.FeedbackByCode(ctx, codes[2]); fb == nil || fb.Comment != cardComment {
+		t.Fatalf("the dry run erased a comment: %+v", fb)
+	}
+	rep, err = om.Store.ForgetPerson(ctx, office.Person{Email: email}, false, office.ActorCLI)
+	if err != nil || rep.Erased != 1 || rep.Feedback != 2 {
+		t.Fatalf("forget: %+v %v, want 1 visit and 2 feedback comments erased", rep, err)
+	}
+	for code, rating := range map[schema.Code]int{codes[0]: 7, codes[2]: 9} {
+		fb, err := om.Store.FeedbackByCode(ctx, code)
+		if err != nil || fb.Comment != "" || fb.Rating != rating {
+			t.Errorf("feedback %s after forget: %+v %v, want no comment and rating %d", code, fb, err, rating)
+		}
+	}
+	if fb, _ := om.Store.FeedbackByCode(ctx, codes[1]); fb == nil || fb.Comment != keptComment {
+		t.Errorf("another entrepreneur's comment: %+v, want it kept", fb)
+	}
+	if rep, err := om.Store.ForgetPerson(ctx, office.Person{Email: email}, false, office.ActorCLI); err != nil || rep.Feedback != 0 || rep.Erased != 0 {
+		t.Errorf("forget again: %+v %v, want nothing more", rep, err)
+	}
+
+	// The bus pulls the emptied comments with the erasure.
+	syncUntilDone(t, b)
+	view, err := b.FindVisitByID(ctx, v.ID)
+	if err != nil || view.FollowUps[0].Feedback == nil || view.FollowUps[0].Feedback.Comment != "" || view.FollowUps[0].Feedback.Rating != 7 {
+		t.Fatalf("on the bus after sync: %+v %v, want the rating without the comment", view.FollowUps[0].Feedback, err)
+	}
+
+	// A comment is all the office holds about Piet: no visit is erased,
+	// and the bus still wipes the comment from its files, at the run of
+	// its keep-personal job that follows every successful sync.
+	rep, err = om.Store.ForgetPerson(ctx, office.Person{Phone: lonePhone}, false, office.ActorCLI)
+	if err != nil || len(rep.Visits) != 0 || rep.Feedback != 1 {
+		t.Fatalf("forget by a number only a comment holds: %+v %v, want one comment", rep, err)
+	}
+	syncUntilDone(t, b)
+	if _, err := bus.NewForgetter(b, bus.DefaultKeepPersonal, syncLogger()).Run(ctx); err != nil {
+		t.Fatal(err)
+	}
+
+	if err := om.Store.Compact(ctx); err != nil {
+		t.Fatal(err)
+	}
+	officeRaw := fileBytes(t, filepath.Join(officeDir, office.DatabaseFile))
+	busRaw := fileBytes(t, filepath.Join(busDir, bus.DatabaseFile))
+	for _, s := range []string{"+31 6 8765 1234", "RIA.FEEDBACK@example.nl", email, phone, loneComment} {
+		if bytes.Contains(officeRaw, []byte(s)) {
+			t.Errorf("office files still hold %q", s)
+		}
+		if bytes.Contains(busRaw, []byte(s)) {
+			t.Errorf("bus files still hold %q", s)
+		}
+	}
+	if !bytes.Contains(officeRaw, []byte(keptComment)) || !bytes.Contains(busRaw, []byte(keptComment)) {
+		t.Error("the files lack the kept comment: the checks above cannot fail")
 	}
 }

@@ -12,13 +12,17 @@ import (
 )
 
 // Erasure is one line of the data dir's erasure log: a visit whose
-// contact details were erased on request. The log holds ids, never the
+// contact details were erased on request, or (FeedbackCode set, VisitID
+// empty) a feedback comment emptied because it named the person. The log holds ids, never the
 // details or the person's name: it exists so that a restore from a backup
 // made before the erasure erases them again.
 type Erasure struct {
 	At      string `json:"at"` // RFC 3339
-	VisitID string `json:"visit_id"`
-	BusID   string `json:"bus_id,omitempty"`
+	VisitID string `json:"visit_id,omitempty"`
+	// FeedbackCode is the code whose feedback comment was emptied: a code
+	// is no personal data, the comment was.
+	FeedbackCode string `json:"feedback_code,omitempty"`
+	BusID        string `json:"bus_id,omitempty"`
 	// Reason is why the details went, in the words of the log's server
 	// (a bus tells the office's erasures from its own removal after a
 	// week); Rev the visit's rev then. A bus replays a removal only over

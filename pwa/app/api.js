@@ -97,7 +97,8 @@ export async function request(method, path, { body, auth = true, timeout = TIMEO
 
 // A cheap look for the bus: no token, no body, a short wait.
 export const probe = () => request('GET', '/healthz', { auth: false, timeout: 3000 });
-export const pair = (code) => request('POST', '/api/pair', { body: { pairing_code: code }, auth: false });
+// The name is what `infobus bus devices` shows; without one the bus gives a number.
+export const pair = (code, name) => request('POST', '/api/pair', { body: name ? { pairing_code: code, device_name: name } : { pairing_code: code }, auth: false });
 // The lists change only with the bus's binary: revalidate (a 304) rather than refetch.
 export const reference = () => request('GET', '/api/reference', { auth: false, cache: 'no-cache' });
 export const getVisit = (id) => request('GET', `/api/visits/${encodeURIComponent(id)}`);

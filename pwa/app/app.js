@@ -257,6 +257,7 @@ async function renderSettings() {
   wijk.replaceChildren(new Option(t('none'), ''));
   for (const w of [...((reference && reference.wijken) || [])].sort((a, b) => a.name.localeCompare(b.name, 'nl'))) wijk.append(new Option(w.name, w.code));
   wijk.value = settings.stopWijk || '';
+  $('settings-device-name').textContent = (device && device.device_name) || '–';
   $('settings-device-id').textContent = device ? device.device_id : '–';
   $('settings-version').textContent = VERSION;
   let persisted = false;

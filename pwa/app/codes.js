@@ -14,62 +14,18 @@
 // this tablet handed out, kept so that a visit's detail shows the QR again).
 
 import * as api from './api.js';
+import { database, done } from './db.js';
 import { t, pick, apply } from './i18n.js';
 
 /** How many free codes the tablet keeps. */
 export const POOL_SIZE = 10;
 
-const NAME = 'infobus-codes';
-
-let opening = null;
-
-function open() {
-  if (!opening) {
-    opening = new Promise((resolve, reject) => {
-      const r = indexedDB.open(NAME, 1);
-      r.onupgradeneeded = () => {
-        r.result.createObjectStore('pool', { keyPath: 'code' });
-        r.result.createObjectStore('issued', { keyPath: 'code' });
-      };
-      r.onsuccess = () => resolve(r.result);
-      r.onerror = () => {
-        opening = null;
-        reject(r.error);
-      };
-    });
-  }
-  return opening;
-}
-
-const done = (r) =>
-  new Promise((resolve, reject) => {
-    r.onsuccess = () => resolve(r.result);
-    r.onerror = () => reject(r.error);
-  });
-
-async function tx(names, mode, fn) {
-  const db = await open();
-  const t = db.transaction(names, mode, { durability: 'strict' });
-  const stores = Object.fromEntries(names.map((n) => [n, t.objectStore(n)]));
-  const committed = new Promise((resolve, reject) => {
-    t.oncomplete = resolve;
-    t.onerror = () => reject(t.error);
-    t.onabort = () => reject(t.error || new Error('transaction aborted'));
-  });
-  let result;
-  try {
-    result = await fn(stores);
-  } catch (err) {
-    try {
-      t.abort(); // nothing half-taken from the pool
-    } catch {
-      // already finished
-    }
-    throw err;
-  }
-  await committed;
-  return result;
-}
+// A code is taken from the pool and marked issued in one transaction:
+// nothing half-taken.
+const tx = database('infobus-codes', 1, (db) => {
+  db.createObjectStore('pool', { keyPath: 'code' });
+  db.createObjectStore('issued', { keyPath: 'code' });
+});
 
 /** Counts the free codes in the pool. */
 export const free = () => tx(['pool'], 'readonly', (s) => done(s.pool.count()));

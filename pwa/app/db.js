@@ -12,72 +12,82 @@
 const NAME = 'infobus';
 const VERSION = 1;
 
-let opening = null;
-
-function open() {
-  if (!opening) {
-    opening = new Promise((resolve, reject) => {
-      const r = indexedDB.open(NAME, VERSION);
-      r.onupgradeneeded = () => {
-        const db = r.result;
-        if (!db.objectStoreNames.contains('kv')) db.createObjectStore('kv');
-        if (!db.objectStoreNames.contains('visits')) db.createObjectStore('visits', { keyPath: 'id' });
-        if (!db.objectStoreNames.contains('outbox')) db.createObjectStore('outbox', { keyPath: 'id' });
-      };
-      r.onsuccess = () => {
-        const db = r.result;
-        // A newer app version wants to upgrade the schema: step aside, the
-        // update banner's reload will open it again.
-        db.onversionchange = () => {
-          db.close();
-          opening = null;
+/**
+ * Opens the IndexedDB database name at version, creating its stores with
+ * upgrade(db) when needed, and returns tx for it: the one way the app's
+ * modules run transactions (codes.js keeps its pool in a database of its
+ * own). The database opens at the first transaction.
+ */
+export function database(name, version, upgrade) {
+  let opening = null;
+  const open = () => {
+    if (!opening) {
+      opening = new Promise((resolve, reject) => {
+        const r = indexedDB.open(name, version);
+        r.onupgradeneeded = () => upgrade(r.result);
+        r.onsuccess = () => {
+          const db = r.result;
+          // A newer app version wants to upgrade the schema: step aside, the
+          // update banner's reload will open it again.
+          db.onversionchange = () => {
+            db.close();
+            opening = null;
+          };
+          resolve(db);
         };
-        resolve(db);
-      };
-      r.onerror = () => {
-        opening = null;
-        reject(r.error);
-      };
-      r.onblocked = () => console.warn('infobus: database upgrade waits for another tab');
+        r.onerror = () => {
+          opening = null;
+          reject(r.error);
+        };
+        r.onblocked = () => console.warn(`infobus: upgrade of ${name} waits for another tab`);
+      });
+    }
+    return opening;
+  };
+
+  /**
+   * Runs fn(stores) in one transaction over names and resolves with fn's
+   * result once the transaction has committed. fn may await requests on the
+   * stores, but nothing else, or the transaction closes under it. A throw
+   * aborts it: nothing is half-written.
+   */
+  return async function tx(names, mode, fn) {
+    const db = await open();
+    const t = db.transaction(names, mode, { durability: 'strict' });
+    const stores = Object.fromEntries(names.map((n) => [n, t.objectStore(n)]));
+    const committed = new Promise((resolve, reject) => {
+      t.oncomplete = resolve;
+      t.onerror = () => reject(t.error);
+      t.onabort = () => reject(t.error || new Error('transaction aborted'));
     });
-  }
-  return opening;
+    let result;
+    try {
+      result = await fn(stores);
+    } catch (err) {
+      try {
+        t.abort();
+      } catch {
+        // already finished
+      }
+      throw err;
+    }
+    await committed;
+    return result;
+  };
 }
 
-const done = (r) =>
+/** Resolves with an IndexedDB request's result. */
+export const done = (r) =>
   new Promise((resolve, reject) => {
     r.onsuccess = () => resolve(r.result);
     r.onerror = () => reject(r.error);
   });
 
-/**
- * Runs fn(stores) in one transaction over names and resolves with fn's
- * result once the transaction has committed. fn may await requests on the
- * stores, but nothing else, or the transaction closes under it.
- */
-async function tx(names, mode, fn) {
-  const db = await open();
-  const t = db.transaction(names, mode, { durability: 'strict' });
-  const stores = Object.fromEntries(names.map((n) => [n, t.objectStore(n)]));
-  const committed = new Promise((resolve, reject) => {
-    t.oncomplete = resolve;
-    t.onerror = () => reject(t.error);
-    t.onabort = () => reject(t.error || new Error('transaction aborted'));
-  });
-  let result;
-  try {
-    result = await fn(stores);
-  } catch (err) {
-    try {
-      t.abort();
-    } catch {
-      // already finished
-    }
-    throw err;
-  }
-  await committed;
-  return result;
-}
+const tx = database(NAME, VERSION, (db) => {
+  if (!db.objectStoreNames.contains('kv')) db.createObjectStore('kv');
+  if (!db.objectStoreNames.contains('visits')) db.createObjectStore('visits', { keyPath: 'id' });
+  if (!db.objectStoreNames.contains('outbox')) db.createObjectStore('outbox', { keyPath: 'id' });
+});
 
 /** Returns the value stored under key, or undefined. */
 export const get = (key) => tx(['kv'], 'readonly', (s) => done(s.kv.get(key)));

@@ -9,8 +9,35 @@ import * as api from './api.js';
 const BACKOFF_BASE_MS = 2000;
 const BACKOFF_CAP_MS = 5 * 60 * 1000;
 
-/** Events: 'change' after any visit changed state, 'flushed' (detail: {sent, failed}). */
+/**
+ * Events: 'change' after any visit changed state, 'flushed' (detail:
+ * {sent, failed}), 'problem' when the bus's reason for not taking visits
+ * now comes or goes.
+ */
 export const events = new EventTarget();
+
+// The bus's answer when it could not store a visit for now (507: its disk
+// is full), shown to the crew until a visit goes through again.
+let trouble = null;
+
+/** The bus's last reason ({error, message, message_nl}) for not storing visits now, or null. */
+export const problem = () => trouble;
+
+/**
+ * Takes the bus's /healthz answer: a 507 says its disk is full before
+ * any visit is refused, a 200 that its last write went through.
+ */
+export function health(res) {
+  if (res.status === 507) setProblem(res.body);
+  else if (res.status === 200) setProblem(null);
+}
+
+function setProblem(body) {
+  const next = body && (body.message || body.message_nl) ? { error: body.error || '', message: body.message || '', message_nl: body.message_nl || '' } : null;
+  if (JSON.stringify(next) === JSON.stringify(trouble)) return;
+  trouble = next;
+  events.dispatchEvent(new Event('problem'));
+}
 
 let running = null;
 let again = false;
@@ -29,6 +56,7 @@ export function start() {
 export function stop() {
   enabled = false;
   clearTimeout(timer);
+  setProblem(null); // the bus paired next may be another
 }
 
 /** Flushes now, without waiting for the backoff timer. */
@@ -100,11 +128,15 @@ async function replay() {
     }
     const { status, body } = res;
     if (status === 200 || status === 201) {
+      setProblem(null);
       if (await db.markSent(visit.id, visit.rev, body)) sent++;
       changed();
     } else if (status === 401) {
       return { sent, failed: 'unauthorized' }; // api.js sends the crew to pairing
     } else if (status === 408 || status === 429 || status >= 500) {
+      // The visit stays queued and goes by itself later; the crew read why
+      // (a full disk is for the coordinator to fix).
+      setProblem(status === 507 ? body : null);
       return { sent, failed: 'server' };
     } else {
       // 400 invalid, 409 conflict or stale, 413 too large, or another

@@ -40,6 +40,8 @@ export async function show({ code = '', noticeKey = null, auto = false } = {}) {
   notice = noticeKey;
   problem = null;
   if (code) $('pair-code').value = code;
+  // A tablet paired again keeps the name it had.
+  if (!$('pair-name').value) $('pair-name').value = ((await db.get('settings')) || {}).deviceName || '';
   // Visits the office set aside are on the bus: only the others wait.
   const waiting = (await db.counts()).unsent;
   const q = $('pair-queued');
@@ -68,6 +70,7 @@ async function submit() {
   const input = $('pair-code');
   const button = $('pair-submit');
   const code = input.value.trim().toUpperCase();
+  const name = $('pair-name').value.trim();
   problem = null;
   if (!code) {
     problem = { key: 'pair.empty' };
@@ -79,7 +82,7 @@ async function submit() {
   button.textContent = t('pair.busy');
   let res;
   try {
-    res = await api.pair(code);
+    res = await api.pair(code, name);
   } catch (err) {
     if (!(err instanceof api.NetworkError)) throw err;
     problem = { key: 'pair.offline' };
@@ -88,8 +91,15 @@ async function submit() {
     button.textContent = t('pair.submit');
   }
   if (res && res.status === 201 && res.body && res.body.device_token) {
-    const device = { device_id: res.body.device_id, device_token: res.body.device_token, paired_at: new Date().toISOString() };
+    const device = {
+      device_id: res.body.device_id,
+      device_token: res.body.device_token,
+      device_name: res.body.device_name || name,
+      paired_at: new Date().toISOString(),
+    };
     await db.set('device', device);
+    await db.updateSettings({ deviceName: device.device_name });
+    $('pair-name').value = device.device_name;
     input.value = '';
     notice = null;
     render();

@@ -6,6 +6,7 @@
 import * as db from './db.js';
 import * as api from './api.js';
 import * as sync from './sync.js';
+import * as outbox from './outbox.js';
 import { t, message as say, locale } from './i18n.js';
 import { parse } from './clock.js';
 
@@ -23,6 +24,7 @@ export const unsent = () => counts.unsent;
 export async function init() {
   $('sync-now').addEventListener('click', syncNow);
   api.events.addEventListener('reachable', render);
+  outbox.events.addEventListener('problem', render);
   sync.events.addEventListener('status', (e) => {
     status = e.detail;
     render();
@@ -65,6 +67,9 @@ export function render() {
   const banner = $('offline-banner');
   const text = reachable === false ? t('offline.banner') : '';
   if (banner.textContent !== text) banner.textContent = text;
+  // The bus cannot store visits now (its disk is full): its own words.
+  const trouble = reachable === false ? '' : say(outbox.problem());
+  if ($('bus-problem').textContent !== trouble) $('bus-problem').textContent = trouble;
   const button = $('sync-now');
   button.disabled = busy || reachable === false;
   $('sync-now-reason').textContent = reachable === false ? t('sync.needsbus') : '';

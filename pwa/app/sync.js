@@ -65,7 +65,7 @@ export function probeSoon(ms = 0) {
   clearTimeout(probeTimer);
   probeTimer = setTimeout(async () => {
     try {
-      await api.probe();
+      outbox.health(await api.probe());
     } catch (err) {
       if (!(err instanceof api.NetworkError)) console.warn('infobus: probe', err);
     }
