@@ -16,7 +16,7 @@ import (
 
 // Actions lists every audit action, for the audit page's filter.
 var Actions = []string{ActionLogin, ActionLogout, ActionLoginFailed, ActionLockout, ActionPasswordSet,
-	ActionStaffAdded, ActionStaffDisabled, ActionStaffReset, ActionFollowUpMoved, ActionFollowUpAssigned,
+	ActionStaffAdded, ActionStaffDisabled, ActionStaffReset, ActionFollowUpMoved, ActionFollowUpAssigned, ActionQuestionAsked, ActionReasonSaved, ActionRuleSaved, ActionRuleDeleted, ActionRouted, ActionTextSaved,
 	ActionContactViewed, ActionBusEnrolled, ActionBusReissued, ActionBusRevoked, ActionForget, ActionExport, ActionRetention}
 
 // AuditFilter selects audit entries, newest first.

@@ -51,6 +51,9 @@ FROM followups f LEFT JOIN codes c ON c.followup_id = f.id WHERE f.id = ?`
 type FollowUpEvent struct {
 	Status string
 	At     string
+	// Message is what the office said with the step (texts.go), with
+	// its placeholders.
+	Message string
 }
 
 // EventReceived: the visit carrying the follow-up reached the office.
@@ -85,7 +88,7 @@ func (s *Store) FollowUpEvents(ctx context.Context, followUpID string) ([]Follow
 	moves := 0
 	for _, e := range work {
 		if e.IsMove() {
-			out = append(out, FollowUpEvent{Status: e.Status, At: e.At})
+			out = append(out, FollowUpEvent{Status: e.Status, At: e.At, Message: e.Message})
 			moves++
 		}
 	}
@@ -126,6 +129,14 @@ type followUpData struct {
 	Feedback *schema.Feedback
 	Ratings  []string
 	Prefs    []string
+	// Question is the office's question, shown while the follow-up is
+	// unfinished (loop.go).
+	Question *Question
+	// AskSatisfaction: the follow-up is done, so the page asks whether the
+	// entrepreneur is satisfied, with Reasons to choose from.
+	AskSatisfaction bool
+	Satisfaction    *Satisfaction
+	Reasons         []Reason
 }
 
 // Grouped is the code as the card prints it.
@@ -155,6 +166,12 @@ func departmentName(lang, code string) string {
 		}
 	}
 	return ""
+}
+
+// FillText fills a message's placeholders for the public page, which
+// names no business.
+func (p *Page) FillText(text, due, department string) string {
+	return fillText(p.Lang, text, "", due, department)
 }
 
 // DepartmentName is the follow-up's department in the page's language.
@@ -214,9 +231,14 @@ func (s *Server) followUpPage(c *fiber.Ctx) (*Page, *followUpData, *CodeInfo, er
 	switch {
 	case err == nil:
 		d.Feedback = fb
-		p.Values = map[string]string{"rating": strconv.Itoa(fb.Rating), "comment": fb.Comment, "contact_preference": fb.ContactPreference}
+		p.Values["rating"], p.Values["comment"], p.Values["contact_preference"] = strconv.Itoa(fb.Rating), fb.Comment, fb.ContactPreference
 	case !errors.Is(err, ErrNotFound):
 		return nil, nil, nil, err
+	}
+	if d.FollowUp != nil {
+		if err := s.loadLoop(c, p, d); err != nil {
+			return nil, nil, nil, err
+		}
 	}
 	return p, d, info, nil
 }
@@ -234,6 +256,14 @@ func (s *Server) handleFollowUpPage(c *fiber.Ctx) error {
 		p.Notice = "feedback.saved"
 	case "revised":
 		p.Notice = "feedback.revised"
+	case "answer":
+		p.Notice = "loop.saved.answer"
+	case "answer-revised":
+		p.Notice = "loop.saved.answer-revised"
+	case "satisfaction":
+		p.Notice = "loop.saved.satisfaction"
+	case "satisfaction-revised":
+		p.Notice = "loop.saved.satisfaction-revised"
 	}
 	return s.render(c, fiber.StatusOK, "followup", p)
 }
@@ -248,7 +278,7 @@ func (s *Server) handleFeedback(c *fiber.Ctx) error {
 	}
 	in, problems := decodeFeedbackForm(func(name string) string { return c.FormValue(name) })
 	if len(problems) > 0 {
-		p.Values = map[string]string{"rating": copyForm(c, "rating"), "comment": copyForm(c, "comment"), "contact_preference": copyForm(c, "contact_preference")}
+		p.Values["rating"], p.Values["comment"], p.Values["contact_preference"] = copyForm(c, "rating"), copyForm(c, "comment"), copyForm(c, "contact_preference")
 		for field, pr := range problems {
 			p.Errors[field] = p.T(pr.key, pr.args...)
 		}

@@ -84,3 +84,79 @@ func TestBrowserFollowUpPage(t *testing.T) {
 		}
 	}
 }
+
+// TestBrowserFollowUpPageLoop opens the entrepreneur's page in the states
+// of the loop back (loop.go) in both languages, checks each with axe-core,
+// and sends the answer and the satisfaction forms with scripts off.
+func TestBrowserFollowUpPageLoop(t *testing.T) {
+	path := chromium(t)
+	axe := axeScript(t)
+	base, store := serveOffice(t)
+	ctx := context.Background()
+	e := mustAddBus(t, store, "bus")
+	codes := map[string]schema.Code{}
+	ids := map[string]string{}
+	recs := map[string]string{}
+	for i, name := range []string{"waiting-nl", "waiting-en", "done-nl", "done-en"} {
+		codes[name], ids[name] = mustCode(t, e, uint32(31+i)), newID(t)
+		recs[ids[name]] = string(codes[name])
+	}
+	mustPush(t, store, e, 1, codedRecord(t, newID(t), 1, recs))
+	for _, lang := range []string{"nl", "en"} {
+		if err := store.AskQuestion(ctx, "sam@denhaag.nl", ids["waiting-"+lang], "Op welk adres is het terras?"); err != nil {
+			t.Fatal(err)
+		}
+		for _, st := range []string{schema.StatusInProgress, schema.StatusDone} {
+			if _, err := store.MoveFollowUp(ctx, "sam@denhaag.nl", ids["done-"+lang], st, "We hebben de informatie gemaild."); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+
+	tctx := startBrowser(t, path, 360, 740, 120*time.Second)
+	run := func(what string, actions ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		browserStep(t, tctx, 20*time.Second, what, actions...)
+	}
+	check := func(what, lang string, want ...string) {
+		t.Helper()
+		got, err := chromedp.Run(tctx, chromedp.Evaluate[string](`document.documentElement.lang + "\n" + document.scripts.length + "\n" + document.body.innerText`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.HasPrefix(got, lang+"\n0\n") {
+			t.Errorf("%s: want lang %s and no script; got\n%s", what, lang, got)
+		}
+		for _, w := range want {
+			if !strings.Contains(got, w) {
+				t.Errorf("%s: lacks %q; got\n%s", what, w, got)
+			}
+		}
+		reportAxe(t, tctx, axe, what+" in "+lang)
+	}
+	for _, lang := range []string{"nl", "en"} {
+		page := base + "/f/" + string(codes["waiting-"+lang]) + "?lang=" + lang
+		run("open the question", chromedp.Navigate(page), chromedp.WaitVisible(chromedp.ID("answer")))
+		check("the waiting page", lang, "Op welk adres is het terras?", tr(lang, "fu.event.waiting"))
+		run("send an empty answer", setScripts(false), chromedp.Click(chromedp.CSS(`#answer ~ button, form[action$="/answer"] button`)),
+			chromedp.WaitVisible(chromedp.CSS(`[role=alert]`)), setScripts(true))
+		check("the answer with an error", lang, tr(lang, "text.error.required"))
+		run("answer", setScripts(false), chromedp.SendKeys(chromedp.ID("answer"), "Weimarstraat 12."),
+			chromedp.Click(chromedp.CSS(`form[action$="/answer"] button`)), chromedp.WaitVisible(chromedp.CSS(`.notice`)), setScripts(true))
+		check("the page after the answer", lang, tr(lang, "loop.saved.answer"), tr(lang, "answer.submit.again"))
+		if q, err := store.LatestQuestion(ctx, ids["waiting-"+lang]); err != nil || q.Answer != "Weimarstraat 12." {
+			t.Errorf("answer sent in %s: %+v, %v", lang, q, err)
+		}
+
+		page = base + "/f/" + string(codes["done-"+lang]) + "?lang=" + lang
+		run("open the done page", chromedp.Navigate(page), chromedp.WaitVisible(chromedp.ID("satisfaction")))
+		check("the done page with the satisfaction form", lang, tr(lang, "satisfaction.question"))
+		run("say not satisfied", setScripts(false), chromedp.Click(chromedp.CSS(`input[name=satisfied][value=no]`)),
+			chromedp.Click(chromedp.CSS(`input[name=reason][value="3"]`)),
+			chromedp.Click(chromedp.CSS(`form[action$="/satisfaction"] button`)), chromedp.WaitVisible(chromedp.CSS(`.notice`)), setScripts(true))
+		check("the page after asking to reopen", lang, tr(lang, "satisfaction.reopen"), tr(lang, "fu.event.reopen_requested"))
+		if f, err := store.FindFollowUp(ctx, ids["done-"+lang]); err != nil || f.Status != schema.StatusReopenRequested {
+			t.Errorf("after not satisfied in %s: %+v, %v", lang, f, err)
+		}
+	}
+}

@@ -79,7 +79,31 @@ func TestFollowUpPageFirstView(t *testing.T) {
 	if _, _, err := store.PutFeedback(ctx, known, e.BusID, FeedbackInput{Rating: 7, Comment: strings.Repeat("Een opmerking van een ondernemer. ", 20), ContactPreference: schema.PreferEmail}); err != nil {
 		t.Fatal(err)
 	}
+	// The states of the loop back (loop.go): a question answered at length
+	// (the page still shows both, larger than while it waits); a done follow-up the entrepreneur asked to reopen, with
+	// the satisfaction form and every standard reason.
+	waiting, reopen := mustCode(t, e, 23), mustCode(t, e, 24)
+	fuWaiting, fuReopen := newID(t), newID(t)
+	mustPush(t, store, e, 2, codedRecord(t, newID(t), 1, map[string]string{fuWaiting: string(waiting), fuReopen: string(reopen)}))
+	if err := store.AskQuestion(ctx, "sam@denhaag.nl", fuWaiting, strings.Repeat("Op welk adres komt het terras, en hoe groot wordt het? ", 10)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := store.AnswerQuestion(ctx, fuWaiting, strings.Repeat("Het terras komt voor de deur. ", 60)); err != nil {
+		t.Fatal(err)
+	}
+	for _, st := range []string{schema.StatusInProgress, schema.StatusDone} {
+		if _, err := store.MoveFollowUp(ctx, "sam@denhaag.nl", fuReopen, st, "We hebben u de informatie over de vergunning gemaild."); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := store.PutSatisfaction(ctx, fuReopen, Satisfaction{ReasonID: 3, Comment: strings.Repeat("Ik heb nog steeds geen vergunning. ", 50)}); err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range []struct{ name, path string }{
+		{"question answered", "/f/" + string(waiting)},
+		{"question answered, in English", "/f/" + string(waiting) + "?lang=en"},
+		{"reopen requested, satisfaction form", "/f/" + string(reopen)},
+		{"reopen requested, in English", "/f/" + string(reopen) + "?lang=en"},
 		{"unknown code", "/f/HALLO"},
 		{"processing", "/f/" + string(processing)},
 		{"known, done, with feedback", "/f/" + string(known)},

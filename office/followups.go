@@ -16,16 +16,54 @@ import (
 // of its status, and who works on it. Status changes go through setStatus,
 // which queues them for the bus's next pull like SetFollowUpStatus.
 
-// Status moves the office allows: open → in_progress → done or cancelled.
-// done and cancelled are final, and need a note that says what was done
-// or why not.
-var allowedMoves = map[string][]string{
-	schema.StatusOpen:       {schema.StatusInProgress},
-	schema.StatusInProgress: {schema.StatusDone, schema.StatusCancelled},
+// Who makes a status move: staff on the follow-up's page, or the office on
+// the entrepreneur's behalf (their answer, their request to reopen) or when
+// staff ask a question.
+type mover int
+
+const (
+	byStaff        mover = 1 << iota // the "new status" form
+	byQuestion                       // staff ask the entrepreneur a question
+	byEntrepreneur                   // the entrepreneur's page
+)
+
+// moveRule is one allowed status move: who may make it (a set of movers)
+// and whether it needs a note (the resolution, or why).
+type moveRule struct {
+	by   mover
+	note bool
 }
 
-// NextStatuses returns the statuses a follow-up in status may move to.
-func NextStatuses(status string) []string { return allowedMoves[status] }
+// moves is every status move the office allows; any pair not in it is
+// refused, with the reason refuseMove gives. done and cancelled are final
+// for staff; only the entrepreneur's "not satisfied" brings a done
+// follow-up back, as reopen_requested, which staff reopen or close again.
+var moves = map[[2]string]moveRule{
+	{schema.StatusOpen, schema.StatusInProgress}:            {by: byStaff},
+	{schema.StatusInProgress, schema.StatusDone}:            {by: byStaff, note: true},
+	{schema.StatusInProgress, schema.StatusCancelled}:       {by: byStaff, note: true},
+	{schema.StatusOpen, schema.StatusWaiting}:               {by: byQuestion, note: true},
+	{schema.StatusInProgress, schema.StatusWaiting}:         {by: byQuestion, note: true},
+	{schema.StatusWaiting, schema.StatusOpen}:               {by: byEntrepreneur, note: true},
+	{schema.StatusWaiting, schema.StatusInProgress}:         {by: byEntrepreneur | byStaff},
+	{schema.StatusDone, schema.StatusReopenRequested}:       {by: byEntrepreneur},
+	{schema.StatusReopenRequested, schema.StatusInProgress}: {by: byStaff},
+	{schema.StatusReopenRequested, schema.StatusDone}:       {by: byStaff, note: true},
+	{schema.StatusWaiting, schema.StatusCancelled}:          {by: byStaff, note: true},
+	{schema.StatusReopenRequested, schema.StatusCancelled}:  {by: byStaff, note: true},
+}
+
+// NextStatuses returns the statuses staff may move a follow-up in status
+// to on its page, in the order the page offers them.
+func NextStatuses(status string) []string {
+	var out []string
+	for _, to := range schema.FollowUpStatuses {
+		if r, ok := moves[[2]string{status, to}]; ok && r.by&byStaff != 0 {
+			out = append(out, to)
+		}
+	}
+	return out
+}
 
 // MoveError refuses a status move; Key is the catalogue key of the reason
 // (the page shows it in the person's language), EN and NL the reason in
@@ -62,30 +100,39 @@ var (
 	errMoveNoteControl = &MoveError{Key: "move.notecontrol",
 		EN: "the note holds characters that cannot be shown; type it again",
 		NL: "de notitie bevat tekens die niet getoond kunnen worden; typ hem opnieuw"}
+	errMoveQuestion = &MoveError{Key: "move.question",
+		EN: "to wait for the entrepreneur, ask them a question with the form below",
+		NL: "wilt u wachten op de ondernemer? Stel dan een vraag met het formulier hieronder"}
+	errMoveReopen = &MoveError{Key: "move.reopen",
+		EN: "only the entrepreneur can ask to reopen a follow-up, on their page",
+		NL: "alleen de ondernemer kan vragen om een vervolgactie opnieuw te openen, op de eigen pagina"}
+	errMoveWaiting = &MoveError{Key: "move.waiting",
+		EN: "we are waiting for the entrepreneur's answer: take the follow-up back to in progress first, or cancel it",
+		NL: "we wachten op het antwoord van de ondernemer: zet de vervolgactie eerst terug op 'in behandeling', of annuleer hem"}
+	errMessage = &MoveError{Key: "move.message",
+		EN: "the message to the entrepreneur is too long (at most 2,000 characters) or holds characters that cannot be shown",
+		NL: "het bericht aan de ondernemer is te lang (hoogstens 2000 tekens) of bevat tekens die niet getoond kunnen worden"}
 	// errAssignee refuses an assignment to someone who cannot work on it.
 	errAssignee = &MoveError{Key: "assign.bad",
 		EN: "choose a colleague with an active account",
 		NL: "kies een collega met een actief account"}
 )
 
-// checkMove returns why from → to is refused, or nil.
-func checkMove(from, to, note string) error {
-	switch {
-	case !isStatus(to):
+// checkMove returns why the move from → to by who, with note, is
+// refused, or nil.
+func checkMove(from, to, note string, by mover) error {
+	if !isStatus(to) {
 		return errMoveUnknown
-	case from == to:
-		return errMoveSame
-	case from == schema.StatusDone || from == schema.StatusCancelled:
-		return errMoveFinal
-	case from == schema.StatusInProgress && to == schema.StatusOpen:
-		return errMoveBack
-	case from == schema.StatusOpen && to != schema.StatusInProgress:
-		return errMoveSkip
 	}
-	if to == schema.StatusDone || to == schema.StatusCancelled {
-		if strings.TrimSpace(note) == "" {
-			return errMoveNote
-		}
+	if from == to {
+		return errMoveSame
+	}
+	rule, ok := moves[[2]string{from, to}]
+	if !ok || rule.by&by == 0 {
+		return refuseMove(from, to)
+	}
+	if rule.note && strings.TrimSpace(note) == "" {
+		return errMoveNote
 	}
 	if utf8.RuneCountInString(note) > schema.MaxResolution {
 		return errMoveNoteLong
@@ -94,6 +141,25 @@ func checkMove(from, to, note string) error {
 		return errMoveNoteControl
 	}
 	return nil
+}
+
+// refuseMove says why a pair that moves lacks (for this mover) is refused.
+func refuseMove(from, to string) *MoveError {
+	switch {
+	case to == schema.StatusWaiting:
+		return errMoveQuestion
+	case to == schema.StatusReopenRequested:
+		return errMoveReopen
+	case schema.StatusFinished(from):
+		return errMoveFinal
+	case from == schema.StatusWaiting:
+		return errMoveWaiting
+	case to == schema.StatusOpen:
+		return errMoveBack
+	case from == schema.StatusOpen:
+		return errMoveSkip
+	}
+	return errMoveUnknown
 }
 
 func isStatus(s string) bool {
@@ -109,9 +175,11 @@ const (
 	queryFollowUpState  = `SELECT status, resolution, assignee FROM followups WHERE id = ?`
 	queryFollowUpAssign = `UPDATE followups SET assignee = ? WHERE id = ?`
 	queryEventInsert    = `
-INSERT INTO followup_events (followup_id, at, actor, from_status, to_status, assignee, note) VALUES (?, ?, ?, ?, ?, ?, ?)`
+INSERT INTO followup_events (followup_id, at, actor, from_status, to_status, assignee, note, kind) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`
+	queryEventMoveInsert = `
+INSERT INTO followup_events (followup_id, at, actor, from_status, to_status, note, kind, message) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`
 	queryEvents = `
-SELECT id, at, actor, from_status, to_status, assignee, note FROM followup_events WHERE followup_id = ? ORDER BY id`
+SELECT id, at, actor, from_status, to_status, assignee, note, kind, message FROM followup_events WHERE followup_id = ? ORDER BY id`
 	queryFollowUpDetail = `
 SELECT f.id, f.visit_id, f.bus_id, b.name, f.kind, f.department, f.wijk, f.due_date, f.opened_at, f.code,
        f.status, f.resolution, f.status_at, coalesce(f.assignee, 0), coalesce(st.email, ''), v.name, v.body
@@ -132,7 +200,25 @@ type WorkEvent struct {
 	Status   string // the status after; empty for an assignment
 	Assignee string // the email given the work, for an assignment
 	Note     string
+	// Kind is "" for a staff member's move or assignment, else one of the
+	// Event… kinds: a question, an answer, a satisfaction, a route, an
+	// e-mail sent.
+	Kind string
+	// Message is what the move said to the entrepreneur, with placeholders
+	// (standard texts, texts.go).
+	Message string
 }
+
+// Kinds of timeline events beyond staff moves and assignments.
+const (
+	EventQuestion     = "question"
+	EventAnswer       = "answer"
+	EventSatisfaction = "satisfaction"
+)
+
+// ActorEntrepreneur is the actor of what the entrepreneur did on their
+// page: no name, since the page has no login.
+const ActorEntrepreneur = "ondernemer"
 
 // IsMove reports whether the event is a status move.
 func (e WorkEvent) IsMove() bool { return e.Status != "" }
@@ -149,7 +235,7 @@ func (s *Store) WorkEvents(ctx context.Context, followUpID string) ([]WorkEvent,
 	var out []WorkEvent
 	for rows.Next() {
 		var e WorkEvent
-		if err := rows.Scan(&e.ID, &e.At, &e.Actor, &e.From, &e.Status, &e.Assignee, &e.Note); err != nil {
+		if err := rows.Scan(&e.ID, &e.At, &e.Actor, &e.From, &e.Status, &e.Assignee, &e.Note, &e.Kind, &e.Message); err != nil {
 			return nil, err
 		}
 		out = append(out, e)
@@ -162,6 +248,17 @@ func (s *Store) WorkEvents(ctx context.Context, followUpID string) ([]WorkEvent,
 // audit entry, and queues the change for the bus. It returns ErrNotFound
 // for an unknown follow-up and a *MoveError when the move is not allowed.
 func (s *Store) MoveFollowUp(ctx context.Context, actor, followUpID, to, note string) (schema.FollowUpStatus, error) {
+	return s.MoveFollowUpSaying(ctx, actor, followUpID, to, note, "")
+}
+
+// MoveFollowUpSaying is MoveFollowUp with a message to the entrepreneur,
+// which their page shows and an e-mail carries; a *MoveError for a message
+// that is too long or unreadable.
+func (s *Store) MoveFollowUpSaying(ctx context.Context, actor, followUpID, to, note, message string) (schema.FollowUpStatus, error) {
+	message = cleanText(message)
+	if key := textProblem(message, false); key != "" {
+		return schema.FollowUpStatus{}, errMessage
+	}
 	note = strings.TrimSpace(note)
 	var st schema.FollowUpStatus
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
@@ -176,22 +273,47 @@ func (s *Store) MoveFollowUp(ctx context.Context, actor, followUpID, to, note st
 		if err != nil {
 			return err
 		}
-		if err := checkMove(from, to, note); err != nil {
-			return err
-		}
-		if to == schema.StatusDone || to == schema.StatusCancelled {
-			resolution = note
-		}
-		if st, err = s.setStatus(ctx, tx, followUpID, to, resolution); err != nil {
-			return err
-		}
-		now := schema.Timestamp(s.now())
-		if _, err := tx.ExecContext(ctx, queryEventInsert, followUpID, now, actor, from, to, "", note); err != nil {
+		if st, err = s.move(ctx, tx, followUpID, actor, from, to, resolution, note, byStaff, "", message); err != nil {
 			return err
 		}
 		return audit(ctx, tx, s.now(), actor, ActionFollowUpMoved, followUpID, from+" → "+to)
 	})
 	return st, err
+}
+
+// move makes the status move from → to in tx if checkMove allows it,
+// records it as an event of kind (with note) and queues it for the bus.
+// resolution is the follow-up's current one; done and cancelled replace it
+// with the note, and a reopened follow-up has none.
+//
+// message is what the move says to the entrepreneur (their page shows it,
+// and with SMTP configured a move by staff queues an e-mail with it).
+func (s *Store) move(ctx context.Context, tx *sql.Tx, followUpID, actor, from, to, resolution, note string, by mover, kind, message string) (schema.FollowUpStatus, error) {
+	if err := checkMove(from, to, note, by); err != nil {
+		return schema.FollowUpStatus{}, err
+	}
+	switch {
+	case schema.StatusFinished(to):
+		resolution = note
+	case from == schema.StatusReopenRequested:
+		resolution = ""
+	}
+	st, err := s.setStatus(ctx, tx, followUpID, to, resolution)
+	if err != nil {
+		return st, err
+	}
+	res, err := tx.ExecContext(ctx, queryEventMoveInsert, followUpID, schema.Timestamp(s.now()), actor, from, to, note, kind, message)
+	if err != nil {
+		return st, err
+	}
+	if by == byEntrepreneur || !s.mail.Load() {
+		return st, nil
+	}
+	eventID, err := res.LastInsertId()
+	if err != nil {
+		return st, err
+	}
+	return st, queueMail(ctx, tx, followUpID, eventID, schema.Timestamp(s.now()))
 }
 
 // AssignFollowUp gives a follow-up to the colleague with id assignee on
@@ -226,7 +348,7 @@ func (s *Store) AssignFollowUp(ctx context.Context, actor, followUpID string, as
 		if _, err := tx.ExecContext(ctx, queryFollowUpAssign, assignee, followUpID); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, queryEventInsert, followUpID, schema.Timestamp(s.now()), actor, "", "", email, ""); err != nil {
+		if _, err := tx.ExecContext(ctx, queryEventInsert, followUpID, schema.Timestamp(s.now()), actor, "", "", email, "", ""); err != nil {
 			return err
 		}
 		return audit(ctx, tx, s.now(), actor, ActionFollowUpAssigned, followUpID, email)
@@ -266,6 +388,9 @@ type FollowUpDetail struct {
 	StatusAt    string
 	AssigneeID  int64
 	Events      []WorkEvent
+	// Lang is the language the entrepreneur hears from the office in: the
+	// visit's when it is English, else Dutch.
+	Lang string
 }
 
 // FindFollowUp returns a follow-up with its visit's business and its
@@ -292,6 +417,10 @@ func (s *Store) FindFollowUp(ctx context.Context, id string) (*FollowUpDetail, e
 		if f.ID == id {
 			d.Description = f.Description
 		}
+	}
+	d.Lang = "nl"
+	if v.Language == "en" {
+		d.Lang = "en"
 	}
 	if d.Events, err = s.WorkEvents(ctx, id); err != nil {
 		return nil, err

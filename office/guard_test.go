@@ -83,6 +83,21 @@ func officeRoutes() []officeRoute {
 		{"POST", "/fleet/3/reissue", "admin"},
 		{"POST", "/fleet/3/revoke", "admin"},
 		{"GET", "/audit", "admin"},
+		// Issue 15: the loop back to the entrepreneur, routing, texts, e-mail.
+		{"POST", "/f/HQ7K-2M4X-9P/answer", ""},
+		{"POST", "/f/HQ7K-2M4X-9P/satisfaction", ""},
+		{"POST", "/followups/3/question", "staff"},
+		{"POST", "/followups/3/route", "staff"},
+		{"GET", "/reasons", "admin"},
+		{"POST", "/reasons", "admin"},
+		{"POST", "/reasons/3", "admin"},
+		{"GET", "/rules", "admin"},
+		{"POST", "/rules", "admin"},
+		{"POST", "/rules/3/delete", "admin"},
+		{"GET", "/texts", "admin"},
+		{"POST", "/texts", "admin"},
+		{"POST", "/texts/3/delete", "admin"},
+		{"GET", "/mail", "admin"},
 	}
 }
 

@@ -116,6 +116,7 @@ type insightData struct {
 	PeriodKinds  []string
 	IsCustom     bool
 	FeedbackNote string
+	Satisfaction SatisfactionFigures // beside the mark (loop.go)
 }
 
 func areaOptions(lang, selected string) []AreaOption {
@@ -159,6 +160,9 @@ func (s *Server) handleInsight(c *fiber.Ctx) error {
 	v := viewer{lang: p.Lang}
 	d.PeriodLabel, d.PrevLabel = v.period(in.Period), v.period(in.Prev)
 	d.Sections = v.sections(in)
+	if d.Satisfaction, err = s.store.SatisfactionIn(c.UserContext(), in.Period.Start(), in.Period.End()); err != nil {
+		return err
+	}
 	d.ExportQuery = template.URL(q.values().Encode())
 	return s.render(c, fiber.StatusOK, "insight", p)
 }

@@ -4,12 +4,15 @@ import (
 	"context"
 	"fmt"
 	"strings"
+
+	"infobus/schema"
 )
 
 // QueueFilter selects and orders the follow-up queue. The zero value is
 // the home page: open and in-progress work, soonest due first.
 type QueueFilter struct {
-	// Status is one status, or "" for open and in progress together.
+	// Status is one status, or "" for all unfinished work together (open,
+	// in progress, waiting for the entrepreneur, reopen requested).
 	Status     string
 	Kind       string
 	Department string
@@ -17,6 +20,9 @@ type QueueFilter struct {
 	BusID      string
 	// Overdue keeps follow-ups whose due date is before Today.
 	Overdue bool
+	// Unrouted keeps follow-ups that no routing rule routed and nobody
+	// routed by hand (routing.go).
+	Unrouted bool
 	// Assignee keeps one colleague's follow-ups (staff id); 0 is anyone's.
 	Assignee int64
 	// Sort is "due" (soonest due first, none last) or "age" (oldest
@@ -53,7 +59,7 @@ type QueueItem struct {
 
 // Overdue reports whether the follow-up is unfinished past its due date.
 func (q QueueItem) Overdue(today string) bool {
-	return q.DueDate != "" && q.DueDate < today && (q.Status == "open" || q.Status == "in_progress")
+	return q.DueDate != "" && q.DueDate < today && !schema.StatusFinished(q.Status)
 }
 
 // The queue's one query, put together from the filter. Every variant walks
@@ -119,6 +125,12 @@ func queueQuery(f QueueFilter) (string, []any) {
 		if f.Sort == SortAge {
 			index = "" // few rows: any plan is fast
 		}
+	case f.Status == schema.StatusWaiting:
+		// Rare statuses: their own partial index, which SQLite uses only
+		// when the query names the status itself, not as a parameter.
+		index = "followups_waiting"
+	case f.Status == schema.StatusReopenRequested:
+		index = "followups_reopen"
 	case f.Sort == SortAge:
 		index = "followups_age"
 	}
@@ -133,11 +145,13 @@ func queueQuery(f QueueFilter) (string, []any) {
 	switch f.Status {
 	case "":
 		where = append(where, "f.active = 1")
-	case "open", "in_progress":
-		where = append(where, "f.active = 1", "f.status = ?")
-		args = append(args, f.Status)
-	default:
+	case schema.StatusDone, schema.StatusCancelled:
 		where = append(where, "f.active = 0", "f.status = ?")
+		args = append(args, f.Status)
+	case schema.StatusWaiting, schema.StatusReopenRequested:
+		where = append(where, "f.status = '"+f.Status+"'")
+	default:
+		where = append(where, "f.active = 1", "f.status = ?")
 		args = append(args, f.Status)
 	}
 	for _, c := range []struct{ col, val string }{
@@ -152,6 +166,9 @@ func queueQuery(f QueueFilter) (string, []any) {
 		// due_sort puts "no due date" last, as 9999-12-31.
 		where = append(where, "f.due_sort < ?")
 		args = append(args, f.Today)
+	}
+	if f.Unrouted {
+		where = append(where, "f.route_rule IS NULL AND f.route_by = ''")
 	}
 	if sortKey, id, ok := strings.Cut(f.After, "|"); ok {
 		where = append(where, "("+key+", f.id) > (?, ?)")

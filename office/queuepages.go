@@ -85,6 +85,7 @@ type queueData struct {
 	Today                                          string
 	Statuses, Kinds, Departments, Wijken, BusesOpt []Option
 	Overdue, Mine                                  bool
+	Unrouted                                       bool
 	Sort                                           string
 	Next, First                                    string // links
 	Filtered                                       bool
@@ -92,7 +93,7 @@ type queueData struct {
 }
 
 // queueQuery is the queue's filters as they travel in the URL.
-var queueParams = []string{"status", "kind", "department", "wijk", "bus", "overdue", "mine", "sort"}
+var queueParams = []string{"status", "kind", "department", "wijk", "bus", "overdue", "unrouted", "mine", "sort"}
 
 func (s *Server) handleQueue(c *fiber.Ctx) error {
 	ctx := c.UserContext()
@@ -100,7 +101,7 @@ func (s *Server) handleQueue(c *fiber.Ctx) error {
 	me := session(c).Staff
 	f := QueueFilter{
 		Status: c.Query("status"), Kind: c.Query("kind"), Department: c.Query("department"), Wijk: c.Query("wijk"),
-		BusID: c.Query("bus"), Overdue: c.Query("overdue") != "", Sort: c.Query("sort", SortDue),
+		BusID: c.Query("bus"), Overdue: c.Query("overdue") != "", Unrouted: c.Query("unrouted") != "", Sort: c.Query("sort", SortDue),
 		After: c.Query("after"), Limit: 50, Today: s.today(),
 	}
 	if c.Query("mine") != "" {
@@ -125,7 +126,7 @@ func (s *Server) handleQueue(c *fiber.Ctx) error {
 	check("wijk", f.Wijk, wijkOK)
 	check("bus", f.BusID, knownBus[f.BusID])
 	check("sort", f.Sort, f.Sort == SortDue || f.Sort == SortAge)
-	d := &queueData{Today: f.Today, Overdue: f.Overdue, Mine: f.Assignee != 0, Sort: f.Sort, Me: me.ID}
+	d := &queueData{Today: f.Today, Overdue: f.Overdue, Unrouted: f.Unrouted, Mine: f.Assignee != 0, Sort: f.Sort, Me: me.ID}
 	p.Data = d
 	statuses := []Option{{Value: "", Label: p.T("queue.status.active"), Selected: f.Status == ""}}
 	for _, st := range schema.FollowUpStatuses {
@@ -178,6 +179,16 @@ type followUpWorkData struct {
 	Colleagues []Colleague
 	Me         int64
 	Feedback   []FeedbackView
+	// CanAsk: the follow-up may wait for an answer to a question.
+	CanAsk bool
+	// Satisfaction is the entrepreneur's answer after closing, with its
+	// reason in the page's language.
+	Satisfaction       *Satisfaction
+	SatisfactionReason string
+	// Departments to route the follow-up to by hand (routing.go).
+	Departments []Option
+	// Texts are the standard texts that fit the moves offered (texts.go).
+	Texts []StandardText
 }
 
 // FeedbackView is an entrepreneur's rating and comment as the office shows
@@ -204,7 +215,27 @@ func (s *Server) followUpWorkPage(c *fiber.Ctx, id string) (*Page, error) {
 		return nil, err
 	}
 	p := s.newPage(c)
-	p.Data = &followUpWorkData{F: f, Today: s.today(), Next: NextStatuses(f.Status), Colleagues: cols, Me: session(c).Staff.ID, Feedback: fb}
+	d := &followUpWorkData{F: f, Today: s.today(), Next: NextStatuses(f.Status), Colleagues: cols, Me: session(c).Staff.ID, Feedback: fb,
+		CanAsk: checkMove(f.Status, schema.StatusWaiting, "?", byQuestion) == nil}
+	p.Data = d
+	d.Departments = termOptions(p, schema.Ref.Departments, f.Department)[1:]
+	texts, err := s.store.Texts(ctx)
+	if err != nil {
+		return nil, err
+	}
+	d.Texts = textsFor(texts, d.Next, f.Department)
+	// ?text=ID&status=S fills the message with a standard text in the
+	// visit's language: choosing one works without script.
+	if id, err := strconv.ParseInt(c.Query("text"), 10, 64); err == nil {
+		for _, t := range d.Texts {
+			if t.ID == id {
+				p.Values["status"], p.Values["message"] = t.Status, t.In(f.Lang)
+			}
+		}
+	}
+	if err := s.loadSatisfactionView(c, p, d); err != nil {
+		return nil, err
+	}
 	return p, nil
 }
 
@@ -218,6 +249,10 @@ func (s *Server) handleFollowUp(c *fiber.Ctx) error {
 		p.Notice = "followup.moved"
 	case "assigned":
 		p.Notice = "followup.assigned"
+	case "asked":
+		p.Notice = "followup.asked"
+	case "routed":
+		p.Notice = "followup.routed"
 	}
 	return s.render(c, fiber.StatusOK, "followup_work", p)
 }
@@ -226,8 +261,8 @@ func (s *Server) handleFollowUp(c *fiber.Ctx) error {
 // page again with the reason beside the form.
 func (s *Server) handleFollowUpMove(c *fiber.Ctx) error {
 	id := utils.CopyString(c.Params("id"))
-	to, note := copyForm(c, "status"), copyForm(c, "note")
-	_, err := s.store.MoveFollowUp(c.UserContext(), session(c).Staff.Email, id, to, note)
+	to, note, message := copyForm(c, "status"), copyForm(c, "note"), copyForm(c, "message")
+	_, err := s.store.MoveFollowUpSaying(c.UserContext(), session(c).Staff.Email, id, to, note, message)
 	var me *MoveError
 	if errors.As(err, &me) {
 		p, perr := s.followUpWorkPage(c, id)
@@ -235,11 +270,14 @@ func (s *Server) handleFollowUpMove(c *fiber.Ctx) error {
 			return perr
 		}
 		field := "status"
-		if me == errMoveNote || me == errMoveNoteLong || me == errMoveNoteControl {
+		switch me {
+		case errMoveNote, errMoveNoteLong, errMoveNoteControl:
 			field = "note"
+		case errMessage:
+			field = "message"
 		}
 		p.Errors[field] = p.T(me.Key)
-		p.Values["status"], p.Values["note"] = to, note
+		p.Values["status"], p.Values["note"], p.Values["message"] = to, note, message
 		return s.render(c, fiber.StatusUnprocessableEntity, "followup_work", p)
 	}
 	if err != nil {

@@ -131,6 +131,7 @@ type Server struct {
 func NewServer(cfg Config, store *Store, log *slog.Logger) *Server {
 	cfg.Limits.defaults()
 	s := &Server{cfg: cfg, store: store, log: log, receiver: &infosync.Receiver{Store: store}}
+	store.mail.Store(cfg.SMTPAddr != "")
 	s.metrics = s.newMetrics()
 	fc := fiber.Config{
 		AppName:               "infobus office",
@@ -162,7 +163,8 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	return s.app.ShutdownWithContext(ctx)
 }
 
-// StartJobs starts the monthly report job; Shutdown stops it.
+// StartJobs starts the monthly report job and the e-mail worker;
+// Shutdown stops them.
 func (s *Server) StartJobs() error {
 	job, err := s.NewReportJob(s.cfg.ReportSchedule)
 	if err != nil {
@@ -170,7 +172,11 @@ func (s *Server) StartJobs() error {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	s.stopJobs, s.jobsDone = cancel, make(chan struct{})
-	go func() { defer close(s.jobsDone); job.Run(ctx) }()
+	mailer := s.NewMailJob()
+	done := make(chan struct{}, 2)
+	go func() { job.Run(ctx); done <- struct{}{} }()
+	go func() { mailer.Run(ctx); done <- struct{}{} }()
+	go func() { <-done; <-done; close(s.jobsDone) }()
 	return nil
 }
 
@@ -222,6 +228,21 @@ func (s *Server) routes() {
 
 	s.app.Get("/f/:code", s.limit(followUpPageRateMax, followUpPageRateWindow), s.handleFollowUpPage)
 	s.app.Post("/f/:code/feedback", s.limit(feedbackRateMax, feedbackRateWindow), s.handleFeedback)
+	// The loop back (looppages.go): limited like feedback.
+	s.app.Post("/f/:code/answer", s.limit(feedbackRateMax, feedbackRateWindow), s.handleAnswer)
+	s.app.Post("/f/:code/satisfaction", s.limit(feedbackRateMax, feedbackRateWindow), s.handleSatisfaction)
+	s.app.Post("/followups/:id/question", s.requireStaff, s.handleFollowUpQuestion)
+	s.app.Get("/reasons", s.requireAdmin, s.handleReasons)
+	s.app.Post("/reasons", s.requireAdmin, s.handleReasonSave)
+	s.app.Post("/reasons/:id", s.requireAdmin, s.handleReasonSave)
+	s.app.Get("/mail", s.requireAdmin, s.handleMailQueue)
+	s.app.Get("/texts", s.requireAdmin, s.handleTexts)
+	s.app.Post("/texts", s.requireAdmin, s.handleTextAdd)
+	s.app.Post("/texts/:id/delete", s.requireAdmin, s.handleTextDelete)
+	s.app.Get("/rules", s.requireAdmin, s.handleRules)
+	s.app.Post("/rules", s.requireAdmin, s.handleRuleAdd)
+	s.app.Post("/rules/:id/delete", s.requireAdmin, s.handleRuleDelete)
+	s.app.Post("/followups/:id/route", s.requireStaff, s.handleFollowUpRoute)
 
 	// The bus's day (planpages.go, schedule.go).
 	s.app.Get("/plan", s.requireStaff, s.handlePlanPage)

@@ -33,6 +33,9 @@ type Store struct {
 	// full is set while writes fail because the disk is full, and cleared
 	// by the next write that succeeds; /healthz reports it.
 	full atomic.Bool
+	// mail is set when the office can send e-mail (SMTP configured):
+	// status moves then queue one for the entrepreneur (mail.go).
+	mail atomic.Bool
 	// replayed is how many erasures opening a restored database applied
 	// again (ErasuresReplayed).
 	replayed int

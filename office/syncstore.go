@@ -32,11 +32,18 @@ WHERE id = ?1 AND bus_id = ?2 AND rev < ?3`
 	queryVisitStored = `SELECT bus_id, rev, crew_hash FROM visits WHERE id = ?`
 	// A follow-up id belongs to one visit for good: the WHERE turns an id
 	// another visit owns into no change.
+	//
+	// The route (routing.go) is part of the same statement: the first
+	// routing rule that matches picks the department, else the crew's
+	// stands; a route staff set by hand (route_by) outlives new revisions.
 	queryFollowUpUpsert = `
-INSERT INTO followups (id, visit_id, bus_id, kind, department, due_date, code, opened_unix, wijk, gone, opened_at)
-VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+INSERT INTO followups (id, visit_id, bus_id, kind, department, due_date, code, opened_unix, wijk, gone, opened_at, route_rule)
+SELECT ?1, ?2, ?3, ?4, coalesce(r.department, ?5), ?6, ?7, ?8, ?9, ?10, ?11, r.id
+FROM (SELECT 1) LEFT JOIN (` + queryRouteMatch + `) r WHERE true
 ON CONFLICT (id) DO UPDATE SET
-    kind = excluded.kind, department = excluded.department, due_date = excluded.due_date, code = excluded.code,
+    kind = excluded.kind, due_date = excluded.due_date, code = excluded.code,
+    department = iif(followups.route_by = '', excluded.department, followups.department),
+    route_rule = iif(followups.route_by = '', excluded.route_rule, followups.route_rule),
     opened_unix = excluded.opened_unix, wijk = excluded.wijk, gone = excluded.gone, opened_at = excluded.opened_at
 WHERE followups.visit_id = excluded.visit_id`
 	querySetAsideInsert = `
@@ -205,7 +212,7 @@ func putVisit(ctx context.Context, tx *sql.Tx, stmts *txStmts, busID string, rec
 	}
 	for i, f := range v.FollowUps {
 		changed, err := schema.ExecChanged(ctx, stmts, queryFollowUpUpsert, f.ID, v.ID, busID, f.Kind, f.Department, f.DueDate, f.Code,
-			fx.unix, v.Wijk, v.Deleted, v.VisitedAt)
+			fx.unix, v.Wijk, v.Deleted, v.VisitedAt, stadsdeelOf(v.Wijk), fx.topics)
 		if err != nil {
 			return err
 		}

@@ -127,6 +127,10 @@ var navItems = []navItem{
 	{Href: "/fleet", Label: "nav.fleet", Role: RoleAdmin},
 	{Href: "/staff", Label: "nav.staff", Role: RoleAdmin},
 	{Href: "/audit", Label: "nav.audit", Role: RoleAdmin},
+	{Href: "/reasons", Label: "nav.reasons", Role: RoleAdmin},
+	{Href: "/rules", Label: "nav.rules", Role: RoleAdmin},
+	{Href: "/texts", Label: "nav.texts", Role: RoleAdmin},
+	{Href: "/mail", Label: "nav.mail", Role: RoleAdmin},
 }
 
 // NavLink is a menu link as a page shows it.

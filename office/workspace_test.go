@@ -79,8 +79,15 @@ func (w *testWeb) auditCount(action, subject string) int {
 
 func TestStatusMoves(t *testing.T) {
 	all := schema.FollowUpStatuses
+	// What staff may do on a follow-up's page. waiting is reached only by
+	// asking a question, reopen_requested only by the entrepreneur.
 	allowed := map[[2]string]bool{
 		{"open", "in_progress"}: true, {"in_progress", "done"}: true, {"in_progress", "cancelled"}: true,
+		{"waiting", "in_progress"}: true, {"waiting", "cancelled"}: true,
+		{"reopen_requested", "in_progress"}: true, {"reopen_requested", "done"}: true, {"reopen_requested", "cancelled"}: true,
+	}
+	needsNote := func(from, to string) bool {
+		return to == "done" || to == "cancelled"
 	}
 	w := newTestWeb(t)
 	w.addStaff("sam@denhaag.nl", RoleStaff, goodPassword)
@@ -88,6 +95,7 @@ func TestStatusMoves(t *testing.T) {
 	// path brings a fresh follow-up to status from.
 	path := map[string][]string{
 		"open": nil, "in_progress": {"in_progress"}, "done": {"in_progress", "done"}, "cancelled": {"in_progress", "cancelled"},
+		"waiting": {"in_progress", "?"}, "reopen_requested": {"in_progress", "done", "!"},
 	}
 	for _, from := range all {
 		for _, to := range all {
@@ -100,15 +108,26 @@ func TestStatusMoves(t *testing.T) {
 					f := followUp(t, schema.KindCallback, "2026-12-01")
 					w.seedVisit("Bakkerij De Molen", f)
 					for _, st := range path[from] {
-						if _, err := w.store.MoveFollowUp(ctx, "sam@denhaag.nl", f.ID, st, "klaar"); err != nil {
+						var err error
+						switch st {
+						case "?":
+							err = w.store.AskQuestion(ctx, "sam@denhaag.nl", f.ID, "Op welk adres is het terras?")
+						case "!":
+							_, err = w.store.PutSatisfaction(ctx, f.ID, Satisfaction{Comment: "Het terras mag nog steeds niet."})
+						default:
+							_, err = w.store.MoveFollowUp(ctx, "sam@denhaag.nl", f.ID, st, "klaar")
+						}
+						if err != nil {
 							t.Fatalf("set up %s: %v", from, err)
 						}
+					}
+					if got := w.followUpStatus(f.ID); got != from {
+						t.Fatalf("set up: got status %q, want %q", got, from)
 					}
 					before, _ := w.store.WorkEvents(ctx, f.ID)
 					audits := w.auditCount(ActionFollowUpMoved, f.ID)
 					st, err := w.store.MoveFollowUp(ctx, "sam@denhaag.nl", f.ID, to, note)
-					needsNote := to == "done" || to == "cancelled"
-					want := allowed[[2]string{from, to}] && (note != "" || !needsNote)
+					want := allowed[[2]string{from, to}] && (note != "" || !needsNote(from, to))
 					after, _ := w.store.WorkEvents(ctx, f.ID)
 					if !want {
 						var me *MoveError
@@ -143,6 +162,16 @@ func TestStatusMoves(t *testing.T) {
 			}
 		}
 	}
+}
+
+// followUpStatus reads a follow-up's status as the office holds it.
+func (w *testWeb) followUpStatus(id string) string {
+	w.tb.Helper()
+	f, err := w.store.FindFollowUp(context.Background(), id)
+	if err != nil {
+		w.tb.Fatal(err)
+	}
+	return f.Status
 }
 
 func TestQueueWorkflowPages(t *testing.T) {

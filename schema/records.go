@@ -87,10 +87,22 @@ const (
 	StatusInProgress = "in_progress"
 	StatusDone       = "done"
 	StatusCancelled  = "cancelled"
+	// StatusWaiting: the office asked the entrepreneur a question and
+	// waits for the answer on their page.
+	StatusWaiting = "waiting"
+	// StatusReopenRequested: the entrepreneur is not satisfied with a done
+	// follow-up and asks the office to look again.
+	StatusReopenRequested = "reopen_requested"
 )
 
-// FollowUpStatuses lists the states a follow-up moves through.
-var FollowUpStatuses = []string{StatusOpen, StatusInProgress, StatusDone, StatusCancelled}
+// FollowUpStatuses lists the states a follow-up moves through. The last
+// two came after the first contract; a bus that does not know them skips
+// such a pulled status with a warning and pulls on.
+var FollowUpStatuses = []string{StatusOpen, StatusInProgress, StatusDone, StatusCancelled, StatusWaiting, StatusReopenRequested}
+
+// StatusFinished reports whether a follow-up in status s is finished:
+// done or cancelled.
+func StatusFinished(s string) bool { return s == StatusDone || s == StatusCancelled }
 
 // FollowUp is a promise the crew made during a visit. Its content is the
 // crew's; its FollowUpStatus is the office's.

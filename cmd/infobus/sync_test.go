@@ -528,6 +528,16 @@ func TestStatusRoundTrip(t *testing.T) {
 		t.Errorf("after push: got state %s, want %s", view.State, bus.StateOffice)
 	}
 
+	// A question back: the new status reaches the crew, unfinished.
+	if err := o.Store.AskQuestion(ctx, "sam@denhaag.nl", v.FollowUps[0].ID, "Op welk adres is het terras?"); err != nil {
+		t.Fatal(err)
+	}
+	if r := syncNowOverHTTP(t, m, token); r.Report.Pulled != 1 {
+		t.Errorf("sync after the question: got %+v, want 1 pulled", r.Report)
+	}
+	if w := getVisitView(t, m, token, v.ID); w.FollowUps[0].Status != schema.StatusWaiting || w.State == bus.StateHandled {
+		t.Errorf("after the question: got state %s, status %q, want waiting and not handled", w.State, w.FollowUps[0].Status)
+	}
 	if _, err := o.Store.SetFollowUpStatus(ctx, v.FollowUps[0].ID, schema.StatusDone, "Informatie gemaild"); err != nil {
 		t.Fatal(err)
 	}

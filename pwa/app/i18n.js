@@ -157,6 +157,8 @@ const catalogue = {
   'fstatus.in_progress': ['we zijn ermee bezig', 'in progress'],
   'fstatus.done': ['afgerond', 'done'],
   'fstatus.cancelled': ['gestopt', 'stopped'],
+  'fstatus.waiting': ['wacht op de ondernemer', 'waiting for the entrepreneur'],
+  'fstatus.reopen_requested': ['ondernemer vraagt om opnieuw te openen', 'the entrepreneur asks to reopen'],
   'followup.code.scan': ['Kaart scannen', 'Scan a card'],
   // A typed code, worded as schema.ParseCode words it.
   'code.empty': ['Vul de code in.', 'Enter the code.'],

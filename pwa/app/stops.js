@@ -233,6 +233,10 @@ const day = (s) => {
   return d ? d.toLocaleDateString(locale(), { day: 'numeric', month: 'long', year: 'numeric' }) : s;
 };
 
+// Unfinished is every status but done and cancelled, also ones this app
+// does not know yet (waiting, reopen_requested, or a later one).
+const finished = (status) => status === 'done' || status === 'cancelled';
+
 function historyItem(h, onlyOpen) {
   const li = document.createElement('li');
   const title = document.createElement('strong');
@@ -240,7 +244,7 @@ function historyItem(h, onlyOpen) {
   const what = document.createElement('span');
   what.textContent = ` · ${t('history.visit', { date: day(h.visited_at), topics: h.topics.map((c) => term('topics', c)).join(', ') })}`;
   li.append(title, what);
-  const fus = h.followups.filter((f) => !onlyOpen || f.status === 'open' || f.status === 'in_progress');
+  const fus = h.followups.filter((f) => !onlyOpen || !finished(f.status));
   if (fus.length) {
     const ul = document.createElement('ul');
     for (const f of fus) {
@@ -262,7 +266,7 @@ async function drawOpen() {
     return;
   }
   const all = (await db.get(`history:${wijk}`)) || [];
-  const open = all.filter((h) => h.followups.some((f) => f.status === 'open' || f.status === 'in_progress'));
+  const open = all.filter((h) => h.followups.some((f) => !finished(f.status)));
   list.replaceChildren(...open.map((h) => historyItem(h, true)));
   $('open-empty').textContent = open.length ? '' : t('history.open.none');
 }
