@@ -255,6 +255,7 @@ type PersonExport struct {
 	Visits     []schema.Visit   `json:"visits"`
 	SetAside   []ExportSetAside `json:"set_aside"`
 	Feedback   []ExportFeedback `json:"feedback"`
+	Loop       []ExportLoopText `json:"loop"` // answers to staff questions, satisfaction comments
 }
 
 // ExportSetAside is a set-aside record in an export.
@@ -266,7 +267,8 @@ type ExportSetAside struct {
 	Body    json.RawMessage `json:"body"`
 }
 
-// ExportPerson gathers every visit, set-aside record and feedback about p,
+// ExportPerson gathers every visit, set-aside record, feedback and answer
+// or satisfaction comment about p,
 // with the office's follow-up status, and records the export in the audit log.
 // Returns a *schema.ValidationError for a bad selector.
 func (s *Store) ExportPerson(ctx context.Context, p Person, actor string) (*PersonExport, error) {
@@ -285,6 +287,9 @@ func (s *Store) ExportPerson(ctx context.Context, p Person, actor string) (*Pers
 			return nil, err
 		}
 		out.Visits = append(out.Visits, *v)
+	}
+	if out.Loop, err = loopTexts(ctx, s.db.Read, p, ids); err != nil {
+		return nil, err
 	}
 	sa, err := s.db.Read.QueryContext(ctx, querySetAsideAll)
 	if err != nil {

@@ -106,6 +106,8 @@ type ForgetReport struct {
 	Erased   int      `json:"erased"`    // visits whose contact details were erased now
 	SetAside int      `json:"set_aside"` // set-aside records cleaned
 	Feedback int      `json:"feedback"`  // feedback comments erased
+	Answers  int      `json:"answers"`   // answers to staff questions and satisfaction comments erased
+	Mails    int      `json:"mails"`     // e-mails to the person not yet sent, dropped
 	DryRun   bool     `json:"dry_run"`
 }
 
@@ -143,6 +145,9 @@ func (s *Store) ForgetPerson(ctx context.Context, p Person, dryRun bool, actor s
 		if rep.SetAside, err = cleanSetAside(ctx, tx, p, dryRun); err != nil {
 			return err
 		}
+		if rep.Answers, rep.Mails, err = eraseLoop(ctx, tx, p, ids, dryRun); err != nil {
+			return err
+		}
 		if dryRun {
 			return nil
 		}
@@ -162,7 +167,7 @@ func (s *Store) ForgetPerson(ctx context.Context, p Person, dryRun bool, actor s
 			return err
 		}
 		return audit(ctx, tx, now, actor, ActionForget, p.kind(),
-			fmt.Sprintf("visits=%d erased=%d set_aside=%d feedback=%d ids=%s", len(ids), rep.Erased, rep.SetAside, rep.Feedback, strings.Join(ids, ",")))
+			fmt.Sprintf("visits=%d erased=%d set_aside=%d feedback=%d answers=%d mails=%d ids=%s", len(ids), rep.Erased, rep.SetAside, rep.Feedback, rep.Answers, rep.Mails, strings.Join(ids, ",")))
 	})
 	return rep, err
 }

@@ -80,8 +80,8 @@ func runForget(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if *dryRun {
 		verb, n = "Would erase", len(rep.Visits)
 	}
-	fmt.Fprintf(stdout, "Found %d visit(s) about this person. %s contact details of %d visit(s) and %d set-aside record(s), and %d feedback comment(s).\n",
-		len(rep.Visits), verb, n, rep.SetAside, rep.Feedback)
+	fmt.Fprintf(stdout, "Found %d visit(s) about this person. %s contact details of %d visit(s) and %d set-aside record(s), %d feedback comment(s), %d answer(s) and satisfaction comment(s), and %d e-mail(s) not yet sent.\n",
+		len(rep.Visits), verb, n, rep.SetAside, rep.Feedback, rep.Answers, rep.Mails)
 	for _, id := range rep.Visits {
 		fmt.Fprintln(stdout, "  visit", id)
 	}

@@ -403,7 +403,7 @@ func TestPrivacyCommands(t *testing.T) {
 		{[]string{"bus", "devices", "--data", busDir}, "unpaired 2", false},
 		{[]string{"bus", "unpair", "no-such-tablet", "--data", busDir}, "", true},
 		{[]string{"office", "forget", "--email", "niemand@example.nl", "--dry-run", "--data", officeDir}, "Found 0 visit(s)", false},
-		{[]string{"office", "forget", "--phone", "06 1234 5678", "--dry-run", "--data", officeDir}, "and 0 feedback comment(s)", false},
+		{[]string{"office", "forget", "--phone", "06 1234 5678", "--dry-run", "--data", officeDir}, ", 0 feedback comment(s)", false},
 		{[]string{"office", "export-person", "--email", "niemand@example.nl", "--data", officeDir}, `"feedback": []`, false},
 		{[]string{"office", "forget", "--data", officeDir}, "", true},
 		{[]string{"office", "export-person", "--kvk", "2731 2345", "--data", officeDir}, `"kvk": "27312345"`, false},
