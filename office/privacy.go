@@ -198,11 +198,7 @@ func cleanSetAside(ctx context.Context, tx *sql.Tx, p Person, dryRun bool) (int,
 	if err != nil {
 		return 0, err
 	}
-	type change struct {
-		rowid int64
-		body  []byte // nil: delete
-	}
-	var changes []change
+	var changes []setAsideChange
 	for rows.Next() {
 		var (
 			rowid           int64
@@ -218,23 +214,19 @@ func cleanSetAside(ctx context.Context, tx *sql.Tx, p Person, dryRun bool) (int,
 		if json.Unmarshal(body, &v) == nil {
 			v.Normalize()
 			if p.matches(&v) && v.Contact != nil {
-				var m map[string]json.RawMessage
-				if json.Unmarshal(body, &m) != nil {
-					changes = append(changes, change{rowid: rowid})
-					continue
-				}
-				delete(m, "contact")
-				out, err := json.Marshal(m)
+				c, changed, err := withoutContact(rowid, body)
 				if err != nil {
 					rows.Close()
 					return 0, err
 				}
-				changes = append(changes, change{rowid: rowid, body: out})
+				if changed {
+					changes = append(changes, c)
+				}
 			}
 			continue
 		}
 		if p.matchesRaw(body) {
-			changes = append(changes, change{rowid: rowid})
+			changes = append(changes, setAsideChange{rowid: rowid})
 		}
 	}
 	rows.Close()
@@ -244,6 +236,34 @@ func cleanSetAside(ctx context.Context, tx *sql.Tx, p Person, dryRun bool) (int,
 	if dryRun {
 		return len(changes), nil
 	}
+	return len(changes), applySetAside(ctx, tx, changes)
+}
+
+// setAsideChange is one set-aside record losing contact details: its new
+// body, or nil to delete it whole.
+type setAsideChange struct {
+	rowid int64
+	body  []byte
+}
+
+// withoutContact is the change that takes the contact details out of a
+// set-aside body, and whether there were any to take. A body that is no
+// JSON object goes whole: nothing in it can be told apart.
+func withoutContact(rowid int64, body []byte) (setAsideChange, bool, error) {
+	var m map[string]json.RawMessage
+	if json.Unmarshal(body, &m) != nil {
+		return setAsideChange{rowid: rowid}, true, nil
+	}
+	if c, ok := m["contact"]; !ok || string(c) == "null" {
+		return setAsideChange{}, false, nil
+	}
+	delete(m, "contact")
+	out, err := json.Marshal(m)
+	return setAsideChange{rowid: rowid, body: out}, err == nil, err
+}
+
+// applySetAside writes changes inside tx.
+func applySetAside(ctx context.Context, tx *sql.Tx, changes []setAsideChange) error {
 	for _, c := range changes {
 		var err error
 		if c.body == nil {
@@ -252,10 +272,10 @@ func cleanSetAside(ctx context.Context, tx *sql.Tx, p Person, dryRun bool) (int,
 			_, err = tx.ExecContext(ctx, querySetAsideBody, c.rowid, string(c.body))
 		}
 		if err != nil {
-			return 0, err
+			return err
 		}
 	}
-	return len(changes), nil
+	return nil
 }
 
 // eraseVisit removes visit id's contact details inside tx and, the first

@@ -3,7 +3,6 @@ package office
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -256,11 +255,7 @@ func cleanSetAsideOf(ctx context.Context, tx *sql.Tx, id string) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	type change struct {
-		rowid int64
-		body  []byte // nil: delete
-	}
-	var changes []change
+	var changes []setAsideChange
 	for rows.Next() {
 		var (
 			rowid int64
@@ -270,36 +265,18 @@ func cleanSetAsideOf(ctx context.Context, tx *sql.Tx, id string) (int, error) {
 			rows.Close()
 			return 0, err
 		}
-		var m map[string]json.RawMessage
-		if json.Unmarshal(body, &m) != nil {
-			changes = append(changes, change{rowid: rowid})
-			continue
-		}
-		if c, ok := m["contact"]; !ok || string(c) == "null" {
-			continue
-		}
-		delete(m, "contact")
-		out, err := json.Marshal(m)
+		c, changed, err := withoutContact(rowid, body)
 		if err != nil {
 			rows.Close()
 			return 0, err
 		}
-		changes = append(changes, change{rowid: rowid, body: out})
+		if changed {
+			changes = append(changes, c)
+		}
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
 		return 0, err
 	}
-	for _, c := range changes {
-		var err error
-		if c.body == nil {
-			_, err = tx.ExecContext(ctx, querySetAsideDelete, c.rowid)
-		} else {
-			_, err = tx.ExecContext(ctx, querySetAsideBody, c.rowid, string(c.body))
-		}
-		if err != nil {
-			return 0, err
-		}
-	}
-	return len(changes), nil
+	return len(changes), applySetAside(ctx, tx, changes)
 }
