@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"fmt"
 	"path/filepath"
 	"time"
 
@@ -52,24 +51,15 @@ func (s *Store) ErasuresReplayed() int { return s.replayed }
 // replayPendingErasures applies the erasure log again when the data dir
 // was just restored (backup.ReplayFile), before the store serves anything.
 func (s *Store) replayPendingErasures(ctx context.Context) error {
-	dir := filepath.Dir(s.db.Path)
-	if !backup.ReplayPending(dir) {
-		return nil
-	}
-	n, err := s.ReplayErasures(ctx)
+	n, err := backup.ReplayIfPending(ctx, filepath.Dir(s.db.Path), s.ReplayErasures, s.db.Checkpoint)
 	if err != nil {
-		return fmt.Errorf("apply the erasures again after a restore: %w", err)
-	}
-	// secure_delete zeroed the cells; the checkpoint takes the old pages
-	// out of the WAL and writes the zeroed ones over the copy's.
-	if err := s.db.Checkpoint(ctx); err != nil {
-		return fmt.Errorf("checkpoint after applying the erasures again: %w", err)
+		return err
 	}
 	s.replayed = n
 	if n > 0 {
 		s.log.Info("contact details removed after the backup removed again", "visits", n)
 	}
-	return backup.ReplayDone(dir)
+	return nil
 }
 
 // ReplayErasures removes again the contact details the data dir's erasure

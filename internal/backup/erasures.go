@@ -2,6 +2,7 @@ package backup
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -103,6 +104,25 @@ const ReplayFile = "erasures-replay-pending"
 // again after a restore.
 func ReplayPending(dataDir string) bool {
 	return exists(filepath.Join(dataDir, ReplayFile))
+}
+
+// ReplayIfPending applies dataDir's erasure log again with replay when a
+// restore left that pending, then checkpoints (secure_delete zeroed the
+// cells; the checkpoint takes the old pages out of the WAL and writes the
+// zeroed ones over the copy's) and clears the mark. It returns how many
+// records replay changed; 0 when nothing was pending.
+func ReplayIfPending(ctx context.Context, dataDir string, replay func(context.Context) (int, error), checkpoint func(context.Context) error) (int, error) {
+	if !ReplayPending(dataDir) {
+		return 0, nil
+	}
+	n, err := replay(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("apply the erasures again after a restore: %w", err)
+	}
+	if err := checkpoint(ctx); err != nil {
+		return 0, fmt.Errorf("checkpoint after applying the erasures again: %w", err)
+	}
+	return n, ReplayDone(dataDir)
 }
 
 // ReplayDone notes that dataDir's erasure log has been applied again.
