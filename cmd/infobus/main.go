@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
+	"runtime/pprof"
 	"strings"
 	"syscall"
 )
@@ -69,7 +70,9 @@ Every flag can also be set in the environment: --data is INFOBUS_DATA,
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	stopProfile := startCPUProfile(os.Getenv("INFOBUS_CPUPROFILE"))
 	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stopProfile()
 	stop()
 	if err == nil {
 		return
@@ -80,6 +83,28 @@ func main() {
 		os.Exit(2)
 	}
 	os.Exit(1)
+}
+
+// startCPUProfile writes a Go CPU profile to PREFIX.PID until the command
+// ends, for finding where a server's time goes while a benchmark drives it
+// from outside (INFOBUS_CPUPROFILE=/tmp/cpu task bench:sync). Without a
+// prefix it does nothing.
+func startCPUProfile(prefix string) (stop func()) {
+	if prefix == "" {
+		return func() {}
+	}
+	f, err := os.Create(fmt.Sprintf("%s.%d", prefix, os.Getpid()))
+	if err == nil {
+		err = pprof.StartCPUProfile(f)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "infobus: no CPU profile:", err)
+		return func() {}
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
