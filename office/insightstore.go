@@ -30,7 +30,7 @@ const (
 SELECT wijk, dim, key, sum(n), sum(fu), sum(p) FROM insight_months
 WHERE month IN (%[1]s) AND wijk IN (%[2]s) %[3]s GROUP BY wijk, dim, key`
 	queryInsightRaw = `
-SELECT wijk, wdhour, stop, sector, topics, rating, panel, fu_n FROM visits
+SELECT wijk, wdhour, stop, sector, topics, rating, panel, fu_n FROM visits INDEXED BY visits_when
 WHERE visited_unix >= ?1 AND visited_unix < ?2 AND deleted = 0 %s`
 	queryInsightTrend = `
 SELECT month, dim, key, sum(n) FROM insight_months
@@ -639,10 +639,7 @@ func (s *Store) FollowUpCounts(ctx context.Context, area Area, start, end, asOf 
 // and up to limit of their comments, newest first, with e-mail addresses
 // and phone numbers taken out.
 func (s *Store) FeedbackMarks(ctx context.Context, area Area, start, end time.Time, limit int) (marks map[string]*Marks, comments []string, ok bool, err error) {
-	filter := ""
-	if ws := area.wijkFilter(); ws != "" {
-		filter = strings.Replace(ws, "AND wijk", "AND v.wijk", 1)
-	}
+	filter := area.wijkFilter()
 	rows, err := s.db.Read.QueryContext(ctx, fmt.Sprintf(queryFeedbackMarks, filter), start.Unix(), end.Unix())
 	if err != nil {
 		return nil, nil, true, err
@@ -689,20 +686,21 @@ func (s *Store) FeedbackMarks(ctx context.Context, area Area, start, end time.Ti
 }
 
 const (
-	// unixepoch() compares moments, where the stored strings, with
-	// fractions of a second of varying length, would not sort as times.
+	// One range of feedback_first (migration 0013): first_unix is
+	// unixepoch(first_at), which compares moments where the stored
+	// strings would compare text; wijk is copied from the code's visit
+	// by triggers, so no join is needed.
 	queryFeedbackMarks = `
-SELECT coalesce(v.wijk, ''), f.rating, count(*) FROM feedback AS f
-LEFT JOIN codes AS c ON c.code = f.code
-LEFT JOIN visits AS v ON v.id = c.visit_id AND v.deleted = 0
-WHERE unixepoch(f.first_at) >= ?1 AND unixepoch(f.first_at) < ?2 %s
+SELECT wijk, rating, count(*) FROM feedback INDEXED BY feedback_first
+WHERE first_unix >= ?1 AND first_unix < ?2 %s
 GROUP BY 1, 2`
+	// Newest first by a walk of the same index; within one second by the
+	// moment to the nanosecond, then the code, which SQLite sorts a
+	// second's few at a time and stops at the limit.
 	queryFeedbackComments = `
-SELECT f.comment FROM feedback AS f
-LEFT JOIN codes AS c ON c.code = f.code
-LEFT JOIN visits AS v ON v.id = c.visit_id AND v.deleted = 0
-WHERE unixepoch(f.first_at) >= ?1 AND unixepoch(f.first_at) < ?2 AND trim(f.comment) != '' %s
-ORDER BY f.first_at DESC, f.code LIMIT ?3`
+SELECT comment FROM feedback INDEXED BY feedback_first
+WHERE first_unix >= ?1 AND first_unix < ?2 AND trim(comment) != '' %s
+ORDER BY first_unix DESC, first_at DESC, code LIMIT ?3`
 )
 
 var (

@@ -1,0 +1,207 @@
+package office
+
+import (
+	"context"
+	"fmt"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"infobus/schema"
+)
+
+// feedbackJoined counts feedback marks per wijk as FeedbackMarks did before
+// migration 0013: every feedback's moment from first_at, and its wijk
+// through codes to the visit. The copied columns must always give the same.
+func feedbackJoined(tb testing.TB, s *Store, area Area, start, end time.Time) map[string]*Marks {
+	tb.Helper()
+	filter := strings.Replace(area.wijkFilter(), "AND wijk", "AND v.wijk", 1)
+	rows, err := s.db.Read.QueryContext(context.Background(), fmt.Sprintf(`
+SELECT coalesce(v.wijk, ''), f.rating, count(*) FROM feedback AS f
+LEFT JOIN codes AS c ON c.code = f.code
+LEFT JOIN visits AS v ON v.id = c.visit_id AND v.deleted = 0
+WHERE unixepoch(f.first_at) >= ?1 AND unixepoch(f.first_at) < ?2 %s
+GROUP BY 1, 2`, filter), start.Unix(), end.Unix())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer rows.Close()
+	out := map[string]*Marks{}
+	for rows.Next() {
+		var (
+			wijk      string
+			rating, n int
+		)
+		if err := rows.Scan(&wijk, &rating, &n); err != nil {
+			tb.Fatal(err)
+		}
+		if out[wijk] == nil {
+			out[wijk] = &Marks{}
+		}
+		out[wijk][rating] += n
+	}
+	if err := rows.Err(); err != nil {
+		tb.Fatal(err)
+	}
+	return out
+}
+
+// checkFeedbackMarks compares FeedbackMarks with the join for the city and
+// each stadsdeel and wijk of the fixture, and returns the city's marks.
+func checkFeedbackMarks(tb testing.TB, s *Store, step string, start, end time.Time) map[string]*Marks {
+	tb.Helper()
+	var city map[string]*Marks
+	for _, area := range []Area{{}, {Stadsdeel: "Centrum"}, {Stadsdeel: "Scheveningen"}, {Stadsdeel: "Haagse Hout"}, {Wijk: fxW1}, {Wijk: fxW2}, {Wijk: fxW3}} {
+		got, _, _, err := s.FeedbackMarks(context.Background(), area, start, end, 0)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		want := feedbackJoined(tb, s, area, start, end)
+		if !reflect.DeepEqual(got, want) {
+			tb.Errorf("%s, area %+v: got %v, joined %v", step, area, marksString(got), marksString(want))
+		}
+		if area == (Area{}) {
+			city = got
+		}
+	}
+	return city
+}
+
+func marksString(m map[string]*Marks) string {
+	var b strings.Builder
+	for w, ms := range m {
+		fmt.Fprintf(&b, "%q:%v ", w, *ms)
+	}
+	return b.String()
+}
+
+// wantWijkMarks checks how many marks each wijk has ("" for none).
+func wantWijkMarks(tb testing.TB, step string, got map[string]*Marks, want map[string]int) {
+	tb.Helper()
+	n := map[string]int{}
+	for w, m := range got {
+		n[w] = m.Count()
+	}
+	if !reflect.DeepEqual(n, want) {
+		tb.Errorf("%s: marks per wijk %v, want %v", step, n, want)
+	}
+}
+
+// TestFeedbackWijkFollowsVisit walks every way the wijk of a feedback can
+// change: feedback before its visit arrives and after, a revision that
+// moves the visit to another wijk, one that deletes it and one that brings
+// it back. After each step the copied wijk gives the same figures as the
+// join through codes and visits.
+func TestFeedbackWijkFollowsVisit(t *testing.T) {
+	s := newFixtureStore(t)
+	ctx := context.Background()
+	november := PeriodAt(PeriodMonth, mustDate(t, "2026-11-15"))
+	start, end := november.Start(), november.End()
+	c1, c2 := mustCode(t, s.bus, 101), mustCode(t, s.bus, 202)
+	coded := func(name, wijk string, code schema.Code) schema.Visit {
+		v := fxVisitOf(t, newID(t), fxVisit{name: name, at: "2026-11-10T10:00:00+01:00", wijk: wijk, stop: "Spuiplein", sector: "horeca",
+			topics: []string{"vergunningen"}, followUps: []fxFollowUp{{dept: "vergunningen", due: "2026-11-20"}}})
+		v.FollowUps[0].Code = string(code)
+		return v
+	}
+	give := func(code schema.Code, rating int, comment string) {
+		t.Helper()
+		s.clock.mu.Lock()
+		s.clock.t = s.clock.t.Add(time.Minute)
+		s.clock.mu.Unlock()
+		if _, _, err := s.PutFeedback(ctx, code, s.bus.BusID, FeedbackInput{Rating: rating, Comment: comment, ContactPreference: "none"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	// Feedback whose visit has not reached the office: the city only.
+	give(c1, 9, "Snel geholpen")
+	wantWijkMarks(t, "before its visit", checkFeedbackMarks(t, s.Store, "before its visit", start, end), map[string]int{"": 1})
+
+	// Its visit arrives: the code's binding gives it the wijk.
+	v1 := coded("F1", fxW1, c1)
+	s.push(t, v1)
+	wantWijkMarks(t, "its visit arrived", checkFeedbackMarks(t, s.Store, "its visit arrived", start, end), map[string]int{fxW1: 1})
+
+	// A visit that is in before its feedback.
+	v2 := coded("F2", fxW2, c2)
+	s.push(t, v2)
+	give(c2, 4, "Niemand belde terug")
+	wantWijkMarks(t, "feedback after its visit", checkFeedbackMarks(t, s.Store, "feedback after its visit", start, end), map[string]int{fxW1: 1, fxW2: 1})
+
+	// A revision of the feedback keeps its place.
+	give(c2, 5, "Toch nog gebeld")
+	wantWijkMarks(t, "feedback revised", checkFeedbackMarks(t, s.Store, "feedback revised", start, end), map[string]int{fxW1: 1, fxW2: 1})
+
+	// The crew corrects the wijk.
+	v1.Rev, v1.Wijk = 2, fxW3
+	s.push(t, v1)
+	wantWijkMarks(t, "visit moved", checkFeedbackMarks(t, s.Store, "visit moved", start, end), map[string]int{fxW3: 1, fxW2: 1})
+
+	// A revision that changes something else leaves it.
+	r := 6
+	v1.Rev, v1.Rating = 3, &r
+	s.push(t, v1)
+	wantWijkMarks(t, "other change", checkFeedbackMarks(t, s.Store, "other change", start, end), map[string]int{fxW3: 1, fxW2: 1})
+
+	// Deleted: counted for the city only, as a feedback without a visit.
+	v2.Rev, v2.Deleted = 2, true
+	s.push(t, v2)
+	m := checkFeedbackMarks(t, s.Store, "visit deleted", start, end)
+	wantWijkMarks(t, "visit deleted", m, map[string]int{fxW3: 1, "": 1})
+	wantInt(t, "the deleted visit's feedback, revised mark", m[""][5], 1)
+
+	// And back, in another wijk.
+	v2.Rev, v2.Deleted, v2.Wijk = 3, false, fxW1
+	s.push(t, v2)
+	wantWijkMarks(t, "visit back", checkFeedbackMarks(t, s.Store, "visit back", start, end), map[string]int{fxW3: 1, fxW1: 1})
+
+	// A visit row that goes (nothing in the office deletes one; the
+	// trigger is there should something ever do it).
+	if _, err := s.db.Write.ExecContext(ctx, `DELETE FROM visits WHERE id = ?`, v1.ID); err != nil {
+		t.Fatal(err)
+	}
+	wantWijkMarks(t, "visit row gone", checkFeedbackMarks(t, s.Store, "visit row gone", start, end), map[string]int{"": 1, fxW1: 1})
+
+	// The comments of an area: those whose visit lies in it, newest first.
+	_, comments, _, err := s.FeedbackMarks(ctx, Area{Stadsdeel: "Centrum"}, start, end, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"Toch nog gebeld"}; !reflect.DeepEqual(comments, want) {
+		t.Errorf("Centrum's comments: got %q, want %q", comments, want)
+	}
+	_, comments, _, err = s.FeedbackMarks(ctx, Area{}, start, end, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"Toch nog gebeld", "Snel geholpen"}; !reflect.DeepEqual(comments, want) {
+		t.Errorf("the city's comments: got %q, want %q", comments, want)
+	}
+	// A month without feedback.
+	october := PeriodAt(PeriodMonth, mustDate(t, "2026-10-15"))
+	wantWijkMarks(t, "october", checkFeedbackMarks(t, s.Store, "october", october.Start(), october.End()), map[string]int{})
+}
+
+// TestFeedbackCommentsOrder: newest first to the nanosecond within one
+// second, then by code, and the limit holds.
+func TestFeedbackCommentsOrder(t *testing.T) {
+	s := newFixtureStore(t)
+	addFeedback(t, s,
+		[5]string{"K1", "A", "7", "2026-10-05T10:00:00.100000000Z", "eerste"},
+		[5]string{"K2", "A", "7", "2026-10-05T10:00:00.900000000Z", "derde"},
+		[5]string{"K3", "", "7", "2026-10-05T10:00:00.500000000Z", "tweede"},
+		[5]string{"K0", "", "7", "2026-10-05T10:00:00.500000000Z", "tweede, code eerder"},
+		[5]string{"K4", "B", "7", "2026-10-05T10:00:01.000000000Z", "vierde"},
+		[5]string{"K5", "B", "7", "2026-10-05T10:00:02.000000000Z", "  "},
+	)
+	october := PeriodAt(PeriodMonth, mustDate(t, "2026-10-10"))
+	_, comments, _, err := s.FeedbackMarks(context.Background(), Area{}, october.Start(), october.End(), 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"vierde", "derde", "tweede, code eerder", "tweede"}; !reflect.DeepEqual(comments, want) {
+		t.Errorf("comments: got %q, want %q", comments, want)
+	}
+}

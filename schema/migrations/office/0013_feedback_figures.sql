@@ -1,0 +1,77 @@
+-- The insight page's feedback marks and comments read a short range of one
+-- index, where they filtered unixepoch(first_at) over every feedback and
+-- joined codes and visits for each to find its wijk.
+--
+-- first_unix: when the first version was given, as the figures compare it
+-- (the same expression as before, so the same feedback falls in a period).
+-- Generated, so it cannot differ from first_at.
+ALTER TABLE feedback ADD COLUMN first_unix INTEGER GENERATED ALWAYS AS (unixepoch(first_at)) VIRTUAL;
+
+-- wijk: that of the visit the feedback's code belongs to, '' while that
+-- visit has not reached the office or when it is deleted (deleted = 1).
+-- Copied, so kept by the triggers below on each of its sources: the
+-- feedback, the code's binding, and the visit's wijk and deleted.
+ALTER TABLE feedback ADD COLUMN wijk TEXT NOT NULL DEFAULT '';
+
+-- The codes of a visit, for a visit that moves wijk or is deleted. Codes
+-- are bound only for follow-ups with a card, so a push pays little.
+CREATE INDEX codes_visit ON codes (visit_id);
+
+UPDATE feedback SET wijk = coalesce((
+    SELECT v.wijk FROM codes AS c JOIN visits AS v ON v.id = c.visit_id
+    WHERE c.code = feedback.code AND v.deleted = 0), '');
+
+-- By moment, then wijk and mark: a period's marks are a range of this
+-- index alone, its comments a walk of it newest first.
+CREATE INDEX feedback_first ON feedback (first_unix, wijk, rating);
+
+-- Feedback given after its visit arrived: the wijk at once. (Given
+-- before, nothing is bound yet: the code's binding sets it.)
+CREATE TRIGGER feedback_wijk_insert AFTER INSERT ON feedback
+BEGIN
+    UPDATE feedback SET wijk = coalesce((
+        SELECT v.wijk FROM codes AS c JOIN visits AS v ON v.id = c.visit_id
+        WHERE c.code = NEW.code AND v.deleted = 0), '')
+    WHERE code = NEW.code;
+END;
+
+-- A code is bound when its visit arrives, after the visit is written in
+-- the same transaction (office/syncstore.go: putVisit, then bindCodes).
+-- A code already bound only touches bound_at, which fires nothing here.
+CREATE TRIGGER codes_wijk_insert AFTER INSERT ON codes
+BEGIN
+    UPDATE feedback SET wijk = coalesce((SELECT wijk FROM visits WHERE id = NEW.visit_id AND deleted = 0), '')
+    WHERE code = NEW.code;
+END;
+
+-- Nothing changes or deletes a binding today; if something ever does,
+-- the copy follows.
+CREATE TRIGGER codes_wijk_update AFTER UPDATE OF code, visit_id ON codes
+BEGIN
+    UPDATE feedback SET wijk = '' WHERE code = OLD.code;
+    UPDATE feedback SET wijk = coalesce((SELECT wijk FROM visits WHERE id = NEW.visit_id AND deleted = 0), '')
+    WHERE code = NEW.code;
+END;
+CREATE TRIGGER codes_wijk_delete AFTER DELETE ON codes
+BEGIN
+    UPDATE feedback SET wijk = '' WHERE code = OLD.code;
+END;
+
+-- A new revision that moves the visit to another wijk, deletes it or
+-- brings it back. Only when one of the two changes: other revisions pay
+-- for the WHEN alone.
+CREATE TRIGGER visits_wijk_feedback AFTER UPDATE OF wijk, deleted ON visits
+WHEN OLD.wijk IS NOT NEW.wijk OR OLD.deleted IS NOT NEW.deleted
+BEGIN
+    UPDATE feedback SET wijk = iif(NEW.deleted = 0, NEW.wijk, '')
+    WHERE code IN (SELECT code FROM codes WHERE visit_id = NEW.id);
+END;
+
+-- The office never deletes a visit row (a deletion is deleted = 1), but
+-- if one goes its feedback loses the wijk, as the join did. A visit is
+-- never inserted after its codes (they are bound after it), so an insert
+-- needs no trigger and the push pays nothing for new visits.
+CREATE TRIGGER visits_delete_feedback AFTER DELETE ON visits
+BEGIN
+    UPDATE feedback SET wijk = '' WHERE code IN (SELECT code FROM codes WHERE visit_id = OLD.id);
+END;
