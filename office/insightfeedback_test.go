@@ -3,6 +3,7 @@ package office
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"reflect"
 	"strings"
 	"testing"
@@ -203,5 +204,125 @@ func TestFeedbackCommentsOrder(t *testing.T) {
 	}
 	if want := []string{"vierde", "derde", "tweede, code eerder", "tweede"}; !reflect.DeepEqual(comments, want) {
 		t.Errorf("comments: got %q, want %q", comments, want)
+	}
+}
+
+// TestCityFollowUpPercentiles: the city's months read the times to close
+// by whole days and refine only the days where a percentile falls; the
+// figures must equal those counted from every follow-up by the hour, for
+// periods of whole months, with edges, and of edges alone.
+func TestCityFollowUpPercentiles(t *testing.T) {
+	s := newFixtureStore(t)
+	ctx := context.Background()
+	rng := rand.New(rand.NewPCG(10, 13))
+	depts := []string{"vergunningen", "belastingen", "economie"}
+	wijken := []string{fxW1, fxW2, fxW3}
+	type closing struct {
+		id string
+		at time.Time
+	}
+	var (
+		vs     []schema.Visit
+		closes []closing
+	)
+	base := time.Date(2026, 7, 1, 8, 0, 0, 0, zone)
+	for i := range 300 {
+		at := base.Add(time.Duration(rng.IntN(130*24)) * time.Hour)
+		var fus []fxFollowUp
+		for range 1 + rng.IntN(2) {
+			fus = append(fus, fxFollowUp{dept: depts[rng.IntN(len(depts))], due: at.AddDate(0, 0, 14).Format(time.DateOnly)})
+		}
+		v := fxVisitOf(t, newID(t), fxVisit{name: fmt.Sprint("P", i), at: at.Format(time.RFC3339), wijk: wijken[rng.IntN(len(wijken))],
+			stop: "Spuiplein", sector: "horeca", topics: []string{"vergunningen"}, followUps: fus})
+		vs = append(vs, v)
+		for _, fu := range v.FollowUps {
+			if rng.IntN(10) < 8 {
+				closes = append(closes, closing{fu.ID, at.Add(time.Duration(rng.IntN(40*24*60)) * time.Minute)})
+			}
+		}
+	}
+	s.push(t, vs...)
+	for _, c := range closes {
+		s.clock.mu.Lock()
+		s.clock.t = c.at
+		s.clock.mu.Unlock()
+		if _, err := s.SetFollowUpStatus(ctx, c.id, schema.StatusDone, "klaar"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Every follow-up, by the hour.
+	type fu struct {
+		dept           string
+		opened, closed int64 // closed 0: open
+	}
+	var all []fu
+	rows, err := s.db.Read.QueryContext(ctx, `SELECT department, opened_unix, coalesce(closed_unix, 0) FROM followups WHERE gone = 0`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var f fu
+		if err := rows.Scan(&f.dept, &f.opened, &f.closed); err != nil {
+			t.Fatal(err)
+		}
+		all = append(all, f)
+	}
+	rows.Close()
+	for _, p := range []Period{
+		PeriodAt(PeriodMonth, mustDate(t, "2026-09-10")),
+		PeriodAt(PeriodQuarter, mustDate(t, "2026-08-10")),
+		{Kind: PeriodCustom, From: mustDate(t, "2026-07-20"), To: mustDate(t, "2026-11-12")},
+		{Kind: PeriodCustom, From: mustDate(t, "2026-07-01"), To: mustDate(t, "2026-12-31")},
+		PeriodAt(PeriodWeek, mustDate(t, "2026-10-14")),
+	} {
+		got, err := s.FollowUpCounts(ctx, Area{}, p.Start(), p.End(), p.End())
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := map[string]*DeptFollowUps{"": {Hours: Durations{}}}
+		for _, f := range all {
+			for _, k := range []string{"", f.dept} {
+				d := want[k]
+				if d == nil {
+					d = &DeptFollowUps{Hours: Durations{}}
+					want[k] = d
+				}
+				if f.opened >= p.Start().Unix() && f.opened < p.End().Unix() {
+					d.Opened++
+				}
+				if f.closed != 0 && f.closed >= p.Start().Unix() && f.closed < p.End().Unix() {
+					d.Closed++
+					d.Hours[int(max(0, f.closed-f.opened)/3600)]++
+				}
+			}
+		}
+		name := p.From.Format(time.DateOnly) + "…" + p.To.Format(time.DateOnly)
+		for k, w := range want {
+			g := &got.Total
+			if k != "" {
+				g = got.Dept[k]
+				if g == nil {
+					g = &DeptFollowUps{Hours: Durations{}}
+				}
+			}
+			wantInt(t, name+" "+k+" opened", g.Opened, w.Opened)
+			wantInt(t, name+" "+k+" closed", g.Closed, w.Closed)
+			wantInt(t, name+" "+k+" hours counted", g.Hours.Count(), w.Hours.Count())
+			wantInt(t, name+" "+k+" median", g.Hours.Percentile(50), w.Hours.Percentile(50))
+			wantInt(t, name+" "+k+" 90th percentile", g.Hours.Percentile(90), w.Hours.Percentile(90))
+		}
+		// And the same as the sum of the wijken, which read insight_fu.
+		var n int
+		for _, sd := range []string{"Centrum", "Scheveningen", "Haagse Hout"} {
+			a, err := s.FollowUpCounts(ctx, Area{Stadsdeel: sd}, p.Start(), p.End(), p.End())
+			if err != nil {
+				t.Fatal(err)
+			}
+			n += a.Total.Closed
+		}
+		wantInt(t, name+" closed, summed over the stadsdelen", n, want[""].Closed)
+		if want[""].Closed < 20 && p.Kind != PeriodWeek {
+			t.Errorf("%s: only %d closed; the test needs more", name, want[""].Closed)
+		}
 	}
 }

@@ -96,6 +96,34 @@ func wantFolded(t *testing.T, s *Store, when string) {
 	if !reflect.DeepEqual(heldFU, wantFU) {
 		t.Errorf("%s: insight_fu\n%v\nwant (counted from the follow-ups in Go's Amsterdam zone)\n%v", when, heldFU, wantFU)
 	}
+	wantCityFU(t, s, when)
+}
+
+// wantCityFU checks the city's follow-up tables (migration 0013) against
+// the sums of insight_fu, rows that count only.
+func wantCityFU(t *testing.T, s *Store, when string) {
+	t.Helper()
+	for _, q := range []struct{ what, held, want string }{
+		{"insight_fu_city",
+			`SELECT month, dept, what, days, n FROM insight_fu_city WHERE n != 0`,
+			`SELECT month, dept, what, iif(what = 'o', -1, hours / 24), sum(n) FROM insight_fu GROUP BY 1, 2, 3, 4 HAVING sum(n) != 0`},
+		{"insight_fu_hours",
+			`SELECT hours, dept, month, n FROM insight_fu_hours WHERE n != 0`,
+			`SELECT hours, dept, month, sum(n) FROM insight_fu WHERE what = 'c' GROUP BY 1, 2, 3 HAVING sum(n) != 0`},
+	} {
+		var diff int
+		if err := s.db.Write.QueryRow(`SELECT (SELECT count(*) FROM (SELECT * FROM (` + q.held + `) EXCEPT SELECT * FROM (` + q.want + `)))
+    + (SELECT count(*) FROM (SELECT * FROM (` + q.want + `) EXCEPT SELECT * FROM (` + q.held + `)))`).Scan(&diff); err != nil {
+			t.Fatal(err)
+		}
+		var n int
+		if err := s.db.Write.QueryRow(`SELECT count(*) FROM (` + q.held + `)`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if diff != 0 {
+			t.Errorf("%s: %s differs from the sums of insight_fu in %d rows (of %d)", when, q.what, diff, n)
+		}
+	}
 }
 
 // followUpMonths is what insight_fu holds (rows that count) and what the

@@ -39,6 +39,15 @@ WHERE month IN (%[1]s) AND wijk IN (%[2]s) AND dim IN ('all', 'rating') GROUP BY
 	queryFollowUpMonths = `
 SELECT dept, what, hours, sum(n) FROM insight_fu
 WHERE month BETWEEN ?1 AND ?2 %s GROUP BY dept, what, hours`
+	// The city's whole months (migration 0013): opened (days -1) and
+	// closed by whole days, then by whole hours only in the days where a
+	// percentile falls.
+	queryFollowUpCityMonths = `
+SELECT dept, what, days, sum(n) FROM insight_fu_city
+WHERE month BETWEEN ?1 AND ?2 GROUP BY dept, what, days`
+	queryFollowUpCityHours = `
+SELECT dept, hours, sum(n) FROM insight_fu_hours
+WHERE hours BETWEEN ?1 AND ?2 AND month BETWEEN ?3 AND ?4 GROUP BY dept, hours`
 	queryFollowUpsOpened = `
 SELECT department, count(*) FROM followups
 WHERE opened_unix >= ?1 AND opened_unix < ?2 AND gone = 0 %s GROUP BY department`
@@ -456,7 +465,11 @@ func (s *Store) Trend(ctx context.Context, area Area, first, last string) ([]Tre
 }
 
 // Durations is a distribution of times to close in whole hours: hours →
-// how many follow-ups.
+// how many follow-ups. The city's whole months (cityFollowUpMonths) give
+// it by whole hours only in the days where the median and the 90th
+// percentile fall, and elsewhere a day's follow-ups at its first hour:
+// Count, Percentile(50) and Percentile(90) are exact, other percentiles
+// to the day.
 type Durations map[int]int
 
 // Count is how many follow-ups the distribution holds.
@@ -541,34 +554,6 @@ func (s *Store) FollowUpCounts(ctx context.Context, area Area, start, end, asOf 
 		fc.Total.Opened += n
 	}
 	sp := splitSpan(start, end)
-	if sp.firstMonth != "" {
-		rows, err := s.db.Read.QueryContext(ctx, fmt.Sprintf(queryFollowUpMonths, filter), sp.firstMonth, sp.lastMonth)
-		if err != nil {
-			return nil, err
-		}
-		for rows.Next() {
-			var (
-				dept, what string
-				hours, n   int
-			)
-			if err := rows.Scan(&dept, &what, &hours, &n); err != nil {
-				rows.Close()
-				return nil, err
-			}
-			if n == 0 {
-				continue
-			}
-			if what == "o" {
-				opened(dept, n)
-			} else {
-				closed(dept, hours, n)
-			}
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return nil, err
-		}
-	}
 	for _, r := range sp.raw {
 		rows, err := s.db.Read.QueryContext(ctx, fmt.Sprintf(queryFollowUpsOpened, filter), r[0].Unix(), r[1].Unix())
 		if err != nil {
@@ -609,6 +594,41 @@ func (s *Store) FollowUpCounts(ctx context.Context, area Area, start, end, asOf 
 			return nil, err
 		}
 	}
+	// The whole months after the edges: the city's months refine the
+	// days in which the edges' and the months' medians fall.
+	switch {
+	case sp.firstMonth != "" && area.Wijken() == nil:
+		if err := s.cityFollowUpMonths(ctx, fc, sp.firstMonth, sp.lastMonth); err != nil {
+			return nil, err
+		}
+	case sp.firstMonth != "":
+		rows, err := s.db.Read.QueryContext(ctx, fmt.Sprintf(queryFollowUpMonths, filter), sp.firstMonth, sp.lastMonth)
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			var (
+				dept, what string
+				hours, n   int
+			)
+			if err := rows.Scan(&dept, &what, &hours, &n); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			if n == 0 {
+				continue
+			}
+			if what == "o" {
+				opened(dept, n)
+			} else {
+				closed(dept, hours, n)
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+	}
 	day := asOf.In(zone).Format(time.DateOnly)
 	rows, err := s.db.Read.QueryContext(ctx, fmt.Sprintf(queryFollowUpsOpenAt, filter), asOf.Unix(), day)
 	if err != nil {
@@ -630,6 +650,107 @@ func (s *Store) FollowUpCounts(ctx context.Context, area Area, start, end, asOf 
 		fc.Total.Overdue += overdue
 	}
 	return fc, rows.Err()
+}
+
+// cityFollowUpMonths adds the follow-ups opened and closed in the whole
+// months first..last in the whole city to fc, which holds the period's
+// edges already. The months' times to close are read by whole days, and
+// by whole hours in the days where a median or 90th percentile falls, of
+// a department or of all, edges and months together; so the percentiles
+// are those of every follow-up by the hour, reading a few thousand rows
+// for a year instead of a hundred thousand. One read transaction, so
+// that the days and their hours are of the same moment.
+func (s *Store) cityFollowUpMonths(ctx context.Context, fc *FollowUpCounts, first, last string) error {
+	tx, err := s.db.Read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	rows, err := tx.QueryContext(ctx, queryFollowUpCityMonths, first, last)
+	if err != nil {
+		return err
+	}
+	days := map[string]Durations{} // department → whole days to close → how many
+	all := Durations{}
+	for rows.Next() {
+		var (
+			dept, what string
+			d, n       int
+		)
+		if err := rows.Scan(&dept, &what, &d, &n); err != nil {
+			rows.Close()
+			return err
+		}
+		if n == 0 {
+			continue
+		}
+		dp := fc.dept(dept)
+		if what == "o" {
+			dp.Opened += n
+			fc.Total.Opened += n
+			continue
+		}
+		dp.Closed += n
+		fc.Total.Closed += n
+		if days[dept] == nil {
+			days[dept] = Durations{}
+		}
+		days[dept][d] += n
+		all[d] += n
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	// The days where the percentiles fall, counted with the edges.
+	refine := map[int]bool{}
+	rank := func(edges, months Durations) {
+		byDay := Durations{}
+		for h, n := range edges {
+			byDay[h/24] += n
+		}
+		byDay.add(months)
+		for _, p := range []float64{50, 90} {
+			if d := byDay.Percentile(p); d >= 0 {
+				refine[d] = true
+			}
+		}
+	}
+	for dept, ds := range days {
+		rank(fc.Dept[dept].Hours, ds)
+	}
+	rank(fc.Total.Hours, all)
+	for d := range refine {
+		rows, err := tx.QueryContext(ctx, queryFollowUpCityHours, d*24, d*24+23, first, last)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var (
+				dept     string
+				hours, n int
+			)
+			if err := rows.Scan(&dept, &hours, &n); err != nil {
+				rows.Close()
+				return err
+			}
+			fc.dept(dept).Hours[hours] += n
+			fc.Total.Hours[hours] += n
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+	}
+	for dept, ds := range days {
+		for d, n := range ds {
+			if !refine[d] {
+				fc.Dept[dept].Hours[d*24] += n
+				fc.Total.Hours[d*24] += n
+			}
+		}
+	}
+	return nil
 }
 
 // FeedbackMarks are the marks entrepreneurs gave on the feedback page in

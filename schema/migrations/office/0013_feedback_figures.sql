@@ -75,3 +75,85 @@ CREATE TRIGGER visits_delete_feedback AFTER DELETE ON visits
 BEGIN
     UPDATE feedback SET wijk = '' WHERE code IN (SELECT code FROM codes WHERE visit_id = OLD.id);
 END;
+
+-- The city's follow-up figures. insight_fu holds each month per wijk,
+-- department and hour to close: at a million visits about 12,000 rows a
+-- month, which a year's page read and grouped twice (the year and the
+-- year before). For the whole city the page now reads per month and
+-- department the follow-ups opened (days -1) and closed by whole days to
+-- close (insight_fu_city, about 500 rows a month), and then, by whole
+-- hours, only the days in which a median or 90th percentile falls
+-- (insight_fu_hours, by hours first for that lookup). Both are sums of
+-- insight_fu, kept by triggers on it, so they follow it in the same
+-- transaction whatever changes a follow-up.
+CREATE TABLE insight_fu_city (
+    month TEXT    NOT NULL,
+    dept  TEXT    NOT NULL,
+    what  TEXT    NOT NULL,
+    days  INTEGER NOT NULL,
+    n     INTEGER NOT NULL,
+    PRIMARY KEY (month, dept, what, days)
+) STRICT, WITHOUT ROWID;
+CREATE TABLE insight_fu_hours (
+    hours INTEGER NOT NULL,
+    dept  TEXT    NOT NULL,
+    month TEXT    NOT NULL,
+    n     INTEGER NOT NULL,
+    PRIMARY KEY (hours, dept, month)
+) STRICT, WITHOUT ROWID;
+
+INSERT INTO insight_fu_city (month, dept, what, days, n)
+SELECT month, dept, what, iif(what = 'o', -1, hours / 24), sum(n) FROM insight_fu GROUP BY 1, 2, 3, 4;
+INSERT INTO insight_fu_hours (hours, dept, month, n)
+SELECT hours, dept, month, sum(n) FROM insight_fu WHERE what = 'c' GROUP BY 1, 2, 3;
+
+CREATE TRIGGER insight_fu_city_insert AFTER INSERT ON insight_fu
+BEGIN
+    INSERT INTO insight_fu_city (month, dept, what, days, n)
+    VALUES (NEW.month, NEW.dept, NEW.what, iif(NEW.what = 'o', -1, NEW.hours / 24), NEW.n)
+    ON CONFLICT DO UPDATE SET n = n + excluded.n;
+    INSERT INTO insight_fu_hours (hours, dept, month, n)
+    SELECT NEW.hours, NEW.dept, NEW.month, NEW.n WHERE NEW.what = 'c'
+    ON CONFLICT DO UPDATE SET n = n + excluded.n;
+END;
+
+-- The followups triggers' upserts change only n: one row's difference.
+-- The wijk does not matter to the city's rows.
+CREATE TRIGGER insight_fu_city_update AFTER UPDATE ON insight_fu
+WHEN NEW.month = OLD.month AND NEW.dept = OLD.dept AND NEW.what = OLD.what AND NEW.hours = OLD.hours
+BEGIN
+    INSERT INTO insight_fu_city (month, dept, what, days, n)
+    VALUES (NEW.month, NEW.dept, NEW.what, iif(NEW.what = 'o', -1, NEW.hours / 24), NEW.n - OLD.n)
+    ON CONFLICT DO UPDATE SET n = n + excluded.n;
+    INSERT INTO insight_fu_hours (hours, dept, month, n)
+    SELECT NEW.hours, NEW.dept, NEW.month, NEW.n - OLD.n WHERE NEW.what = 'c'
+    ON CONFLICT DO UPDATE SET n = n + excluded.n;
+END;
+
+-- Anything else that changes or removes a row of insight_fu: the old
+-- row out, the new one in.
+CREATE TRIGGER insight_fu_city_rekey AFTER UPDATE ON insight_fu
+WHEN NOT (NEW.month = OLD.month AND NEW.dept = OLD.dept AND NEW.what = OLD.what AND NEW.hours = OLD.hours)
+BEGIN
+    INSERT INTO insight_fu_city (month, dept, what, days, n)
+    VALUES (OLD.month, OLD.dept, OLD.what, iif(OLD.what = 'o', -1, OLD.hours / 24), -OLD.n)
+    ON CONFLICT DO UPDATE SET n = n + excluded.n;
+    INSERT INTO insight_fu_hours (hours, dept, month, n)
+    SELECT OLD.hours, OLD.dept, OLD.month, -OLD.n WHERE OLD.what = 'c'
+    ON CONFLICT DO UPDATE SET n = n + excluded.n;
+    INSERT INTO insight_fu_city (month, dept, what, days, n)
+    VALUES (NEW.month, NEW.dept, NEW.what, iif(NEW.what = 'o', -1, NEW.hours / 24), NEW.n)
+    ON CONFLICT DO UPDATE SET n = n + excluded.n;
+    INSERT INTO insight_fu_hours (hours, dept, month, n)
+    SELECT NEW.hours, NEW.dept, NEW.month, NEW.n WHERE NEW.what = 'c'
+    ON CONFLICT DO UPDATE SET n = n + excluded.n;
+END;
+CREATE TRIGGER insight_fu_city_delete AFTER DELETE ON insight_fu
+BEGIN
+    INSERT INTO insight_fu_city (month, dept, what, days, n)
+    VALUES (OLD.month, OLD.dept, OLD.what, iif(OLD.what = 'o', -1, OLD.hours / 24), -OLD.n)
+    ON CONFLICT DO UPDATE SET n = n + excluded.n;
+    INSERT INTO insight_fu_hours (hours, dept, month, n)
+    SELECT OLD.hours, OLD.dept, OLD.month, -OLD.n WHERE OLD.what = 'c'
+    ON CONFLICT DO UPDATE SET n = n + excluded.n;
+END;
