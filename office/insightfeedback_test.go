@@ -3,6 +3,7 @@ package office
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"math/rand/v2"
 	"reflect"
 	"strings"
@@ -324,5 +325,112 @@ func TestCityFollowUpPercentiles(t *testing.T) {
 		if want[""].Closed < 20 && p.Kind != PeriodWeek {
 			t.Errorf("%s: only %d closed; the test needs more", name, want[""].Closed)
 		}
+	}
+}
+
+// TestInsightQueryPlans keeps the insight's reads on the ranges they were
+// made for: the office never runs ANALYZE, so the plans on an empty
+// database are those at a million visits.
+func TestInsightQueryPlans(t *testing.T) {
+	s := newFixtureStore(t)
+	centrum := Area{Stadsdeel: "Centrum"}.wijkFilter()
+	for _, c := range []struct {
+		query string
+		args  []any
+		want  string
+	}{
+		{fmt.Sprintf(queryFeedbackMarks, centrum), []any{1, 2}, "feedback USING COVERING INDEX feedback_first (first_unix>? AND first_unix<?)"},
+		{fmt.Sprintf(queryFeedbackComments, centrum), []any{1, 2, 10}, "feedback USING INDEX feedback_first (first_unix>? AND first_unix<?)"},
+		{fmt.Sprintf(queryInsightRaw, centrum), []any{1, 2}, "visits USING INDEX visits_when (visited_unix>? AND visited_unix<?)"},
+		{queryFollowUpCityMonths, []any{"2026-01", "2026-12"}, "insight_fu_city USING PRIMARY KEY (month>? AND month<?)"},
+		{queryFollowUpCityHours, []any{24, 47, "2026-01", "2026-12"}, "insight_fu_hours USING PRIMARY KEY (hours>? AND hours<?)"},
+		{fmt.Sprintf(queryFollowUpsOpened, centrum), []any{1, 2}, "followups USING COVERING INDEX followups_opened (opened_unix>? AND opened_unix<?)"},
+		{fmt.Sprintf(queryFollowUpsClosed, centrum), []any{1, 2}, "followups USING COVERING INDEX followups_closed (closed_unix>? AND closed_unix<?)"},
+	} {
+		rows, err := s.db.Read.Query("EXPLAIN QUERY PLAN "+c.query, c.args...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var plan []string
+		for rows.Next() {
+			var (
+				id, parent, notused int
+				detail              string
+			)
+			if err := rows.Scan(&id, &parent, &notused, &detail); err != nil {
+				t.Fatal(err)
+			}
+			plan = append(plan, detail)
+		}
+		rows.Close()
+		if !strings.Contains(strings.Join(plan, "\n"), "SEARCH "+c.want) {
+			t.Errorf("%s\nplan:\n%s\nwant SEARCH %s", c.query, strings.Join(plan, "\n"), c.want)
+		}
+	}
+}
+
+// TestFeedbackFiguresMigration: migration 0013 fills the copied columns
+// and the city's follow-up tables from what an office at 0012 holds.
+func TestFeedbackFiguresMigration(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	clk := &clock{t: time.Date(2026, 11, 15, 12, 0, 0, 0, time.UTC)}
+	st, err := OpenStore(ctx, dir, slog.New(slog.DiscardHandler), clk.now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &fxStore{Store: st, clock: clk, bus: mustAddBus(t, st, "Bus A"), ids: map[string]string{}, visits: map[string]schema.Visit{}}
+	// Back to 0012: what 0013 made goes.
+	for _, q := range []string{
+		`DROP TRIGGER feedback_figures_insert`, `DROP TRIGGER feedback_first_update`, `DROP TRIGGER codes_wijk_insert`,
+		`DROP TRIGGER codes_wijk_update`, `DROP TRIGGER codes_wijk_delete`, `DROP TRIGGER visits_wijk_feedback`,
+		`DROP TRIGGER visits_delete_feedback`, `DROP TRIGGER insight_fu_city_insert`, `DROP TRIGGER insight_fu_city_update`,
+		`DROP TRIGGER insight_fu_city_rekey`, `DROP TRIGGER insight_fu_city_delete`, `DROP INDEX feedback_first`,
+		`DROP INDEX codes_visit`, `DROP TABLE insight_fu_city`, `DROP TABLE insight_fu_hours`,
+		`ALTER TABLE feedback DROP COLUMN first_unix`, `ALTER TABLE feedback DROP COLUMN wijk`, `PRAGMA user_version = 12`,
+	} {
+		if _, err := st.db.Write.ExecContext(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	var vs []schema.Visit
+	var codes []schema.Code
+	for i, w := range []string{fxW1, fxW2, fxW3, fxW1} {
+		c := mustCode(t, s.bus, uint32(300+i))
+		codes = append(codes, c)
+		v := fxVisitOf(t, newID(t), fxVisit{name: fmt.Sprint("M", i), at: fmt.Sprintf("2026-10-%02dT10:00:00+02:00", 5+i), wijk: w,
+			stop: "Spuiplein", sector: "horeca", topics: []string{"vergunningen"}, followUps: []fxFollowUp{{dept: "vergunningen", due: "2026-10-20"}}})
+		v.Deleted = i == 3
+		v.FollowUps[0].Code = string(c)
+		vs = append(vs, v)
+	}
+	s.push(t, vs...)
+	for i, c := range append(codes, mustCode(t, s.bus, 399)) { // the last one's visit is not in
+		clk.add(time.Hour)
+		if _, _, err := s.PutFeedback(ctx, c, s.bus.BusID, FeedbackInput{Rating: 3 + i, ContactPreference: "none"}); err != nil {
+			t.Fatal(err)
+		}
+		if i < len(vs) {
+			if _, err := s.SetFollowUpStatus(ctx, vs[i].FollowUps[0].ID, schema.StatusDone, "klaar"); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	st.Close()
+	st, err = OpenStore(ctx, dir, slog.New(slog.DiscardHandler), clk.now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	november := PeriodAt(PeriodMonth, mustDate(t, "2026-11-15"))
+	wantWijkMarks(t, "migrated", checkFeedbackMarks(t, st, "migrated", november.Start(), november.End()),
+		map[string]int{fxW1: 1, fxW2: 1, fxW3: 1, "": 2})
+	wantCityFU(t, st, "migrated")
+	var n int
+	if err := st.db.Read.QueryRow(`SELECT count(*) FROM insight_fu_hours WHERE n != 0`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	if n == 0 {
+		t.Error("no closed follow-ups in insight_fu_hours after the migration")
 	}
 }

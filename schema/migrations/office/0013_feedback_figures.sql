@@ -3,9 +3,11 @@
 -- joined codes and visits for each to find its wijk.
 --
 -- first_unix: when the first version was given, as the figures compare it
--- (the same expression as before, so the same feedback falls in a period).
--- Generated, so it cannot differ from first_at.
-ALTER TABLE feedback ADD COLUMN first_unix INTEGER GENERATED ALWAYS AS (unixepoch(first_at)) VIRTUAL;
+-- (the same expression as before, so the same feedback falls in a period;
+-- 0 for a time SQLite cannot read, which no period holds). A plain
+-- column: SQLite reads a generated one from the row even when the index
+-- holds it.
+ALTER TABLE feedback ADD COLUMN first_unix INTEGER NOT NULL DEFAULT 0;
 
 -- wijk: that of the visit the feedback's code belongs to, '' while that
 -- visit has not reached the office or when it is deleted (deleted = 1).
@@ -17,7 +19,7 @@ ALTER TABLE feedback ADD COLUMN wijk TEXT NOT NULL DEFAULT '';
 -- are bound only for follow-ups with a card, so a push pays little.
 CREATE INDEX codes_visit ON codes (visit_id);
 
-UPDATE feedback SET wijk = coalesce((
+UPDATE feedback SET first_unix = coalesce(unixepoch(first_at), 0), wijk = coalesce((
     SELECT v.wijk FROM codes AS c JOIN visits AS v ON v.id = c.visit_id
     WHERE c.code = feedback.code AND v.deleted = 0), '');
 
@@ -25,14 +27,21 @@ UPDATE feedback SET wijk = coalesce((
 -- index alone, its comments a walk of it newest first.
 CREATE INDEX feedback_first ON feedback (first_unix, wijk, rating);
 
--- Feedback given after its visit arrived: the wijk at once. (Given
--- before, nothing is bound yet: the code's binding sets it.)
-CREATE TRIGGER feedback_wijk_insert AFTER INSERT ON feedback
+-- A new feedback: its moment, and, when its visit arrived before it, the
+-- wijk. (Given before, nothing is bound yet: the code's binding sets it.)
+-- A revision keeps first_at; should anything change it, first_unix
+-- follows.
+CREATE TRIGGER feedback_figures_insert AFTER INSERT ON feedback
 BEGIN
-    UPDATE feedback SET wijk = coalesce((
+    UPDATE feedback SET first_unix = coalesce(unixepoch(NEW.first_at), 0), wijk = coalesce((
         SELECT v.wijk FROM codes AS c JOIN visits AS v ON v.id = c.visit_id
         WHERE c.code = NEW.code AND v.deleted = 0), '')
     WHERE code = NEW.code;
+END;
+
+CREATE TRIGGER feedback_first_update AFTER UPDATE OF first_at ON feedback
+BEGIN
+    UPDATE feedback SET first_unix = coalesce(unixepoch(NEW.first_at), 0) WHERE code = NEW.code;
 END;
 
 -- A code is bound when its visit arrives, after the visit is written in
