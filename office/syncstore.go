@@ -144,9 +144,9 @@ func putAll(ctx context.Context, tx *sql.Tx, busID string, batch *infosync.Batch
 		}
 		var err error
 		if perRecord {
-			err = schema.InSavepoint(ctx, tx, func() error { return putVisit(ctx, tx, stmts, busID, rec, now) })
+			err = schema.InSavepoint(ctx, tx, func() error { return putVisit(ctx, stmts, busID, rec, now) })
 		} else {
-			err = putVisit(ctx, tx, stmts, busID, rec, now)
+			err = putVisit(ctx, stmts, busID, rec, now)
 		}
 		var r *errRefused
 		switch {
@@ -164,7 +164,7 @@ func putAll(ctx context.Context, tx *sql.Tx, busID string, batch *infosync.Batch
 // putVisit upserts one checked visit and its follow-ups. A record the
 // office cannot take comes back as *errRefused; an older rev or an
 // identical replay is taken and changes nothing.
-func putVisit(ctx context.Context, tx *sql.Tx, stmts *txStmts, busID string, rec *infosync.Incoming, now string) error {
+func putVisit(ctx context.Context, stmts *txStmts, busID string, rec *infosync.Incoming, now string) error {
 	if err := settleContact(ctx, stmts, rec); err != nil {
 		return err
 	}
