@@ -109,7 +109,7 @@ func (s *Store) LookupCode(ctx context.Context, typed string) (*CodeInfo, error)
 
 // busCodeKey is a bus's prefix and key, read once per record that carries
 // codes.
-func busCodeKey(ctx context.Context, tx *sql.Tx, busID string) (prefix string, key []byte, err error) {
+func busCodeKey(ctx context.Context, tx *txStmts, busID string) (prefix string, key []byte, err error) {
 	err = tx.QueryRowContext(ctx, queryBusCodes, busID).Scan(&prefix, &key)
 	return prefix, key, err
 }
@@ -117,7 +117,7 @@ func busCodeKey(ctx context.Context, tx *sql.Tx, busID string) (prefix string, k
 // checkCodes refuses a record carrying a follow-up code that busID did not
 // make: another bus's prefix, or a MAC that fails for its key. It runs
 // before the record writes anything.
-func checkCodes(ctx context.Context, tx *sql.Tx, busID string, rec *infosync.Incoming) error {
+func checkCodes(ctx context.Context, tx *txStmts, busID string, rec *infosync.Incoming) error {
 	var (
 		prefix string
 		key    []byte
@@ -150,7 +150,7 @@ func checkCodes(ctx context.Context, tx *sql.Tx, busID string, rec *infosync.Inc
 // bindCodes binds each follow-up's code to it for good, once the follow-up
 // is stored. A code bound to another follow-up refuses the record, after
 // it wrote: the caller undoes the record.
-func bindCodes(ctx context.Context, tx *sql.Tx, busID string, rec *infosync.Incoming, now string) error {
+func bindCodes(ctx context.Context, tx *txStmts, busID string, rec *infosync.Incoming, now string) error {
 	v := rec.Visit
 	for i, f := range v.FollowUps {
 		if f.Code == "" {

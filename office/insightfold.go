@@ -26,8 +26,15 @@ import (
 // for one of them.
 const foldBatch = 20000
 
-// foldDelay is how long the background folder lets pushes gather.
-const foldDelay = 300 * time.Millisecond
+// The background folder waits until pushes have paused for foldQuiet, so
+// that a bus sending a backlog is not slowed by the folding (its write
+// lock and its CPU, a third of the office's while pushes stream in), but
+// never longer than foldMaxDelay, so that a page seldom has much left to
+// fold before it reads.
+const (
+	foldQuiet    = time.Second
+	foldMaxDelay = 10 * time.Second
+)
 
 type folder struct {
 	mu      sync.Mutex // one fold at a time; a page waits for the running one
@@ -48,13 +55,11 @@ func (f *folder) start(s *Store) {
 				return
 			case <-f.kick:
 			}
-			// A backlog sends a push every few milliseconds: waiting a
-			// moment folds several at once, and the counts they share are
-			// written once. A page does not wait for this: it folds first.
-			select {
-			case <-f.stop:
+			// Waiting also folds several pushes at once, and the counts
+			// they share are written once. A page does not wait for this:
+			// it folds first.
+			if !f.waitForPause() {
 				return
-			case <-time.After(foldDelay):
 			}
 			if err := s.Fold(context.Background()); err != nil {
 				// A page folds again before it reads, and says so.
@@ -62,6 +67,26 @@ func (f *folder) start(s *Store) {
 			}
 		}
 	}()
+}
+
+// waitForPause returns once no push has come for foldQuiet, or
+// foldMaxDelay after it was called; false when the folder is stopping.
+func (f *folder) waitForPause() bool {
+	quiet, deadline := time.NewTimer(foldQuiet), time.NewTimer(foldMaxDelay)
+	defer quiet.Stop()
+	defer deadline.Stop()
+	for {
+		select {
+		case <-f.stop:
+			return false
+		case <-f.kick:
+			quiet.Reset(foldQuiet)
+		case <-quiet.C:
+			return true
+		case <-deadline.C:
+			return true
+		}
+	}
 }
 
 // poke asks the background folder to run; a fold already asked for covers

@@ -61,7 +61,7 @@ const queryStoredContact = `SELECT json_extract(body, '$.contact') FROM visits W
 // come back, however old the copy; a visit the bus sent without them
 // because it removed its copy (KeepContact) keeps the office's. Either way
 // the record's body and hash are made again from the visit.
-func settleContact(ctx context.Context, tx *sql.Tx, rec *infosync.Incoming) error {
+func settleContact(ctx context.Context, tx *txStmts, rec *infosync.Incoming) error {
 	v := rec.Visit
 	switch {
 	case v.Contact != nil:

@@ -144,9 +144,9 @@ func putAll(ctx context.Context, tx *sql.Tx, busID string, batch *infosync.Batch
 		}
 		var err error
 		if perRecord {
-			err = schema.InSavepoint(ctx, tx, func() error { return putVisit(ctx, tx, stmts, busID, rec, now) })
+			err = schema.InSavepoint(ctx, tx, func() error { return putVisit(ctx, stmts, busID, rec, now) })
 		} else {
-			err = putVisit(ctx, tx, stmts, busID, rec, now)
+			err = putVisit(ctx, stmts, busID, rec, now)
 		}
 		var r *errRefused
 		switch {
@@ -164,12 +164,12 @@ func putAll(ctx context.Context, tx *sql.Tx, busID string, batch *infosync.Batch
 // putVisit upserts one checked visit and its follow-ups. A record the
 // office cannot take comes back as *errRefused; an older rev or an
 // identical replay is taken and changes nothing.
-func putVisit(ctx context.Context, tx *sql.Tx, stmts *txStmts, busID string, rec *infosync.Incoming, now string) error {
-	if err := settleContact(ctx, tx, rec); err != nil {
+func putVisit(ctx context.Context, stmts *txStmts, busID string, rec *infosync.Incoming, now string) error {
+	if err := settleContact(ctx, stmts, rec); err != nil {
 		return err
 	}
 	v := rec.Visit
-	if err := checkCodes(ctx, tx, busID, rec); err != nil {
+	if err := checkCodes(ctx, stmts, busID, rec); err != nil {
 		return err
 	}
 	// Exec and RowsAffected rather than RETURNING: a thousand rows a batch,
@@ -191,7 +191,7 @@ func putVisit(ctx context.Context, tx *sql.Tx, stmts *txStmts, busID string, rec
 			storedRev  int64
 			storedHash []byte
 		)
-		if err := tx.QueryRowContext(ctx, queryVisitStored, v.ID).Scan(&storedBus, &storedRev, &storedHash); err != nil {
+		if err := stmts.QueryRowContext(ctx, queryVisitStored, v.ID).Scan(&storedBus, &storedRev, &storedHash); err != nil {
 			return err
 		}
 		switch {
@@ -224,7 +224,7 @@ func putVisit(ctx context.Context, tx *sql.Tx, stmts *txStmts, busID string, rec
 					EN: "is used by a follow-up of another visit", NL: "wordt al gebruikt door een vervolgactie van een ander bezoek"}}}}
 		}
 	}
-	return bindCodes(ctx, tx, busID, rec, now)
+	return bindCodes(ctx, stmts, busID, rec, now)
 }
 
 // txStmts prepares each statement once per push rather than once per
@@ -234,7 +234,7 @@ type txStmts struct {
 	stmts map[string]*sql.Stmt
 }
 
-func (t *txStmts) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+func (t *txStmts) prepared(ctx context.Context, query string) (*sql.Stmt, error) {
 	st := t.stmts[query]
 	if st == nil {
 		var err error
@@ -243,7 +243,27 @@ func (t *txStmts) ExecContext(ctx context.Context, query string, args ...any) (s
 		}
 		t.stmts[query] = st
 	}
+	return st, nil
+}
+
+func (t *txStmts) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	st, err := t.prepared(ctx, query)
+	if err != nil {
+		return nil, err
+	}
 	return st.ExecContext(ctx, args...)
+}
+
+// QueryRowContext runs a one-row query; a failed prepare comes back from
+// Scan, as with sql.Tx's.
+func (t *txStmts) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	st, err := t.prepared(ctx, query)
+	if err != nil {
+		// A Row carries its error only from a query: make the query fail
+		// the same way, unprepared.
+		return t.tx.QueryRowContext(ctx, query, args...)
+	}
+	return st.QueryRowContext(ctx, args...)
 }
 
 func quarantine(ctx context.Context, tx *sql.Tx, busID string, rec *infosync.Incoming, now string) error {
