@@ -594,8 +594,8 @@ func (s *Store) FollowUpCounts(ctx context.Context, area Area, start, end, asOf 
 			return nil, err
 		}
 	}
-	// The whole months after the edges: the city's months refine the
-	// days in which the edges' and the months' medians fall.
+	// The whole months after the edges: the city's months find the days
+	// where the percentiles fall with the edges' times counted in.
 	switch {
 	case sp.firstMonth != "" && area.Wijken() == nil:
 		if err := s.cityFollowUpMonths(ctx, fc, sp.firstMonth, sp.lastMonth); err != nil {
