@@ -147,6 +147,11 @@ func browser(tb testing.TB) context.Context {
 			chromedp.Flag("disable-domain-reliability", true),
 			chromedp.UserDataDir(dir),
 			chromedp.WindowSize(1024, 1366), // a tablet on its side
+			// A tablet in the van keeps Dutch time, whatever the test
+			// machine's zone: the bus and the office date the day's plan in
+			// Europe/Amsterdam, and the day screen shows the stops of the
+			// tablet's date (between 23:00 and 0:00 UTC the two differ).
+			chromedp.Env("TZ=Europe/Amsterdam"),
 		)
 		actx, acancel := chromedp.NewExecAllocator(context.Background(), opts...)
 		bctx, bcancel := chromedp.NewContext(actx)
