@@ -109,3 +109,31 @@ func TestCrewStopsAPI(t *testing.T) {
 		t.Errorf("waiting for the office: %d quick contacts and %d stops (%v), want 1 and 1", contacts, stops, err)
 	}
 }
+
+// TestQuickCountsByDutchDay: the tally counts the quick contacts whose
+// moment falls on the Dutch day, whatever offset a tablet's clock wrote:
+// half past eleven UTC on 30 November is already 1 December in The Hague.
+func TestQuickCountsByDutchDay(t *testing.T) {
+	store := mustOpenStore(t, "", nil)
+	ctx := context.Background()
+	for i, at := range []string{
+		"2026-11-30T23:30:00Z",      // 1 December, 0:30 in The Hague
+		"2026-12-01T00:10:00+01:00", // 1 December
+		"2026-11-30T23:30:00+01:00", // still 30 November
+		"2026-12-01T23:30:00Z",      // 2 December, 0:30
+	} {
+		q := schema.QuickContact{ID: schema.NewUUIDv7(time.Now()), DeviceID: "d", Stop: "Markt", Wijk: "WK051828", Kind: "flyer", At: at}
+		if _, err := store.PutQuickContact(ctx, q); err != nil {
+			t.Fatalf("contact %d: %v", i, err)
+		}
+	}
+	for day, want := range map[string]int{"2026-11-30": 1, "2026-12-01": 2, "2026-12-02": 1} {
+		got, err := store.QuickCounts(ctx, "", day)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got["flyer"] != want {
+			t.Errorf("%s: %d flyers, want %d", day, got["flyer"], want)
+		}
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"time"
 
@@ -44,7 +45,7 @@ INSERT INTO quick_contacts (id, device_id, stop_id, wijk, kind, at, body, receiv
 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
 ON CONFLICT (id) DO NOTHING`
 	queryQuickCountsOf = `
-SELECT kind, count(*) FROM quick_contacts WHERE (?1 = '' OR stop_id = ?1) AND substr(at, 1, 10) = ?2 GROUP BY kind`
+SELECT kind, count(*) FROM quick_contacts WHERE (?1 = '' OR stop_id = ?1) AND unixepoch(at) >= ?2 AND unixepoch(at) < ?3 GROUP BY kind`
 	queryStopsUnsent = `
 SELECT id, date, start_time, end_time, place, wijk, created_at FROM stops WHERE sent = 0 ORDER BY created_at, id LIMIT ?`
 	queryQuickUnsent  = `SELECT id, body FROM quick_contacts WHERE sent = 0 ORDER BY received_at, id LIMIT ?`
@@ -156,9 +157,14 @@ func (s *Store) PutQuickContact(ctx context.Context, q schema.QuickContact) (boo
 }
 
 // QuickCounts counts the quick contacts of a stop (every stop when "") on
-// a day (YYYY-MM-DD, as the tablets' clocks wrote it), by kind.
+// a day (YYYY-MM-DD) in Dutch time, by kind. The moment counts, not the
+// date a tablet's clock wrote: a tablet in another zone writes another one.
 func (s *Store) QuickCounts(ctx context.Context, stopID, day string) (map[string]int, error) {
-	rows, err := s.db.Read.QueryContext(ctx, queryQuickCountsOf, stopID, day)
+	start, err := time.ParseInLocation(time.DateOnly, day, schema.Zone)
+	if err != nil {
+		return nil, fmt.Errorf("quick counts: day %q: %w", day, err)
+	}
+	rows, err := s.db.Read.QueryContext(ctx, queryQuickCountsOf, stopID, start.Unix(), start.AddDate(0, 0, 1).Unix())
 	if err != nil {
 		return nil, err
 	}
