@@ -326,23 +326,18 @@ func (s *Store) VisitCounts(ctx context.Context, area Area, start, end time.Time
 			parts = []part{{"'" + cityWide + "'", "", levelCity}, {area.wijkList(), "AND dim IN ('all', 'rating')", levelWijk}}
 		}
 		for _, pt := range parts {
-			rows, err := s.db.Read.QueryContext(ctx, fmt.Sprintf(queryInsightMonths, months, pt.wijken, pt.dims))
-			if err != nil {
-				return nil, err
-			}
-			for rows.Next() {
+			err := eachRow(ctx, s.db.Read, fmt.Sprintf(queryInsightMonths, months, pt.wijken, pt.dims), nil, func(rows *sql.Rows) error {
 				var (
 					wijk, dim, key string
 					t              Tally
 				)
 				if err := rows.Scan(&wijk, &dim, &key, &t.N, &t.FU, &t.P); err != nil {
-					rows.Close()
-					return nil, err
+					return err
 				}
 				vc.addAt(pt.level, wijk, dim, key, t)
-			}
-			rows.Close()
-			if err := rows.Err(); err != nil {
+				return nil
+			})
+			if err != nil {
 				return nil, err
 			}
 		}
@@ -555,42 +550,22 @@ func (s *Store) FollowUpCounts(ctx context.Context, area Area, start, end, asOf 
 	}
 	sp := splitSpan(start, end)
 	for _, r := range sp.raw {
-		rows, err := s.db.Read.QueryContext(ctx, fmt.Sprintf(queryFollowUpsOpened, filter), r[0].Unix(), r[1].Unix())
-		if err != nil {
-			return nil, err
-		}
-		for rows.Next() {
+		span := []any{r[0].Unix(), r[1].Unix()}
+		err := eachRow(ctx, s.db.Read, fmt.Sprintf(queryFollowUpsOpened, filter), span, func(rows *sql.Rows) error {
 			var (
 				dept string
 				n    int
 			)
 			if err := rows.Scan(&dept, &n); err != nil {
-				rows.Close()
-				return nil, err
+				return err
 			}
 			opened(dept, n)
+			return nil
+		})
+		if err == nil {
+			err = eachRow(ctx, s.db.Read, fmt.Sprintf(queryFollowUpsClosed, filter), span, scanDeptHours(closed))
 		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return nil, err
-		}
-		rows, err = s.db.Read.QueryContext(ctx, fmt.Sprintf(queryFollowUpsClosed, filter), r[0].Unix(), r[1].Unix())
 		if err != nil {
-			return nil, err
-		}
-		for rows.Next() {
-			var (
-				dept     string
-				hours, n int
-			)
-			if err := rows.Scan(&dept, &hours, &n); err != nil {
-				rows.Close()
-				return nil, err
-			}
-			closed(dept, hours, n)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
 			return nil, err
 		}
 	}
@@ -602,30 +577,24 @@ func (s *Store) FollowUpCounts(ctx context.Context, area Area, start, end, asOf 
 			return nil, err
 		}
 	case sp.firstMonth != "":
-		rows, err := s.db.Read.QueryContext(ctx, fmt.Sprintf(queryFollowUpMonths, filter), sp.firstMonth, sp.lastMonth)
-		if err != nil {
-			return nil, err
-		}
-		for rows.Next() {
+		err := eachRow(ctx, s.db.Read, fmt.Sprintf(queryFollowUpMonths, filter), []any{sp.firstMonth, sp.lastMonth}, func(rows *sql.Rows) error {
 			var (
 				dept, what string
 				hours, n   int
 			)
 			if err := rows.Scan(&dept, &what, &hours, &n); err != nil {
-				rows.Close()
-				return nil, err
+				return err
 			}
-			if n == 0 {
-				continue
-			}
-			if what == "o" {
+			switch {
+			case n == 0:
+			case what == "o":
 				opened(dept, n)
-			} else {
+			default:
 				closed(dept, hours, n)
 			}
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
+			return nil
+		})
+		if err != nil {
 			return nil, err
 		}
 	}
@@ -720,25 +689,12 @@ func (s *Store) cityFollowUpMonths(ctx context.Context, fc *FollowUpCounts, firs
 		rank(fc.Dept[dept].Hours, ds)
 	}
 	rank(fc.Total.Hours, all)
+	addHours := func(dept string, hours, n int) {
+		fc.dept(dept).Hours[hours] += n
+		fc.Total.Hours[hours] += n
+	}
 	for d := range refine {
-		rows, err := tx.QueryContext(ctx, queryFollowUpCityHours, d*24, d*24+23, first, last)
-		if err != nil {
-			return err
-		}
-		for rows.Next() {
-			var (
-				dept     string
-				hours, n int
-			)
-			if err := rows.Scan(&dept, &hours, &n); err != nil {
-				rows.Close()
-				return err
-			}
-			fc.dept(dept).Hours[hours] += n
-			fc.Total.Hours[hours] += n
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
+		if err := eachRow(ctx, tx, queryFollowUpCityHours, []any{d * 24, d*24 + 23, first, last}, scanDeptHours(addHours)); err != nil {
 			return err
 		}
 	}
@@ -751,6 +707,41 @@ func (s *Store) cityFollowUpMonths(ctx context.Context, fc *FollowUpCounts, firs
 		}
 	}
 	return nil
+}
+
+// eachRow runs query and calls scan for every row, closing the rows
+// before it returns: the queries per period and per day here run in loops,
+// where a deferred Close would wait for the function's end.
+func eachRow(ctx context.Context, q interface {
+	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
+}, query string, args []any, scan func(*sql.Rows) error) error {
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := scan(rows); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// scanDeptHours reads a row of department, whole hours to close and how
+// many, and hands it to add.
+func scanDeptHours(add func(dept string, hours, n int)) func(*sql.Rows) error {
+	return func(rows *sql.Rows) error {
+		var (
+			dept     string
+			hours, n int
+		)
+		if err := rows.Scan(&dept, &hours, &n); err != nil {
+			return err
+		}
+		add(dept, hours, n)
+		return nil
+	}
 }
 
 // FeedbackMarks are the marks entrepreneurs gave on the feedback page in
