@@ -88,6 +88,9 @@ func (s *Store) LookupCode(ctx context.Context, typed string) (*CodeInfo, error)
 	if err != nil {
 		return nil, err
 	}
+	if err := s.ApplyInbox(ctx); err != nil {
+		return nil, err
+	}
 	info := &CodeInfo{Code: code}
 	var key []byte
 	err = s.db.Read.QueryRowContext(ctx, queryBusByPrefix, code.Prefix()).Scan(&info.BusID, &key)
@@ -162,12 +165,18 @@ func bindCodes(ctx context.Context, tx *txStmts, busID string, rec *infosync.Inc
 			return err
 		}
 		if !changed {
-			return codeRefusal(rec, i, true, schema.Problem{
-				EN: "This code already belongs to another follow-up. Use a new card or code.",
-				NL: "Deze code hoort al bij een andere vervolgafspraak. Gebruik een nieuwe kaart of code."})
+			return refuseCodeTaken(rec, i, true)
 		}
 	}
 	return nil
+}
+
+// refuseCodeTaken refuses a record whose i-th follow-up carries a code
+// bound to another follow-up.
+func refuseCodeTaken(rec *infosync.Incoming, i int, late bool) error {
+	return codeRefusal(rec, i, late, schema.Problem{
+		EN: "This code already belongs to another follow-up. Use a new card or code.",
+		NL: "Deze code hoort al bij een andere vervolgafspraak. Gebruik een nieuwe kaart of code."})
 }
 
 func codeRefusal(rec *infosync.Incoming, i int, late bool, p schema.Problem) error {

@@ -18,9 +18,16 @@ import (
 // codedRecord is a visit whose follow-ups carry the given codes.
 func codedRecord(tb testing.TB, id string, rev int64, followUps map[string]string) json.RawMessage {
 	tb.Helper()
+	return notedRecord(tb, id, rev, "", followUps)
+}
+
+// notedRecord is codedRecord with notes, which make two records of one
+// rev differ.
+func notedRecord(tb testing.TB, id string, rev int64, notes string, followUps map[string]string) json.RawMessage {
+	tb.Helper()
 	v := schema.Visit{ID: id, Rev: rev, VisitedAt: "2026-11-26T14:05:00+01:00",
 		Business: schema.Business{Name: "Kapsalon Noor", KvK: "27312345"},
-		Wijk:     "WK051828", Topics: []string{"vergunningen"}}
+		Wijk:     "WK051828", Topics: []string{"vergunningen"}, Notes: notes}
 	for fid, code := range followUps {
 		v.FollowUps = append(v.FollowUps, schema.FollowUp{ID: fid, Kind: schema.KindInformation, Description: "Informatie sturen", Code: code})
 	}

@@ -182,6 +182,9 @@ func TestExportMatchesJSONExtract(t *testing.T) {
 	}
 
 	ctx := context.Background()
+	if err := s.ApplyInbox(ctx); err != nil {
+		t.Fatal(err)
+	}
 	// A body with white space around its colons, as a bus might send it,
 	// which the export's quick look for the language does not read.
 	var id string

@@ -114,6 +114,9 @@ func (s *Store) FeedbackByCode(ctx context.Context, code schema.Code) (*schema.F
 // also when it was given before the follow-up reached the office, or
 // ErrNotFound.
 func (s *Store) FeedbackOfFollowUp(ctx context.Context, followUpID string) (*schema.Feedback, error) {
+	if err := s.ApplyInbox(ctx); err != nil {
+		return nil, err
+	}
 	return scanFeedback(s.db.Read.QueryRowContext(ctx, queryFeedbackOfFollowUp, followUpID))
 }
 

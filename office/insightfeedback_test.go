@@ -416,6 +416,13 @@ func TestFeedbackFiguresMigration(t *testing.T) {
 			}
 		}
 	}
+	// 0014 came after: the writes above applied its inbox, which goes
+	// with it.
+	for _, q := range []string{`DROP TABLE push_inbox`, `DROP TABLE inbox_followups`, `DROP TABLE inbox_codes`} {
+		if _, err := st.db.Write.ExecContext(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
 	st.Close()
 	st, err = OpenStore(ctx, dir, slog.New(slog.DiscardHandler), clk.now)
 	if err != nil {

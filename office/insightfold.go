@@ -14,11 +14,12 @@ import (
 	"infobus/schema"
 )
 
-// The folder keeps what is derived from the visits up to date: the
-// monthly counts of insight_months and the word index of the text search.
-// A push only writes its visits; the folder counts them after the commit,
-// in the background right after each push and, for what is left, at the
-// start of every page that reads the derived tables. Visits that change
+// The folder keeps what is derived from the pushes up to date: first the
+// visits and follow-ups themselves, applied from the inbox (inbox.go),
+// then the monthly counts of insight_months and the word index of the text
+// search. A push only queues its records; the folder applies and counts
+// them after the commit, in the background once pushes pause and, for what
+// is left, at the start of every page that reads them. Visits that change
 // after they were folded lose their counts and words in the same
 // transaction (triggers of migration 0011) and wait in fold_redo.
 
@@ -133,6 +134,9 @@ SELECT value ->> 0, value ->> 1 FROM json_each(?1)`
 // Pages call it before they read them; it costs one small query when
 // nothing waits.
 func (s *Store) Fold(ctx context.Context) error {
+	if err := s.ApplyInbox(ctx); err != nil {
+		return err
+	}
 	var pending bool
 	if err := s.db.Read.QueryRowContext(ctx, queryFoldPending).Scan(&pending); err != nil {
 		return err

@@ -288,6 +288,9 @@ func TestFoldExact(t *testing.T) {
 	n := fxVisitOf(t, newID(t), insightFixture[len(insightFixture)-1])
 	n.Notes = "Wil een zonnescherm boven het terras."
 	s.push(t, n)
+	if err := s.ApplyInbox(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	var newVid int64
 	if err := s.db.Write.QueryRow(`SELECT rowid FROM visits WHERE id = ?`, n.ID).Scan(&newVid); err != nil {
 		t.Fatal(err)

@@ -275,6 +275,9 @@ func (s *Store) ExportPerson(ctx context.Context, p Person, actor string) (*Pers
 	if err := p.Normalize(); err != nil {
 		return nil, err
 	}
+	if err := s.ApplyInbox(ctx); err != nil {
+		return nil, err
+	}
 	now := s.now()
 	out := &PersonExport{Person: p, ExportedAt: schema.Timestamp(now), Visits: []schema.Visit{}, SetAside: []ExportSetAside{}}
 	ids, _, err := personVisits(ctx, s.db.Read, p)

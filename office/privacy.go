@@ -54,7 +54,13 @@ WHERE json_extract(v.body, '$.contact') IS NOT NULL
   AND coalesce((SELECT max(julianday(f.status_at)) FROM followups f WHERE f.visit_id = v.id), julianday(v.received_at)) <= julianday(?1)`
 )
 
-const queryStoredContact = `SELECT json_extract(body, '$.contact') FROM visits WHERE id = ? AND bus_id = ?`
+// The newest contact details the office holds of a visit: those of a rev
+// waiting in the inbox (inbox.go) before those of the stored one.
+const queryStoredContact = `
+SELECT contact FROM (
+    SELECT json_extract(body, '$.contact') AS contact, rev FROM push_inbox WHERE visit_id = ?1 AND bus_id = ?2
+    UNION ALL SELECT json_extract(body, '$.contact'), rev FROM visits WHERE id = ?1 AND bus_id = ?2)
+ORDER BY rev DESC LIMIT 1`
 
 // settleContact applies the office's privacy rules to a pushed visit before
 // it is stored: the contact details of a visit the office erased never
@@ -62,16 +68,26 @@ const queryStoredContact = `SELECT json_extract(body, '$.contact') FROM visits W
 // because it removed its copy (KeepContact) keeps the office's. Either way
 // the record's body and hash are made again from the visit.
 func settleContact(ctx context.Context, tx *txStmts, rec *infosync.Incoming) error {
+	return settleContactKnown(ctx, tx, rec, nil)
+}
+
+// settleContactKnown is settleContact with the erased visits among a
+// batch read beforehand; nil asks the database.
+func settleContactKnown(ctx context.Context, tx *txStmts, rec *infosync.Incoming, erased map[string]bool) error {
 	v := rec.Visit
 	switch {
 	case v.Contact != nil:
-		var one int
-		err := tx.QueryRowContext(ctx, queryErasedOf, v.ID).Scan(&one)
-		if errors.Is(err, sql.ErrNoRows) {
+		if erased == nil {
+			var one int
+			err := tx.QueryRowContext(ctx, queryErasedOf, v.ID).Scan(&one)
+			if errors.Is(err, sql.ErrNoRows) {
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+		} else if !erased[v.ID] {
 			return nil
-		}
-		if err != nil {
-			return err
 		}
 		v.Contact = nil
 	case rec.KeepContact:

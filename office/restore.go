@@ -38,7 +38,9 @@ func (s *Store) Epoch() string { return s.epoch }
 // cursor starts again from 0 and the bus sends everything once.
 func (s *Store) NoteBus(ctx context.Context, busID string, seen infosync.BusSeen) (int64, string, error) {
 	var held int64
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	// On every sync request, the pushes of a backlog among them: raw, so
+	// that it does not apply what the pushes before it queued.
+	err := s.inRawTx(ctx, func(tx *sql.Tx) error {
 		if build := cleanSoftware(seen.Build); build != "" {
 			if _, err := tx.ExecContext(ctx, queryBusSoftware, busID, build); err != nil {
 				return err

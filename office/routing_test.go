@@ -30,6 +30,9 @@ func routedVisit(tb testing.TB, id string, rev int64, topics []string, f schema.
 func (w *testWeb) route(id string) (department string, rule *int64, by string) {
 	w.tb.Helper()
 	var r *int64
+	if err := w.store.ApplyInbox(context.Background()); err != nil {
+		w.tb.Fatal(err)
+	}
 	if err := w.store.db.Read.QueryRow(`SELECT department, route_rule, route_by FROM followups WHERE id = ?`, id).Scan(&department, &r, &by); err != nil {
 		w.tb.Fatal(err)
 	}

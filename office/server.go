@@ -200,6 +200,9 @@ func (s *Server) routes() {
 
 	s.app.Get("/static/:name", s.handleStylesheet)
 
+	// Everything below reads what pushes queued: it is applied first.
+	s.app.Use(s.handleInbox)
+
 	// Pages (web.go): every route below gets the person's language and
 	// session, and every POST below must carry its page's form token.
 	s.app.Use(compress.New(compress.Config{Level: compress.LevelBestSpeed}))
@@ -306,6 +309,15 @@ func (s *Server) handlePull(c *fiber.Ctx) error {
 		}
 	}
 	return c.JSON(resp)
+}
+
+// handleInbox applies what pushes left in the inbox (inbox.go) before a
+// page reads visits, follow-ups or codes.
+func (s *Server) handleInbox(c *fiber.Ctx) error {
+	if err := s.store.ApplyInbox(c.UserContext()); err != nil {
+		return err
+	}
+	return c.Next()
 }
 
 // busSeen reads what a sync request says about its bus. The values outlive

@@ -39,6 +39,7 @@ type Store struct {
 	// replayed is how many erasures opening a restored database applied
 	// again (ErasuresReplayed).
 	replayed int
+	inbox    inbox
 	fold     folder
 }
 
@@ -67,6 +68,13 @@ func OpenStore(ctx context.Context, dataDir string, log *slog.Logger, now func()
 		db.Close()
 		return nil, fmt.Errorf("fill the insight columns of older visits: %w", err)
 	}
+	// What the last run queued and did not apply: before the erasures
+	// are replayed over it, and before anything reads.
+	s.inbox.queued()
+	if err := s.ApplyInbox(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
 	if err := s.replayPendingErasures(ctx); err != nil {
 		db.Close()
 		return nil, err
@@ -89,7 +97,22 @@ func (s *Store) Close() error {
 }
 
 // inTx runs fn in one write transaction and commits it when fn succeeds.
+// What pushes queued is applied first, in the same transaction: every
+// write sees every record a bus was told the office has.
 func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	return s.inRawTx(ctx, func(tx *sql.Tx) error {
+		if s.inbox.pending.Load() {
+			if err := s.applyInboxAll(ctx, tx); err != nil {
+				return err
+			}
+		}
+		return fn(tx)
+	})
+}
+
+// inRawTx is inTx without applying the inbox: for the push that fills it
+// and the apply that empties it.
+func (s *Store) inRawTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	tx, err := s.db.Write.BeginTx(ctx, nil)
 	if err != nil {
 		return err

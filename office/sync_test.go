@@ -68,13 +68,18 @@ func visitRecord(tb testing.TB, id string, rev int64, note string, followUps ...
 // push sends records to a receiver over the store, as the office's handler does.
 func push(tb testing.TB, s *Store, e infosync.Enrollment, through int64, recs ...json.RawMessage) (*infosync.PushResponse, error) {
 	tb.Helper()
+	r := &infosync.Receiver{Store: s}
+	return r.Push(context.Background(), pushInput(tb, e, &infosync.PushRequest{BusID: e.BusID, ThroughSeq: through, Records: recs}))
+}
+
+// pushInput is req as the office's handler hands it to the receiver.
+func pushInput(tb testing.TB, e infosync.Enrollment, req *infosync.PushRequest) infosync.PushInput {
+	tb.Helper()
 	var body bytes.Buffer
-	if err := infosync.EncodePush(&body, &infosync.PushRequest{BusID: e.BusID, ThroughSeq: through, Records: recs}, 6); err != nil {
+	if err := infosync.EncodePush(&body, req, 6); err != nil {
 		tb.Fatal(err)
 	}
-	r := &infosync.Receiver{Store: s}
-	return r.Push(context.Background(), infosync.PushInput{
-		Authorization: "Bearer " + e.BusToken, Version: "1", ContentEncoding: "gzip", Body: body.Bytes()})
+	return infosync.PushInput{Authorization: "Bearer " + e.BusToken, Version: "1", ContentEncoding: "gzip", Body: body.Bytes()}
 }
 
 func mustPush(tb testing.TB, s *Store, e infosync.Enrollment, through int64, recs ...json.RawMessage) *infosync.PushResponse {

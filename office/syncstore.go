@@ -85,32 +85,65 @@ func (e *errRefused) Error() string { return e.sa.Message }
 // errLateRefusal sends a batch from the fast path to the careful one.
 var errLateRefusal = errors.New("a record was refused after it wrote")
 
-// CommitPush stores a checked batch from busID in one transaction: good
-// records by (id, rev), refused ones in quarantine, and the bus's cursor.
-// It sets Refused on records the database turns down.
+// refuseStored decides about a visit the office already holds at
+// storedRev from storedBus, for a record that changes nothing: another
+// bus's id and a rev taken by other content are refused; an identical
+// replay or an older rev is taken as a no-op (nil).
+func refuseStored(rec *infosync.Incoming, busID, storedBus string, storedRev int64, storedHash []byte) error {
+	v := rec.Visit
+	switch {
+	case storedBus != busID:
+		return &errRefused{sa: infosync.SetAside{Index: rec.Index, ID: v.ID, Rev: v.Rev, Reason: infosync.ReasonForeignID,
+			Message:   "another bus already sent a visit with this id; save the visit again as a new visit",
+			MessageNL: "een andere bus stuurde al een bezoek met dit id; sla het bezoek opnieuw op als nieuw bezoek",
+			Fields:    map[string]schema.Problem{"id": {EN: "is used by a visit from another bus", NL: "wordt al gebruikt door een bezoek van een andere bus"}}}}
+	case storedRev == v.Rev && !bytes.Equal(storedHash, rec.Hash[:]):
+		return &errRefused{sa: infosync.SetAside{Index: rec.Index, ID: v.ID, Rev: v.Rev, Reason: infosync.ReasonConflict,
+			Message:   fmt.Sprintf("the office already has revision %d of this visit with other content; save it again as a new revision", storedRev),
+			MessageNL: fmt.Sprintf("het kantoor heeft versie %d van dit bezoek al met andere inhoud; sla het opnieuw op als nieuwe versie", storedRev),
+			Fields:    map[string]schema.Problem{"rev": {EN: "is taken by other content at the office", NL: "is op kantoor al gebruikt voor andere inhoud"}}}}
+	}
+	return nil
+}
+
+// refuseFollowUpID refuses a record whose i-th follow-up has an id another
+// visit owns.
+func refuseFollowUpID(rec *infosync.Incoming, i int, late bool) error {
+	v := rec.Visit
+	return &errRefused{late: late, sa: infosync.SetAside{Index: rec.Index, ID: v.ID, Rev: v.Rev, Reason: infosync.ReasonForeignID,
+		Message:   "a follow-up id of this visit belongs to another visit at the office",
+		MessageNL: "een vervolgactie van dit bezoek heeft een id dat op kantoor bij een ander bezoek hoort",
+		Fields: map[string]schema.Problem{fmt.Sprintf("followups[%d].id", i): {
+			EN: "is used by a follow-up of another visit", NL: "wordt al gebruikt door een vervolgactie van een ander bezoek"}}}}
+}
+
+// CommitPush takes a checked batch from busID in one transaction: it
+// refuses what the office cannot take and keeps it in quarantine, queues
+// the rest in the inbox (inbox.go), and moves the bus's cursor. It sets
+// Refused on records the database turns down. What it queued reaches
+// visits and follow-ups when the inbox is applied, before any page reads.
 func (s *Store) CommitPush(ctx context.Context, busID string, batch *infosync.Batch) error {
 	now := schema.Timestamp(s.now())
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		// Almost every batch is all good: it runs in one savepoint. A record
-		// refused after it wrote (a follow-up id another visit owns) sends
-		// the batch round again with a savepoint per record, which costs a
-		// third more statements.
-		var refused map[int]*infosync.SetAside
-		err := schema.InSavepoint(ctx, tx, func() (err error) {
-			refused, err = putAll(ctx, tx, busID, batch, now, false)
-			return err
-		})
-		if errors.Is(err, errLateRefusal) {
-			refused, err = putAll(ctx, tx, busID, batch, now, true)
-		}
+	queued := false
+	err := s.inRawTx(ctx, func(tx *sql.Tx) error {
+		stmts := newTxStmts(tx)
+		a, err := readAdmission(ctx, stmts, batch.Records)
 		if err != nil {
 			return err
 		}
 		landed := 0
 		for i := range batch.Records {
 			rec := &batch.Records[i]
-			if sa, ok := refused[i]; ok {
-				rec.Refused = sa
+			if rec.Refused == nil {
+				q, err := a.admit(ctx, stmts, busID, rec, now)
+				var r *errRefused
+				switch {
+				case errors.As(err, &r):
+					rec.Refused = &r.sa
+				case err != nil:
+					return fmt.Errorf("record %d: %w", rec.Index, err)
+				}
+				queued = queued || q
 			}
 			if rec.Refused == nil {
 				landed++
@@ -123,22 +156,41 @@ func (s *Store) CommitPush(ctx context.Context, busID string, batch *infosync.Ba
 		_, err = tx.ExecContext(ctx, queryBusPushed, busID, batch.ThroughSeq, now, landed, batch.AfterSeq)
 		return err
 	})
-	if err == nil {
-		// The figures and the word index follow after the commit
-		// (insightfold.go), so that the bus waits only for its records.
+	if err == nil && queued {
+		// The inbox, then the figures and the word index, follow after
+		// the commit (insightfold.go), so that the bus waits only for the
+		// decision about its records.
+		s.inbox.queued()
 		s.fold.poke()
 	}
 	return err
 }
 
-// putAll upserts the good records of a batch and returns the ones the
-// database refused, by index. Without perRecord it returns errLateRefusal
-// as soon as a refusal needs a write undone.
-func putAll(ctx context.Context, tx *sql.Tx, busID string, batch *infosync.Batch, now string, perRecord bool) (map[int]*infosync.SetAside, error) {
+// putRecords upserts checked records that busID pushed at now and returns
+// the ones the database refused, by index. Almost every batch is all
+// good: it runs in one savepoint. A record refused after it wrote (a
+// follow-up id another visit owns) sends the batch round again with a
+// savepoint per record, which costs a third more statements.
+func putRecords(ctx context.Context, tx *sql.Tx, busID string, recs []infosync.Incoming, now string) (map[int]*infosync.SetAside, error) {
+	var refused map[int]*infosync.SetAside
+	err := schema.InSavepoint(ctx, tx, func() (err error) {
+		refused, err = putAll(ctx, tx, busID, recs, now, false)
+		return err
+	})
+	if errors.Is(err, errLateRefusal) {
+		refused, err = putAll(ctx, tx, busID, recs, now, true)
+	}
+	return refused, err
+}
+
+// putAll upserts the good records and returns the ones the database
+// refused, by index. Without perRecord it returns errLateRefusal as soon
+// as a refusal needs a write undone.
+func putAll(ctx context.Context, tx *sql.Tx, busID string, recs []infosync.Incoming, now string, perRecord bool) (map[int]*infosync.SetAside, error) {
 	refused := map[int]*infosync.SetAside{}
-	stmts := &txStmts{tx: tx, stmts: map[string]*sql.Stmt{}}
-	for i := range batch.Records {
-		rec := &batch.Records[i]
+	stmts := newTxStmts(tx)
+	for i := range recs {
+		rec := &recs[i]
 		if rec.Refused != nil {
 			continue
 		}
@@ -194,21 +246,9 @@ func putVisit(ctx context.Context, stmts *txStmts, busID string, rec *infosync.I
 		if err := stmts.QueryRowContext(ctx, queryVisitStored, v.ID).Scan(&storedBus, &storedRev, &storedHash); err != nil {
 			return err
 		}
-		switch {
-		case storedBus != busID:
-			return &errRefused{sa: infosync.SetAside{Index: rec.Index, ID: v.ID, Rev: v.Rev, Reason: infosync.ReasonForeignID,
-				Message:   "another bus already sent a visit with this id; save the visit again as a new visit",
-				MessageNL: "een andere bus stuurde al een bezoek met dit id; sla het bezoek opnieuw op als nieuw bezoek",
-				Fields:    map[string]schema.Problem{"id": {EN: "is used by a visit from another bus", NL: "wordt al gebruikt door een bezoek van een andere bus"}}}}
-		case storedRev == v.Rev && !bytes.Equal(storedHash, rec.Hash[:]):
-			return &errRefused{sa: infosync.SetAside{Index: rec.Index, ID: v.ID, Rev: v.Rev, Reason: infosync.ReasonConflict,
-				Message:   fmt.Sprintf("the office already has revision %d of this visit with other content; save it again as a new revision", storedRev),
-				MessageNL: fmt.Sprintf("het kantoor heeft versie %d van dit bezoek al met andere inhoud; sla het opnieuw op als nieuwe versie", storedRev),
-				Fields:    map[string]schema.Problem{"rev": {EN: "is taken by other content at the office", NL: "is op kantoor al gebruikt voor andere inhoud"}}}}
-		}
 		// An identical replay, or a rev the office already has a newer one
 		// of: nothing to do, and the bus may move on.
-		return nil
+		return refuseStored(rec, busID, storedBus, storedRev, storedHash)
 	}
 	for i, f := range v.FollowUps {
 		changed, err := schema.ExecChanged(ctx, stmts, queryFollowUpUpsert, f.ID, v.ID, busID, f.Kind, f.Department, f.DueDate, f.Code,
@@ -217,11 +257,7 @@ func putVisit(ctx context.Context, stmts *txStmts, busID string, rec *infosync.I
 			return err
 		}
 		if !changed {
-			return &errRefused{late: true, sa: infosync.SetAside{Index: rec.Index, ID: v.ID, Rev: v.Rev, Reason: infosync.ReasonForeignID,
-				Message:   "a follow-up id of this visit belongs to another visit at the office",
-				MessageNL: "een vervolgactie van dit bezoek heeft een id dat op kantoor bij een ander bezoek hoort",
-				Fields: map[string]schema.Problem{fmt.Sprintf("followups[%d].id", i): {
-					EN: "is used by a follow-up of another visit", NL: "wordt al gebruikt door een vervolgactie van een ander bezoek"}}}}
+			return refuseFollowUpID(rec, i, true)
 		}
 	}
 	return bindCodes(ctx, stmts, busID, rec, now)
@@ -232,6 +268,10 @@ func putVisit(ctx context.Context, stmts *txStmts, busID string, rec *infosync.I
 type txStmts struct {
 	tx    *sql.Tx
 	stmts map[string]*sql.Stmt
+}
+
+func newTxStmts(tx *sql.Tx) *txStmts {
+	return &txStmts{tx: tx, stmts: map[string]*sql.Stmt{}}
 }
 
 func (t *txStmts) prepared(ctx context.Context, query string) (*sql.Stmt, error) {
@@ -331,6 +371,9 @@ func (s *Store) SetFollowUpStatus(ctx context.Context, followUpID, status, resol
 // VisitRevs returns the rev of every visit the office holds from busID,
 // by id: what a reconciliation compares with the bus.
 func (s *Store) VisitRevs(ctx context.Context, busID string) (map[string]int64, error) {
+	if err := s.ApplyInbox(ctx); err != nil {
+		return nil, err
+	}
 	rows, err := s.db.Read.QueryContext(ctx, queryVisitRevs, busID)
 	if err != nil {
 		return nil, err
@@ -353,6 +396,9 @@ func (s *Store) VisitRevs(ctx context.Context, busID string) (map[string]int64, 
 // FindVisitByID returns a visit as the office holds it, with the office's
 // follow-up status, or ErrNotFound.
 func (s *Store) FindVisitByID(ctx context.Context, id string) (*schema.Visit, error) {
+	if err := s.ApplyInbox(ctx); err != nil {
+		return nil, err
+	}
 	tx, err := s.db.Read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
 		return nil, err

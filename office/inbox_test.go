@@ -1,0 +1,293 @@
+package office
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"reflect"
+	"testing"
+	"time"
+
+	"infobus/schema"
+	infosync "infobus/sync"
+)
+
+// openInboxStore opens a store whose background folder is stopped, so
+// that nothing applies the inbox unless the test or a reader does.
+func openInboxStore(tb testing.TB, dir string) *Store {
+	tb.Helper()
+	s, err := OpenStore(context.Background(), dir, slog.New(slog.DiscardHandler), nil)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	s.fold.close()
+	tb.Cleanup(func() { s.Close() })
+	return s
+}
+
+func inboxDepth(tb testing.TB, s *Store) int {
+	tb.Helper()
+	var n int
+	if err := s.db.Read.QueryRow(`SELECT count(*) FROM push_inbox`).Scan(&n); err != nil {
+		tb.Fatal(err)
+	}
+	return n
+}
+
+// TestPushDecidesAgainstTheInbox: a push refuses and takes exactly what it
+// would if every earlier push had already been applied, also within one
+// batch, and applying later stores the same visits, follow-ups and codes.
+func TestPushDecidesAgainstTheInbox(t *testing.T) {
+	type outcome struct {
+		Landed int
+		Reason []string // per set-aside record, "index:reason:field"
+	}
+	run := func(applyEach bool) ([]outcome, map[string]int64, map[string]string, map[string]string) {
+		ctx := context.Background()
+		s := openInboxStore(t, t.TempDir())
+		a, b := mustAddBus(t, s, "bus A"), mustAddBus(t, s, "bus B")
+		// Fixed ids, so that both runs send the same records.
+		id := func(n int) string { return fmt.Sprintf("01938a6e-0000-7000-8000-%012d", n) }
+		v1, v2, v3, v4, v5, v6, v7, v8, v9 := id(1), id(2), id(3), id(4), id(5), id(6), id(7), id(8), id(9)
+		f1, f4, f6, f8, f9 := id(11), id(14), id(16), id(18), id(19)
+		c1, c2 := string(mustCode(t, a, 1)), string(mustCode(t, a, 2))
+		steps := []struct {
+			bus  infosync.Enrollment
+			recs []json.RawMessage
+		}{
+			{a, []json.RawMessage{notedRecord(t, v1, 1, "eerste", map[string]string{f1: c1}), notedRecord(t, v2, 1, "tweede", nil)}},
+			{b, []json.RawMessage{notedRecord(t, v1, 1, "van bus B", nil)}},                                                                               // another bus's visit
+			{a, []json.RawMessage{notedRecord(t, v1, 1, "andere inhoud", map[string]string{f1: c1})}},                                                     // same rev, other content
+			{a, []json.RawMessage{notedRecord(t, v3, 1, "", map[string]string{f1: ""})}},                                                                  // another visit's follow-up
+			{a, []json.RawMessage{notedRecord(t, v4, 1, "", map[string]string{f4: c1})}},                                                                  // a code bound to another follow-up
+			{a, []json.RawMessage{notedRecord(t, v1, 1, "eerste", map[string]string{f1: c1}), notedRecord(t, v1, 2, "nieuw", map[string]string{f1: c1})}}, // a replay, then a newer rev
+			{a, []json.RawMessage{ // two revs of one visit, and a claim on a follow-up id, in one batch
+				notedRecord(t, v5, 1, "vijf", map[string]string{f6: ""}), notedRecord(t, v5, 2, "vijf bis", map[string]string{f6: ""}),
+				notedRecord(t, v6, 1, "zes", map[string]string{f6: ""}),
+				notedRecord(t, v7, 1, "zeven", nil), notedRecord(t, v7, 1, "zeven, anders", nil),
+				notedRecord(t, v8, 1, "acht", map[string]string{f8: c2}), notedRecord(t, v9, 1, "negen", map[string]string{f9: c2})}},
+			{a, []json.RawMessage{notedRecord(t, v1, 1, "eerste", map[string]string{f1: c1})}}, // an older rev: taken, changes nothing
+		}
+		var got []outcome
+		through := map[string]int64{}
+		for _, st := range steps {
+			through[st.bus.BusID] += int64(len(st.recs))
+			resp := mustPush(t, s, st.bus, through[st.bus.BusID], st.recs...)
+			o := outcome{Landed: resp.Landed}
+			for _, sa := range resp.SetAside {
+				for field := range sa.Fields {
+					o.Reason = append(o.Reason, fmt.Sprintf("%d:%s:%s", sa.Index, sa.Reason, field))
+				}
+			}
+			got = append(got, o)
+			if applyEach {
+				if err := s.ApplyInbox(ctx); err != nil {
+					t.Fatal(err)
+				}
+			} else if n := inboxDepth(t, s); len(got) == 1 && n != 2 {
+				t.Fatalf("%d records wait after the first push, want its 2", n)
+			}
+		}
+		revs, err := s.VisitRevs(ctx, a.BusID) // applies what waits
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := inboxDepth(t, s); n != 0 {
+			t.Fatalf("%d records still wait after a read", n)
+		}
+		owners, codes := map[string]string{}, map[string]string{}
+		rows, err := s.db.Read.Query(`SELECT id, visit_id FROM followups`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for rows.Next() {
+			var k, v string
+			rows.Scan(&k, &v)
+			owners[k] = v
+		}
+		rows.Close()
+		// The bound follow-ups: each store gave the bus another code prefix.
+		rows, err = s.db.Read.Query(`SELECT followup_id, count(*) FROM codes GROUP BY 1`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for rows.Next() {
+			var k, v string
+			rows.Scan(&k, &v)
+			codes[k] = v
+		}
+		rows.Close()
+		return got, revs, owners, codes
+	}
+	queued, queuedRevs, queuedOwners, queuedCodes := run(false)
+	applied, appliedRevs, appliedOwners, appliedCodes := run(true)
+
+	want := []outcome{
+		{Landed: 2},
+		{Reason: []string{"0:foreign_id:id"}},
+		{Reason: []string{"0:conflict:rev"}},
+		{Reason: []string{"0:foreign_id:followups[0].id"}},
+		{Reason: []string{"0:code_taken:followups[0].code"}},
+		{Landed: 2},
+		{Landed: 4, Reason: []string{"2:foreign_id:followups[0].id", "4:conflict:rev", "6:code_taken:followups[0].code"}},
+		{Landed: 1},
+	}
+	if !reflect.DeepEqual(queued, want) {
+		t.Errorf("pushes decided against the inbox:\n got %+v\nwant %+v", queued, want)
+	}
+	if !reflect.DeepEqual(applied, want) {
+		t.Errorf("pushes decided against applied records:\n got %+v\nwant %+v", applied, want)
+	}
+	wantRevs := map[string]int64{"01938a6e-0000-7000-8000-000000000001": 2, "01938a6e-0000-7000-8000-000000000002": 1, "01938a6e-0000-7000-8000-000000000005": 2,
+		"01938a6e-0000-7000-8000-000000000007": 1, "01938a6e-0000-7000-8000-000000000008": 1}
+	if !reflect.DeepEqual(queuedRevs, wantRevs) || !reflect.DeepEqual(appliedRevs, wantRevs) {
+		t.Errorf("stored revs: queued %v, applied %v; want %v", queuedRevs, appliedRevs, wantRevs)
+	}
+	if !reflect.DeepEqual(queuedOwners, appliedOwners) || len(queuedOwners) != 3 {
+		t.Errorf("follow-ups: queued %v, applied %v; want the same three", queuedOwners, appliedOwners)
+	}
+	if !reflect.DeepEqual(queuedCodes, appliedCodes) || len(queuedCodes) != 2 {
+		t.Errorf("codes: queued %v, applied %v; want the same two", queuedCodes, appliedCodes)
+	}
+}
+
+// TestInboxOutlivesTheOffice: what a push queued is in the database when
+// the office stops before applying it, and the next start applies it.
+func TestInboxOutlivesTheOffice(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	s := openInboxStore(t, dir)
+	e := mustAddBus(t, s, "bus 1")
+	id := newID(t)
+	mustPush(t, s, e, 1, visitRecord(t, id, 1, "vlak voor het afsluiten"))
+	if n := inboxDepth(t, s); n != 1 {
+		t.Fatalf("%d records wait, want the pushed one", n)
+	}
+	s.Close()
+
+	s = openInboxStore(t, dir)
+	if n := inboxDepth(t, s); n != 0 {
+		t.Errorf("%d records still wait after the start", n)
+	}
+	var rev int64
+	if err := s.db.Read.QueryRowContext(ctx, `SELECT rev FROM visits WHERE id = ?`, id).Scan(&rev); err != nil || rev != 1 {
+		t.Errorf("the visit after the start: rev %d, %v; want rev 1", rev, err)
+	}
+}
+
+// TestForgetReachesTheInbox: erasing a person also erases a visit about
+// them that a bus pushed a moment before, and its next push lands without
+// the contact details.
+func TestForgetReachesTheInbox(t *testing.T) {
+	ctx := context.Background()
+	s := openInboxStore(t, t.TempDir())
+	e := mustAddBus(t, s, "bus 1")
+	id := newID(t)
+	mustPush(t, s, e, 1, privateVisit(t, id, newID(t), ""))
+	if n := inboxDepth(t, s); n != 1 {
+		t.Fatalf("%d records wait, want the pushed one", n)
+	}
+	rep, err := s.ForgetPerson(ctx, Person{Email: "noor.bakker@example.nl"}, false, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Erased != 1 || len(rep.Visits) != 1 || rep.Visits[0] != id {
+		t.Fatalf("forget: %+v, want the queued visit erased", rep)
+	}
+	v, err := s.FindVisitByID(ctx, id)
+	if err != nil || v.Contact != nil {
+		t.Fatalf("the visit after forget: %+v, %v; want it without contact details", v, err)
+	}
+}
+
+// TestKeepContactFromTheInbox: a bus that removed its copy of the contact
+// details sends the next rev without them; the office keeps the details
+// of the rev still waiting in its inbox.
+func TestKeepContactFromTheInbox(t *testing.T) {
+	ctx := context.Background()
+	s := openInboxStore(t, t.TempDir())
+	e := mustAddBus(t, s, "bus 1")
+	id, fu := newID(t), newID(t)
+	mustPush(t, s, e, 1, privateVisit(t, id, fu, ""))
+
+	var v schema.Visit
+	if err := json.Unmarshal(privateVisit(t, id, fu, ""), &v); err != nil {
+		t.Fatal(err)
+	}
+	v.Rev, v.Contact = 2, nil
+	rec, err := json.Marshal(v.CrewOwned())
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := (&infosync.Receiver{Store: s}).Push(ctx, pushInput(t, e, &infosync.PushRequest{
+		BusID: e.BusID, ThroughSeq: 2, Records: []json.RawMessage{rec}, KeepContact: []string{id}}))
+	if err != nil || resp.Landed != 1 {
+		t.Fatalf("push without contact details: %+v, %v", resp, err)
+	}
+	got, err := s.FindVisitByID(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Rev != 2 || got.Contact == nil || got.Contact.Email != "noor.bakker@example.nl" {
+		t.Errorf("stored: rev %d, contact %+v; want rev 2 with the details of rev 1", got.Rev, got.Contact)
+	}
+}
+
+// TestApplyKeepsWhatItCannotTake: should applying meet a record it cannot
+// store after all (here a code bound behind the push's back), the record
+// is set aside for review, never lost, and the rest is applied.
+func TestApplyKeepsWhatItCannotTake(t *testing.T) {
+	ctx := context.Background()
+	s := openInboxStore(t, t.TempDir())
+	e := mustAddBus(t, s, "bus 1")
+	blocked, fine := newID(t), newID(t)
+	code := string(mustCode(t, e, 7))
+	mustPush(t, s, e, 2, codedRecord(t, blocked, 1, map[string]string{newID(t): code}), visitRecord(t, fine, 1, "gewoon"))
+	if _, err := s.db.Write.ExecContext(ctx, `INSERT INTO codes (code, bus_id, followup_id, visit_id, bound_at) VALUES (?, ?, 'elders', 'elders', 'nu')`,
+		code, e.BusID); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.ApplyInbox(ctx); err != nil {
+		t.Fatal(err)
+	}
+	revs, err := s.VisitRevs(ctx, e.BusID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := revs[blocked]; ok || revs[fine] != 1 {
+		t.Errorf("stored %v, want only the fine visit", revs)
+	}
+	kept, err := s.SetAsideFor(ctx, e.BusID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(kept) != 1 || kept[0].VisitID != blocked || kept[0].Reason != infosync.ReasonCodeTaken {
+		t.Errorf("set aside: %+v, want the blocked visit for its code", kept)
+	}
+	if n := inboxDepth(t, s); n != 0 {
+		t.Errorf("%d records still wait", n)
+	}
+}
+
+// TestPlanHistoryHoldsTheInbox: a bus's plan carries the history of its
+// stops' wijken, with a visit another bus pushed a moment before.
+func TestPlanHistoryHoldsTheInbox(t *testing.T) {
+	ctx := context.Background()
+	s := openInboxStore(t, t.TempDir())
+	planned, other := mustAddBus(t, s, "bus 1"), mustAddBus(t, s, "bus 2")
+	today := time.Now().In(schema.Zone).Format(time.DateOnly)
+	if _, err := s.AddStop(ctx, "planner@example.nl", schema.Stop{BusID: planned.BusID, Date: today, Start: "09:00", End: "12:00",
+		Place: "Markt Leyweg", Wijk: "WK051828"}); err != nil {
+		t.Fatal(err)
+	}
+	id := newID(t)
+	mustPush(t, s, other, 1, visitRecord(t, id, 1, "net binnen"))
+	plan, err := s.PlanFor(ctx, planned.BusID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(plan.History) != 1 || plan.History[0].VisitID != id {
+		t.Errorf("history: %+v, want the visit bus 2 just pushed", plan.History)
+	}
+}
