@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"log/slog"
 	"math"
+	"reflect"
 	"testing"
 	"time"
 
@@ -357,7 +358,7 @@ func TestInsightExactAfterSync(t *testing.T) {
 	}
 	// The raw path agrees with the monthly counts.
 	raw := newVisitCounts()
-	if err := s.countRaw(ctx, raw, "", october.Start(), october.End()); err != nil {
+	if err := s.countRaw(ctx, raw, "", october.Start(), october.End(), 1); err != nil {
 		t.Fatal(err)
 	}
 	if raw.All != vc.All || raw.Marks != vc.Marks || raw.WdHour != vc.WdHour {
@@ -530,10 +531,59 @@ func TestInsightSameBatch(t *testing.T) {
 	wantInt(t, "marks of 1", vc.Marks[1], 1)
 	wantInt(t, "marks of 8 (A only)", vc.Marks[8], 1)
 	raw := newVisitCounts()
-	if err := s.countRaw(ctx, raw, "", october.Start(), october.End()); err != nil {
+	if err := s.countRaw(ctx, raw, "", october.Start(), october.End(), 1); err != nil {
 		t.Fatal(err)
 	}
 	if raw.All != vc.All || raw.Marks != vc.Marks || raw.WdHour != vc.WdHour {
 		t.Errorf("raw %+v %v, months %+v %v", raw.All, raw.Marks, vc.All, vc.Marks)
+	}
+}
+
+// TestMostOfAMonth: a period that covers most of a month is counted as
+// the month less the rest of it, and gives what counting its visits one
+// by one gives, with nothing left at zero where every visit fell in the
+// rest (October's first day holds the only visits at the Haagse Markt).
+func TestMostOfAMonth(t *testing.T) {
+	ctx := context.Background()
+	s := newFixtureStore(t)
+	at := func(v string) time.Time {
+		t.Helper()
+		tm, err := time.ParseInLocation("2006-01-02 15:04", v, zone)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tm
+	}
+	for _, tc := range []struct {
+		name       string
+		area       Area
+		start, end string
+	}{
+		{"October less its first day", Area{}, "2026-10-02 00:00", "2026-11-01 00:00"},
+		{"October less a morning and an evening", Area{}, "2026-10-01 12:00", "2026-10-31 12:00"},
+		{"end of September and most of October", Area{}, "2026-09-28 00:00", "2026-10-30 00:00"},
+		{"one wijk, October less its first day", Area{Wijk: fxW3}, "2026-10-02 00:00", "2026-11-01 00:00"},
+		{"a short stretch over two months", Area{}, "2026-09-25 00:00", "2026-10-05 00:00"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := s.VisitCounts(ctx, tc.area, at(tc.start), at(tc.end))
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := newVisitCounts()
+			if err := s.countRaw(ctx, want, tc.area.wijkFilter(), at(tc.start), at(tc.end), 1); err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("counted by months and the rest:\n%+v\nvisit by visit:\n%+v", got, want)
+			}
+		})
+	}
+	vc, err := s.VisitCounts(ctx, Area{}, at("2026-10-02 00:00"), at("2026-11-01 00:00"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := vc.Stop["Haagse Markt"]; ok || vc.All.N != 4 {
+		t.Errorf("October less its first day: %d visits, stops %v; want 4 visits (C, G, H, D) and no Haagse Markt", vc.All.N, vc.Stop)
 	}
 }

@@ -209,6 +209,35 @@ const (
 
 func (vc *VisitCounts) add(wijk, dim, key string, t Tally) { vc.addAt(levelBoth, wijk, dim, key, t) }
 
+func (t Tally) times(sign int) Tally { return Tally{N: sign * t.N, FU: sign * t.FU, P: sign * t.P} }
+
+// dropEmpty removes what counts nothing: a month's counts less the rest
+// of the month leave zeros where every visit fell in the rest.
+func (vc *VisitCounts) dropEmpty() {
+	for k, t := range vc.Wijk {
+		if t == (Tally{}) {
+			delete(vc.Wijk, k)
+		}
+	}
+	for _, m := range []map[string]int{vc.Stop, vc.Sector} {
+		for k, n := range m {
+			if n == 0 {
+				delete(m, k)
+			}
+		}
+	}
+	for k, t := range vc.Topic {
+		if t == (Tally{}) {
+			delete(vc.Topic, k)
+		}
+	}
+	for k, m := range vc.WijkMarks {
+		if *m == (Marks{}) {
+			delete(vc.WijkMarks, k)
+		}
+	}
+}
+
 func (vc *VisitCounts) addAt(level int, wijk, dim, key string, t Tally) {
 	city, perWijk := level&levelCity != 0, level&levelWijk != 0
 	if !city && dim != "all" && dim != "rating" {
@@ -314,43 +343,101 @@ func (s *Store) VisitCounts(ctx context.Context, area Area, start, end time.Time
 	sp := splitSpan(start, end)
 	filter := area.wijkFilter()
 	if sp.firstMonth != "" {
-		months := monthList(sp.firstMonth, sp.lastMonth)
-		// The whole city: its own rows, and the wijken's only for the
-		// figures per wijk. An area: its wijken's rows for everything.
-		type part struct {
-			wijken, dims string
-			level        int
+		if err := s.countMonths(ctx, vc, area, monthList(sp.firstMonth, sp.lastMonth), 1); err != nil {
+			return nil, err
 		}
-		parts := []part{{area.wijkList(), "", levelBoth}}
-		if area.Wijken() == nil {
-			parts = []part{{"'" + cityWide + "'", "", levelCity}, {area.wijkList(), "AND dim IN ('all', 'rating')", levelWijk}}
-		}
-		for _, pt := range parts {
-			err := eachRow(ctx, s.db.Read, fmt.Sprintf(queryInsightMonths, months, pt.wijken, pt.dims), nil, func(rows *sql.Rows) error {
-				var (
-					wijk, dim, key string
-					t              Tally
-				)
-				if err := rows.Scan(&wijk, &dim, &key, &t.N, &t.FU, &t.P); err != nil {
-					return err
+	}
+	for _, r := range sp.raw {
+		for _, part := range byMonth(r[0], r[1]) {
+			// Most of a month, a period of the last 365 days among them, is
+			// its month's counts less the visits of the rest of it: a day or
+			// two rather than thirty days of visits read one by one.
+			if month, rest, ok := mostOfMonth(part[0], part[1]); ok {
+				if err := s.countMonths(ctx, vc, area, "'"+month+"'", 1); err != nil {
+					return nil, err
 				}
-				vc.addAt(pt.level, wijk, dim, key, t)
-				return nil
-			})
-			if err != nil {
+				for _, q := range rest {
+					if err := s.countRaw(ctx, vc, filter, q[0], q[1], -1); err != nil {
+						return nil, err
+					}
+				}
+				continue
+			}
+			if err := s.countRaw(ctx, vc, filter, part[0], part[1], 1); err != nil {
 				return nil, err
 			}
 		}
 	}
-	for _, r := range sp.raw {
-		if err := s.countRaw(ctx, vc, filter, r[0], r[1]); err != nil {
-			return nil, err
-		}
-	}
+	vc.dropEmpty()
 	return vc, nil
 }
 
-func (s *Store) countRaw(ctx context.Context, vc *VisitCounts, filter string, from, to time.Time) error {
+// countMonths adds sign times the counts of the whole months (a quoted
+// list) in area to vc.
+func (s *Store) countMonths(ctx context.Context, vc *VisitCounts, area Area, months string, sign int) error {
+	// The whole city: its own rows, and the wijken's only for the figures
+	// per wijk. An area: its wijken's rows for everything.
+	type part struct {
+		wijken, dims string
+		level        int
+	}
+	parts := []part{{area.wijkList(), "", levelBoth}}
+	if area.Wijken() == nil {
+		parts = []part{{"'" + cityWide + "'", "", levelCity}, {area.wijkList(), "AND dim IN ('all', 'rating')", levelWijk}}
+	}
+	for _, pt := range parts {
+		err := eachRow(ctx, s.db.Read, fmt.Sprintf(queryInsightMonths, months, pt.wijken, pt.dims), nil, func(rows *sql.Rows) error {
+			var (
+				wijk, dim, key string
+				t              Tally
+			)
+			if err := rows.Scan(&wijk, &dim, &key, &t.N, &t.FU, &t.P); err != nil {
+				return err
+			}
+			vc.addAt(pt.level, wijk, dim, key, t.times(sign))
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// byMonth cuts [from, to) at the starts of local months.
+func byMonth(from, to time.Time) [][2]time.Time {
+	var out [][2]time.Time
+	for from.Before(to) {
+		f := from.In(zone)
+		next := time.Date(f.Year(), f.Month(), 1, 0, 0, 0, 0, zone).AddDate(0, 1, 0)
+		out = append(out, [2]time.Time{from, minTime(next, to)})
+		from = next
+	}
+	return out
+}
+
+// mostOfMonth says whether [from, to), within one local month, is more
+// than half of it, and returns that month and the stretches of it that
+// [from, to) leaves out.
+func mostOfMonth(from, to time.Time) (month string, rest [][2]time.Time, ok bool) {
+	f := from.In(zone)
+	first := time.Date(f.Year(), f.Month(), 1, 0, 0, 0, 0, zone)
+	next := first.AddDate(0, 1, 0)
+	if 2*to.Sub(from) <= next.Sub(first) {
+		return "", nil, false
+	}
+	if from.After(first) {
+		rest = append(rest, [2]time.Time{first, from})
+	}
+	if to.Before(next) {
+		rest = append(rest, [2]time.Time{to, next})
+	}
+	return first.Format("2006-01"), rest, true
+}
+
+// countRaw adds sign times the visits of [from, to) to vc, read one by
+// one.
+func (s *Store) countRaw(ctx context.Context, vc *VisitCounts, filter string, from, to time.Time, sign int) error {
 	rows, err := s.db.Read.QueryContext(ctx, fmt.Sprintf(queryInsightRaw, filter), from.Unix(), to.Unix())
 	if err != nil {
 		return err
@@ -365,11 +452,11 @@ func (s *Store) countRaw(ctx context.Context, vc *VisitCounts, filter string, fr
 		if err := rows.Scan(&wijk, &wdhour, &stop, &sector, &topics, &rating, &panel, &fuN); err != nil {
 			return err
 		}
-		t := Tally{N: 1}
+		t := Tally{N: sign}
 		if fuN > 0 {
-			t.FU = 1
+			t.FU = sign
 		}
-		vc.add(wijk, "all", "", Tally{N: 1, FU: t.FU, P: panel})
+		vc.add(wijk, "all", "", Tally{N: sign, FU: t.FU, P: sign * panel})
 		vc.add(wijk, "stop", stop, t)
 		vc.add(wijk, "wdhour", strconv.Itoa(wdhour), t)
 		vc.add(wijk, "sector", sector, t)

@@ -125,7 +125,7 @@ func (v viewer) sections(in *Insight) []Section {
 	stats := []Stat{
 		{v.t("insight.visits"), strconv.Itoa(in.Cur.All.N), strconv.Itoa(in.Old.All.N), delta(in.Cur.All.N, in.Old.All.N)},
 		{v.t("insight.quick"), strconv.Itoa(in.Quick.Total), strconv.Itoa(in.OldQuick.Total), delta(in.Quick.Total, in.OldQuick.Total)},
-		{v.t("insight.wijken"), strconv.Itoa(len(in.Cur.Wijk) - zeroWijken(in.Cur)), strconv.Itoa(len(in.Old.Wijk) - zeroWijken(in.Old)), delta(len(in.Cur.Wijk)-zeroWijken(in.Cur), len(in.Old.Wijk)-zeroWijken(in.Old))},
+		{v.t("insight.wijken"), strconv.Itoa(len(in.Cur.Wijk)), strconv.Itoa(len(in.Old.Wijk)), delta(len(in.Cur.Wijk), len(in.Old.Wijk))},
 		{v.t("insight.fu.opened"), strconv.Itoa(in.FU.Total.Opened), strconv.Itoa(in.OldFU.Total.Opened), delta(in.FU.Total.Opened, in.OldFU.Total.Opened)},
 		{v.t("insight.fu.closed"), strconv.Itoa(in.FU.Total.Closed), strconv.Itoa(in.OldFU.Total.Closed), delta(in.FU.Total.Closed, in.OldFU.Total.Closed)},
 		{v.t("insight.fu.open"), strconv.Itoa(in.FU.Total.Open), strconv.Itoa(in.OldFU.Total.Open), delta(in.FU.Total.Open, in.OldFU.Total.Open)},
@@ -413,16 +413,6 @@ func (v viewer) countFigure(id, title string, cur, old map[string]int, label fun
 		rows = append(rows, []string{label(k), strconv.Itoa(cur[k]), strconv.Itoa(old[k]), delta(cur[k], old[k])})
 	}
 	return Figure{ID: id, Title: title, Chart: BarChart(id, title, l, two(c, o)), Table: Table{Caption: title, Head: head, Rows: rows}}
-}
-
-func zeroWijken(vc *VisitCounts) int {
-	n := 0
-	for _, t := range vc.Wijk {
-		if t.N == 0 {
-			n++
-		}
-	}
-	return n
 }
 
 func nanIfNeg(h int) float64 {
