@@ -114,21 +114,7 @@ func readAdmission(ctx context.Context, stmts *txStmts, recs []infosync.Incoming
 		if err != nil {
 			return err
 		}
-		st, err := stmts.prepared(ctx, query)
-		if err != nil {
-			return err
-		}
-		rows, err := st.QueryContext(ctx, string(list))
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			if err := scan(rows); err != nil {
-				return err
-			}
-		}
-		return rows.Err()
+		return eachRow(ctx, stmts, query, []any{string(list)}, scan)
 	}
 	err := read(queryInboxRevs, visits, func(rows *sql.Rows) error {
 		var (

@@ -2,6 +2,7 @@ package office
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"log/slog"
@@ -96,28 +97,22 @@ func TestPushDecidesAgainstTheInbox(t *testing.T) {
 		if n := inboxDepth(t, s); n != 0 {
 			t.Fatalf("%d records still wait after a read", n)
 		}
-		owners, codes := map[string]string{}, map[string]string{}
-		rows, err := s.db.Read.Query(`SELECT id, visit_id FROM followups`)
-		if err != nil {
-			t.Fatal(err)
+		pairs := func(query string) map[string]string {
+			out := map[string]string{}
+			err := eachRow(ctx, s.db.Read, query, nil, func(rows *sql.Rows) error {
+				var k, v string
+				err := rows.Scan(&k, &v)
+				out[k] = v
+				return err
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return out
 		}
-		for rows.Next() {
-			var k, v string
-			rows.Scan(&k, &v)
-			owners[k] = v
-		}
-		rows.Close()
+		owners := pairs(`SELECT id, visit_id FROM followups`)
 		// The bound follow-ups: each store gave the bus another code prefix.
-		rows, err = s.db.Read.Query(`SELECT followup_id, count(*) FROM codes GROUP BY 1`)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for rows.Next() {
-			var k, v string
-			rows.Scan(&k, &v)
-			codes[k] = v
-		}
-		rows.Close()
+		codes := pairs(`SELECT followup_id, count(*) FROM codes GROUP BY 1`)
 		return got, revs, owners, codes
 	}
 	queued, queuedRevs, queuedOwners, queuedCodes := run(false)

@@ -294,6 +294,14 @@ func (t *txStmts) ExecContext(ctx context.Context, query string, args ...any) (s
 	return st.ExecContext(ctx, args...)
 }
 
+func (t *txStmts) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	st, err := t.prepared(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	return st.QueryContext(ctx, args...)
+}
+
 // QueryRowContext runs a one-row query; a failed prepare comes back from
 // Scan, as with sql.Tx's.
 func (t *txStmts) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
