@@ -5,11 +5,16 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"io"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
+	"infobus/internal/web"
 	"infobus/schema"
 	infosync "infobus/sync"
 )
@@ -284,5 +289,42 @@ func TestPlanHistoryHoldsTheInbox(t *testing.T) {
 	}
 	if len(plan.History) != 1 || plan.History[0].VisitID != id {
 		t.Errorf("history: %+v, want the visit bus 2 just pushed", plan.History)
+	}
+}
+
+// TestInboxMetric: /metrics says how many pushed records wait to be
+// applied, without applying them.
+func TestInboxMetric(t *testing.T) {
+	ctx := context.Background()
+	s := openInboxStore(t, t.TempDir())
+	e := mustAddBus(t, s, "bus 1")
+	srv := NewServer(Config{Addr: DefaultAddr, MetricsToken: "meettoken"}, s, slog.New(slog.DiscardHandler))
+	waiting := func() string {
+		t.Helper()
+		req := httptest.NewRequest(http.MethodGet, web.MetricsPath, nil)
+		req.Header.Set("Authorization", "Bearer meettoken")
+		resp, err := srv.App().Test(req, -1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		for _, line := range strings.Split(string(body), "\n") {
+			if f := strings.Fields(line); len(f) == 2 && strings.HasPrefix(f[0], "infobus_office_inbox_records") {
+				return f[1]
+			}
+		}
+		t.Fatalf("no inbox gauge in %d %s", resp.StatusCode, body)
+		return ""
+	}
+	mustPush(t, s, e, 2, visitRecord(t, newID(t), 1, "een"), visitRecord(t, newID(t), 1, "twee"))
+	if got := waiting(); got != "2" {
+		t.Errorf("after a push of two: %s records wait, want 2", got)
+	}
+	if err := s.ApplyInbox(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := waiting(); got != "0" {
+		t.Errorf("after applying: %s records wait, want 0", got)
 	}
 }

@@ -18,6 +18,7 @@ type officeMetrics struct {
 
 const (
 	queryMetricsSetAside = `SELECT count(*) FROM set_aside`
+	queryMetricsInbox    = `SELECT count(*) FROM push_inbox`
 	queryMetricsBuses    = `SELECT id, name, last_push_at, acked_seq, software FROM buses`
 )
 
@@ -33,16 +34,25 @@ func (s *Server) newMetrics() *web.Metrics {
 	})
 	m.Register(append([]prometheus.Collector{
 		s.met.landed, s.met.setAside,
-		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "infobus_visits_set_aside", Help: "Records from buses kept aside."}, func() float64 {
-			var n int64
-			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			defer cancel()
-			s.store.db.Read.QueryRowContext(ctx, queryMetricsSetAside).Scan(&n)
-			return float64(n)
-		}),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "infobus_visits_set_aside", Help: "Records from buses kept aside."}, s.countRows(queryMetricsSetAside)),
+		// A number that stays up while no push comes means applying fails
+		// (the log says why); pages then fail too.
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "infobus_office_inbox_records",
+			Help: "Pushed records waiting to be applied to visits and follow-ups."}, s.countRows(queryMetricsInbox)),
 		busCollector{s.store},
 	}, web.DataDirCollectors(s.cfg.DataDir, DatabaseFile)...)...)
 	return m
+}
+
+// countRows is a gauge's reading of a count(*) query.
+func (s *Server) countRows(query string) func() float64 {
+	return func() float64 {
+		var n int64
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		s.store.db.Read.QueryRowContext(ctx, query).Scan(&n)
+		return float64(n)
+	}
 }
 
 // busCollector reports each bus's last push, held cursor and software at
