@@ -88,9 +88,7 @@ func (s *Store) LookupCode(ctx context.Context, typed string) (*CodeInfo, error)
 	if err != nil {
 		return nil, err
 	}
-	if err := s.ApplyInbox(ctx); err != nil {
-		return nil, err
-	}
+	s.settle(ctx)
 	info := &CodeInfo{Code: code}
 	var key []byte
 	err = s.db.Read.QueryRowContext(ctx, queryBusByPrefix, code.Prefix()).Scan(&info.BusID, &key)

@@ -64,9 +64,7 @@ const EventReceived = "received"
 // (WorkEvents, without who made them or assignments). A status set
 // without a move (SetFollowUpStatus) shows as its current one.
 func (s *Store) FollowUpEvents(ctx context.Context, followUpID string) ([]FollowUpEvent, error) {
-	if err := s.ApplyInbox(ctx); err != nil {
-		return nil, err
-	}
+	s.settle(ctx)
 	var (
 		bound     sql.NullString
 		status    string
@@ -110,9 +108,7 @@ type PublicFollowUp struct {
 // PublicFollowUpOfCode returns the follow-up code is bound to, or
 // ErrNotFound while its visit has not reached the office.
 func (s *Store) PublicFollowUpOfCode(ctx context.Context, code schema.Code) (*PublicFollowUp, error) {
-	if err := s.ApplyInbox(ctx); err != nil {
-		return nil, err
-	}
+	s.settle(ctx)
 	var f PublicFollowUp
 	err := s.db.Read.QueryRowContext(ctx, queryFollowUpOfCode, string(code)).Scan(&f.ID, &f.Kind, &f.Department, &f.DueDate, &f.Status, &f.Resolution)
 	if errors.Is(err, sql.ErrNoRows) {

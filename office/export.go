@@ -274,9 +274,7 @@ func (o *csvOut) flush() error { return o.w.Flush() }
 // ExportVisits writes the visits of [start, end) in area as CSV, with the
 // contact columns when contact is set.
 func (s *Store) ExportVisits(ctx context.Context, w io.Writer, area Area, start, end time.Time, contact, semicolon bool) (int, error) {
-	if err := s.ApplyInbox(ctx); err != nil {
-		return 0, err
-	}
+	s.settle(ctx)
 	// A short period is read through visits_when, in time order. A long
 	// one, up to every visit, is read in the table's own order (the order
 	// the office received them), which streams three times faster than
@@ -576,9 +574,7 @@ func jsonText(raw string) string {
 
 // ExportFollowUps writes the follow-ups opened in [start, end) in area.
 func (s *Store) ExportFollowUps(ctx context.Context, w io.Writer, area Area, start, end time.Time, semicolon bool) (int, error) {
-	if err := s.ApplyInbox(ctx); err != nil {
-		return 0, err
-	}
+	s.settle(ctx)
 	rows, err := s.db.Read.QueryContext(ctx, fmt.Sprintf(queryExportFollowUps, area.wijkFilter()), start.Unix(), end.Unix())
 	if err != nil {
 		return 0, err
@@ -627,9 +623,7 @@ func (s *Store) ExportFollowUps(ctx context.Context, w io.Writer, area Area, sta
 // ExportPanel writes the panel opt-ins of [start, end) in area, with the
 // contact details the panel needs to invite them.
 func (s *Store) ExportPanel(ctx context.Context, w io.Writer, area Area, start, end time.Time, semicolon bool) (int, error) {
-	if err := s.ApplyInbox(ctx); err != nil {
-		return 0, err
-	}
+	s.settle(ctx)
 	rows, err := s.db.Read.QueryContext(ctx, fmt.Sprintf(queryExportPanel, area.wijkFilter()), start.Unix(), end.Unix())
 	if err != nil {
 		return 0, err

@@ -114,9 +114,7 @@ func (s *Store) FeedbackByCode(ctx context.Context, code schema.Code) (*schema.F
 // also when it was given before the follow-up reached the office, or
 // ErrNotFound.
 func (s *Store) FeedbackOfFollowUp(ctx context.Context, followUpID string) (*schema.Feedback, error) {
-	if err := s.ApplyInbox(ctx); err != nil {
-		return nil, err
-	}
+	s.settle(ctx)
 	return scanFeedback(s.db.Read.QueryRowContext(ctx, queryFeedbackOfFollowUp, followUpID))
 }
 

@@ -227,9 +227,7 @@ func (e WorkEvent) IsMove() bool { return e.Status != "" }
 // first; none for an unknown id. FollowUpEvents gives the entrepreneur's
 // page the moves of it (without who made them).
 func (s *Store) WorkEvents(ctx context.Context, followUpID string) ([]WorkEvent, error) {
-	if err := s.ApplyInbox(ctx); err != nil {
-		return nil, err
-	}
+	s.settle(ctx)
 	rows, err := s.db.Read.QueryContext(ctx, queryEvents, followUpID)
 	if err != nil {
 		return nil, err
@@ -399,9 +397,7 @@ type FollowUpDetail struct {
 // FindFollowUp returns a follow-up with its visit's business and its
 // events, or ErrNotFound.
 func (s *Store) FindFollowUp(ctx context.Context, id string) (*FollowUpDetail, error) {
-	if err := s.ApplyInbox(ctx); err != nil {
-		return nil, err
-	}
+	s.settle(ctx)
 	var (
 		d    FollowUpDetail
 		body []byte

@@ -20,9 +20,11 @@ import (
 // The inbox is applied to visits, follow-ups and codes in the background
 // once pushes pause (insightfold.go), and before anything reads them:
 // every page (Server.handleInbox), the folder, the store's readers that
-// run outside a page, and the erasures, inside their own transaction.
-// Applying never refuses what the push took: nothing else claims a visit
-// id, follow-up id or code.
+// run outside a page (settle), and every write, inside its own
+// transaction (inTx). Applying never refuses what the push took: nothing
+// else claims a visit id, follow-up id or code; a record it cannot store
+// after all, or read again, is set aside for review. Should applying
+// fail, reads show what was applied and writes fail.
 
 const (
 	// What a batch's lookups need, read once per batch: the revs the
@@ -43,12 +45,14 @@ UNION ALL SELECT code, followup_id, bus_id FROM codes WHERE code IN (SELECT valu
 INSERT INTO push_inbox (bus_id, visit_id, rev, crew_hash, body, received_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)`
 	queryInboxFollowUpPut = `INSERT INTO inbox_followups (id, visit_id) VALUES (?1, ?2) ON CONFLICT (id) DO NOTHING`
 	queryInboxCodePut     = `INSERT INTO inbox_codes (code, followup_id, bus_id) VALUES (?1, ?2, ?3) ON CONFLICT (code) DO NOTHING`
-	queryInboxNext        = `SELECT seq, bus_id, body, crew_hash, received_at FROM push_inbox ORDER BY seq LIMIT ?`
+	queryInboxNext        = `SELECT seq, bus_id, visit_id, rev, body, crew_hash, received_at FROM push_inbox ORDER BY seq LIMIT ?`
 	queryInboxDone        = `DELETE FROM push_inbox WHERE seq <= ?`
 	// Claims are dropped with the records that made them: the applied
 	// tables answer for them now, with the same owner.
 	queryInboxFollowUpsDone = `DELETE FROM inbox_followups WHERE id IN (SELECT value FROM json_each(?1))`
 	queryInboxCodesDone     = `DELETE FROM inbox_codes WHERE code IN (SELECT value FROM json_each(?1))`
+	// An empty inbox claims nothing, whatever its records were.
+	queryInboxClaimsClear = `DELETE FROM inbox_followups; DELETE FROM inbox_codes`
 )
 
 // inboxBatch bounds one applying transaction, so that a push waits at most
@@ -241,6 +245,16 @@ func (s *Store) ApplyInbox(ctx context.Context) error {
 	}
 }
 
+// settle applies the inbox before a read. A failure (a full disk) is
+// logged, not returned: the reader shows what was applied rather than
+// nothing, while every write fails with it, as it applies the inbox
+// first in its own transaction (inTx).
+func (s *Store) settle(ctx context.Context) {
+	if err := s.ApplyInbox(ctx); err != nil && ctx.Err() == nil {
+		s.log.Error("apply the pushed records before a read; it reads what was applied", "err", err)
+	}
+}
+
 // applyInboxAll applies the whole inbox inside tx: for a write that must
 // see every record a bus was told the office has, erasures above all.
 func (s *Store) applyInboxAll(ctx context.Context, tx *sql.Tx) error {
@@ -278,13 +292,20 @@ func (s *Store) applyInbox(ctx context.Context, tx *sql.Tx, limit int) (more boo
 		for i := range p.recs {
 			rec := &p.recs[i]
 			if sa, ok := refused[i]; ok {
-				// Not expected: the push decided as this would. Kept for
-				// review rather than lost.
-				s.log.Warn("a pushed record was refused when applied", "bus", p.busID, "visit", rec.Visit.ID, "rev", rec.Visit.Rev, "reason", sa.Reason)
+				// Not expected: the push decided as this would.
 				rec.Refused = sa
+			}
+			if rec.Refused != nil {
+				// Kept for review rather than lost, or left to stop every
+				// record after it.
+				s.log.Warn("a pushed record was set aside when applied", "bus", p.busID, "visit", rec.Refused.ID, "rev", rec.Refused.Rev,
+					"reason", rec.Refused.Reason, "why", rec.Refused.Message)
 				if err := quarantine(ctx, tx, p.busID, rec, p.at); err != nil {
 					return false, err
 				}
+			}
+			if rec.Visit == nil {
+				continue
 			}
 			for _, f := range rec.Visit.FollowUps {
 				followUps = append(followUps, f.ID)
@@ -295,6 +316,10 @@ func (s *Store) applyInbox(ctx context.Context, tx *sql.Tx, limit int) (more boo
 		}
 	}
 	if _, err := tx.ExecContext(ctx, queryInboxDone, last); err != nil {
+		return false, err
+	}
+	if !more {
+		_, err := tx.ExecContext(ctx, queryInboxClaimsClear)
 		return false, err
 	}
 	for _, drop := range []struct {
@@ -330,19 +355,25 @@ func readInbox(ctx context.Context, tx *sql.Tx, limit int) (pushes []*inboxPush,
 			break
 		}
 		var (
-			busID, body, at string
-			hash            []byte
+			busID, visitID, body, at string
+			rev                      int64
+			hash                     []byte
 		)
-		if err := rows.Scan(&last, &busID, &body, &hash, &at); err != nil {
+		if err := rows.Scan(&last, &busID, &visitID, &rev, &body, &hash, &at); err != nil {
 			return nil, 0, false, err
 		}
+		rec := infosync.Incoming{Raw: json.RawMessage(body), Body: []byte(body)}
+		copy(rec.Hash[:], hash)
 		var v schema.Visit
 		if err := json.Unmarshal([]byte(body), &v); err != nil {
-			return nil, 0, false, fmt.Errorf("queued record %d: %w", last, err)
+			// The office wrote it; only a damaged file reads otherwise.
+			rec.Refused = &infosync.SetAside{ID: visitID, Rev: rev, Reason: infosync.ReasonMalformed,
+				Message:   "the office could not read this record again after taking it: " + err.Error(),
+				MessageNL: "het kantoor kon dit bezoek na ontvangst niet meer lezen; sla het opnieuw op"}
+		} else {
+			v.BusID = busID
+			rec.Visit = &v
 		}
-		v.BusID = busID
-		rec := infosync.Incoming{Raw: json.RawMessage(body), Visit: &v, Body: []byte(body)}
-		copy(rec.Hash[:], hash)
 		if len(pushes) == 0 || pushes[len(pushes)-1].busID != busID || pushes[len(pushes)-1].at != at {
 			pushes = append(pushes, &inboxPush{busID: busID, at: at})
 		}

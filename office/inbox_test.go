@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -326,5 +327,77 @@ func TestInboxMetric(t *testing.T) {
 	}
 	if got := waiting(); got != "0" {
 		t.Errorf("after applying: %s records wait, want 0", got)
+	}
+}
+
+// TestApplySetsAsideAnUnreadableRecord: a queued record that cannot be
+// read again (a damaged file) is set aside for review; the records after
+// it are applied, and what it claimed is free again.
+func TestApplySetsAsideAnUnreadableRecord(t *testing.T) {
+	ctx := context.Background()
+	s := openInboxStore(t, t.TempDir())
+	e := mustAddBus(t, s, "bus 1")
+	damaged, fine, fu := newID(t), newID(t), newID(t)
+	mustPush(t, s, e, 2, visitRecord(t, damaged, 1, "", fu), visitRecord(t, fine, 1, "gewoon"))
+	if _, err := s.db.Write.ExecContext(ctx, `UPDATE push_inbox SET body = '{"id": "kapot' WHERE visit_id = ?`, damaged); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.ApplyInbox(ctx); err != nil {
+		t.Fatalf("apply: %v, want the damaged record set aside", err)
+	}
+	revs, err := s.VisitRevs(ctx, e.BusID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := revs[damaged]; ok || revs[fine] != 1 {
+		t.Errorf("stored %v, want only the fine visit", revs)
+	}
+	kept, err := s.SetAsideFor(ctx, e.BusID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(kept) != 1 || kept[0].VisitID != damaged || kept[0].Reason != infosync.ReasonMalformed {
+		t.Errorf("set aside: %+v, want the damaged visit", kept)
+	}
+	// Its follow-up id is nobody's now: another visit may carry it.
+	if resp := mustPush(t, s, e, 3, visitRecord(t, newID(t), 1, "", fu)); resp.Landed != 1 {
+		t.Errorf("a push with the damaged record's follow-up id: %+v, want it taken", resp)
+	}
+}
+
+// TestReadsOutliveAFailingApply: when applying fails (here a table a
+// trigger needs is gone), reads show what was applied rather than fail,
+// /metrics shows what waits, and a write fails rather than act on a
+// part of what the buses were told the office has.
+func TestReadsOutliveAFailingApply(t *testing.T) {
+	ctx := context.Background()
+	s := openInboxStore(t, t.TempDir())
+	e := mustAddBus(t, s, "bus 1")
+	applied, waiting, fu := newID(t), newID(t), newID(t)
+	mustPush(t, s, e, 1, visitRecord(t, applied, 1, "eerder", fu))
+	if err := s.ApplyInbox(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.db.Write.ExecContext(ctx, `DROP TABLE insight_fu_city`); err != nil {
+		t.Fatal(err)
+	}
+	mustPush(t, s, e, 2, visitRecord(t, waiting, 1, "net binnen", newID(t)))
+	if err := s.ApplyInbox(ctx); err == nil {
+		t.Fatal("applying without insight_fu_city succeeded; the test needs it to fail")
+	}
+	if v, err := s.FindVisitByID(ctx, applied); err != nil || v.ID != applied {
+		t.Errorf("reading an applied visit while applying fails: %v, %v", v, err)
+	}
+	if _, err := s.FindVisitByID(ctx, waiting); !errors.Is(err, ErrNotFound) {
+		t.Errorf("reading the waiting visit: %v, want not found until it is applied", err)
+	}
+	// A write that itself needs nothing of what is gone.
+	stop := schema.Stop{BusID: e.BusID, Date: time.Now().In(schema.Zone).Format(time.DateOnly), Start: "09:00", End: "12:00",
+		Place: "Markt Leyweg", Wijk: "WK051828"}
+	if _, err := s.AddStop(ctx, "planner@example.nl", stop); err == nil {
+		t.Error("a stop was planned while the inbox could not be applied")
+	}
+	if n := inboxDepth(t, s); n != 1 {
+		t.Errorf("%d records wait, want the one that could not be applied", n)
 	}
 }

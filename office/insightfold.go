@@ -134,9 +134,7 @@ SELECT value ->> 0, value ->> 1 FROM json_each(?1)`
 // Pages call it before they read them; it costs one small query when
 // nothing waits.
 func (s *Store) Fold(ctx context.Context) error {
-	if err := s.ApplyInbox(ctx); err != nil {
-		return err
-	}
+	s.settle(ctx)
 	var pending bool
 	if err := s.db.Read.QueryRowContext(ctx, queryFoldPending).Scan(&pending); err != nil {
 		return err

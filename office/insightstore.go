@@ -622,9 +622,7 @@ func (f *FollowUpCounts) dept(code string) *DeptFollowUps {
 // FollowUpCounts counts the follow-ups of [start, end) in area, open and
 // overdue as of asOf.
 func (s *Store) FollowUpCounts(ctx context.Context, area Area, start, end, asOf time.Time) (*FollowUpCounts, error) {
-	if err := s.ApplyInbox(ctx); err != nil {
-		return nil, err
-	}
+	s.settle(ctx)
 	fc := &FollowUpCounts{Total: DeptFollowUps{Hours: Durations{}}, Dept: map[string]*DeptFollowUps{}, AsOf: asOf}
 	filter := area.wijkFilter()
 	closed := func(dept string, hours, n int) {
@@ -841,9 +839,7 @@ func scanDeptHours(add func(dept string, hours, n int)) func(*sql.Rows) error {
 // and up to limit of their comments, newest first, with e-mail addresses
 // and phone numbers taken out.
 func (s *Store) FeedbackMarks(ctx context.Context, area Area, start, end time.Time, limit int) (marks map[string]*Marks, comments []string, ok bool, err error) {
-	if err := s.ApplyInbox(ctx); err != nil {
-		return nil, nil, false, err
-	}
+	s.settle(ctx)
 	filter := area.wijkFilter()
 	rows, err := s.db.Read.QueryContext(ctx, fmt.Sprintf(queryFeedbackMarks, filter), start.Unix(), end.Unix())
 	if err != nil {

@@ -140,9 +140,7 @@ func (s *Store) AskQuestion(ctx context.Context, actor, followUpID, question str
 // LatestQuestion returns the last question asked about a follow-up, or
 // ErrNotFound when none was.
 func (s *Store) LatestQuestion(ctx context.Context, followUpID string) (*Question, error) {
-	if err := s.ApplyInbox(ctx); err != nil {
-		return nil, err
-	}
+	s.settle(ctx)
 	return scanQuestion(s.db.Read.QueryRowContext(ctx, queryQuestionLatest, followUpID))
 }
 
@@ -297,9 +295,7 @@ type Satisfaction struct {
 // SatisfactionOf returns the answer given about a follow-up, or
 // ErrNotFound.
 func (s *Store) SatisfactionOf(ctx context.Context, followUpID string) (*Satisfaction, error) {
-	if err := s.ApplyInbox(ctx); err != nil {
-		return nil, err
-	}
+	s.settle(ctx)
 	var a Satisfaction
 	err := s.db.Read.QueryRowContext(ctx, querySatisfaction, followUpID).Scan(&a.Satisfied, &a.ReasonID, &a.Comment, &a.At)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -409,9 +405,7 @@ func (s *Store) Satisfaction(ctx context.Context) (SatisfactionFigures, error) {
 // until to: the insight page shows them beside the mark, for the period
 // it shows and every area (an answer is about a follow-up, not a visit).
 func (s *Store) SatisfactionIn(ctx context.Context, from, to time.Time) (SatisfactionFigures, error) {
-	if err := s.ApplyInbox(ctx); err != nil {
-		return SatisfactionFigures{}, err
-	}
+	s.settle(ctx)
 	var f SatisfactionFigures
 	f.From, f.To = from, to
 	err := s.db.Read.QueryRowContext(ctx, querySatisfactionFigures, schema.Timestamp(from), schema.Timestamp(to)).Scan(&f.Answers, &f.Satisfied)

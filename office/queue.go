@@ -80,9 +80,7 @@ LIMIT ?`
 
 // Queue returns one page of the queue and whether more follow.
 func (s *Store) Queue(ctx context.Context, f QueueFilter) ([]QueueItem, bool, error) {
-	if err := s.ApplyInbox(ctx); err != nil {
-		return nil, false, err
-	}
+	s.settle(ctx)
 	if f.Limit <= 0 || f.Limit > MaxQueuePage {
 		f.Limit = MaxQueuePage
 	}

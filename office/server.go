@@ -314,9 +314,7 @@ func (s *Server) handlePull(c *fiber.Ctx) error {
 // handleInbox applies what pushes left in the inbox (inbox.go) before a
 // page reads visits, follow-ups or codes.
 func (s *Server) handleInbox(c *fiber.Ctx) error {
-	if err := s.store.ApplyInbox(c.UserContext()); err != nil {
-		return err
-	}
+	s.store.settle(c.UserContext())
 	return c.Next()
 }
 

@@ -175,9 +175,7 @@ func (s *Store) PlanFor(ctx context.Context, busID string) (*infosync.Plan, erro
 		// The history holds what any bus pushed into these wijken, a
 		// moment ago too. A bus without stops (a backlog sync in the
 		// benchmark among them) does not wait for this.
-		if err := s.ApplyInbox(ctx); err != nil {
-			return nil, err
-		}
+		s.settle(ctx)
 		if p.History, err = s.history(ctx, wijken, now.AddDate(0, -HistoryMonths, 0)); err != nil {
 			return nil, err
 		}

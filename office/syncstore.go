@@ -379,9 +379,7 @@ func (s *Store) SetFollowUpStatus(ctx context.Context, followUpID, status, resol
 // VisitRevs returns the rev of every visit the office holds from busID,
 // by id: what a reconciliation compares with the bus.
 func (s *Store) VisitRevs(ctx context.Context, busID string) (map[string]int64, error) {
-	if err := s.ApplyInbox(ctx); err != nil {
-		return nil, err
-	}
+	s.settle(ctx)
 	rows, err := s.db.Read.QueryContext(ctx, queryVisitRevs, busID)
 	if err != nil {
 		return nil, err
@@ -404,9 +402,7 @@ func (s *Store) VisitRevs(ctx context.Context, busID string) (map[string]int64, 
 // FindVisitByID returns a visit as the office holds it, with the office's
 // follow-up status, or ErrNotFound.
 func (s *Store) FindVisitByID(ctx context.Context, id string) (*schema.Visit, error) {
-	if err := s.ApplyInbox(ctx); err != nil {
-		return nil, err
-	}
+	s.settle(ctx)
 	tx, err := s.db.Read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
 		return nil, err
