@@ -40,13 +40,6 @@ WHERE contact_gone = '' AND acked_at != '' AND acked_at <= ?1
 	queryContactGone       = `UPDATE visits SET body = ?2, search = ?3, contact_gone = ?4, seq = ?5 WHERE id = ?1`
 )
 
-// sortableTime formats t for acked_at, which SQL compares as text: with
-// every fractional digit, unlike schema.Timestamp (RFC 3339 with trailing
-// zeros trimmed, where "…:05Z" sorts after "…:05.5Z").
-func sortableTime(t time.Time) string {
-	return t.UTC().Format("2006-01-02T15:04:05.000000000Z")
-}
-
 // keepsContactGone says whether a crew write of v leaves the visit's
 // contact_gone as it is: v holds no contact details while consent is still
 // given, so the crew did not erase them, the bus just no longer has them.
@@ -106,7 +99,8 @@ func (s *Store) contactGone(ctx context.Context, id string) (string, error) {
 // are then gone from the database's files. It returns how many visits it
 // changed; a second run changes nothing.
 func (s *Store) ForgetContacts(ctx context.Context, keep time.Duration) (int, error) {
-	cutoff := sortableTime(s.now().Add(-keep))
+	// acked_at is compared as text: schema.Timestamp keeps every digit.
+	cutoff := schema.Timestamp(s.now().Add(-keep))
 	n := 0
 	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		n = 0

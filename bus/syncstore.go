@@ -172,7 +172,6 @@ func (s *Store) Pending(ctx context.Context, after, upto int64, limit, maxBytes 
 // beside it, changes nothing.
 func (s *Store) Acknowledge(ctx context.Context, sent []infosync.OutRecord, resp *infosync.PushResponse) error {
 	now := schema.Timestamp(s.now())
-	ackedAt := sortableTime(s.now())
 	return s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		var acked int64
 		if err := tx.QueryRowContext(ctx, queryAckedForSync).Scan(&acked); err != nil {
@@ -193,7 +192,7 @@ func (s *Store) Acknowledge(ctx context.Context, sent []infosync.OutRecord, resp
 		}
 		newAcked := max(acked, resp.AckedSeq)
 		if newAcked > acked {
-			res, err := tx.ExecContext(ctx, queryBumpAcked, acked, newAcked, ackedAt)
+			res, err := tx.ExecContext(ctx, queryBumpAcked, acked, newAcked, now)
 			if err != nil {
 				return err
 			}
