@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"math"
 	"sync"
 	"sync/atomic"
 
@@ -45,14 +46,18 @@ UNION ALL SELECT code, followup_id, bus_id FROM codes WHERE code IN (SELECT valu
 INSERT INTO push_inbox (bus_id, visit_id, rev, crew_hash, body, received_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)`
 	queryInboxFollowUpPut = `INSERT INTO inbox_followups (id, visit_id) VALUES (?1, ?2) ON CONFLICT (id) DO NOTHING`
 	queryInboxCodePut     = `INSERT INTO inbox_codes (code, followup_id, bus_id) VALUES (?1, ?2, ?3) ON CONFLICT (code) DO NOTHING`
-	queryInboxNext        = `SELECT seq, bus_id, visit_id, rev, body, crew_hash, received_at FROM push_inbox ORDER BY seq LIMIT ?`
+	queryInboxNext        = `SELECT seq, bus_id, visit_id, rev, body, crew_hash, received_at FROM push_inbox WHERE seq <= ?1 ORDER BY seq LIMIT ?2`
+	queryInboxLast        = `SELECT coalesce(max(seq), 0) FROM push_inbox`
 	queryInboxDone        = `DELETE FROM push_inbox WHERE seq <= ?`
 	// Claims are dropped with the records that made them: the applied
 	// tables answer for them now, with the same owner.
 	queryInboxFollowUpsDone = `DELETE FROM inbox_followups WHERE id IN (SELECT value FROM json_each(?1))`
 	queryInboxCodesDone     = `DELETE FROM inbox_codes WHERE code IN (SELECT value FROM json_each(?1))`
-	// An empty inbox claims nothing, whatever its records were.
-	queryInboxClaimsClear = `DELETE FROM inbox_followups; DELETE FROM inbox_codes`
+	// An empty inbox claims nothing, whatever its records were (one that
+	// could not be read again among them).
+	queryInboxClaimsClear = `
+DELETE FROM inbox_followups WHERE NOT EXISTS (SELECT 1 FROM push_inbox);
+DELETE FROM inbox_codes WHERE NOT EXISTS (SELECT 1 FROM push_inbox)`
 )
 
 // inboxBatch bounds one applying transaction, so that a push waits at most
@@ -214,33 +219,51 @@ func (a *admission) admit(ctx context.Context, stmts *txStmts, busID string, rec
 	return true, nil
 }
 
-// ApplyInbox applies what pushes left in the inbox, oldest first, in
-// transactions of inboxBatch records. It costs nothing when no push came
-// since the last apply; a caller that finds another apply running waits
-// for it.
+// ApplyInbox applies what pushes left in the inbox when it was called,
+// oldest first, in transactions of inboxBatch records; what pushes queue
+// meanwhile waits for the next call, so that a reader does not chase a
+// bus that is still sending. It costs nothing when no push came since the
+// last apply; a caller that finds another apply running waits for it.
 func (s *Store) ApplyInbox(ctx context.Context) error {
+	_, err := s.applyYielding(ctx, nil)
+	return err
+}
+
+// applyYielding is ApplyInbox that stops between two transactions when
+// yield says so, for the background: a bus sending a backlog goes first.
+// It says whether it applied all it was asked to.
+func (s *Store) applyYielding(ctx context.Context, yield func() bool) (done bool, err error) {
 	if !s.inbox.pending.Load() {
-		return nil
+		return true, nil
 	}
 	s.inbox.mu.Lock()
 	defer s.inbox.mu.Unlock()
 	// Cleared before reading the inbox: a push that commits meanwhile
 	// sets it again, and the next reader applies that push.
 	if !s.inbox.pending.Swap(false) {
-		return nil
+		return true, nil
+	}
+	var upto int64
+	if err := s.db.Write.QueryRowContext(ctx, queryInboxLast).Scan(&upto); err != nil {
+		s.inbox.pending.Store(true)
+		return false, err
 	}
 	for {
 		more := false
 		err := s.inRawTx(ctx, func(tx *sql.Tx) (err error) {
-			more, err = s.applyInbox(ctx, tx, inboxBatch)
+			more, err = s.applyInbox(ctx, tx, upto, inboxBatch)
 			return err
 		})
 		if err != nil {
 			s.inbox.pending.Store(true)
-			return fmt.Errorf("apply the pushed records: %w", err)
+			return false, fmt.Errorf("apply the pushed records: %w", err)
 		}
 		if !more {
-			return nil
+			return true, nil
+		}
+		if yield != nil && yield() {
+			s.inbox.pending.Store(true)
+			return false, nil
 		}
 	}
 }
@@ -259,7 +282,7 @@ func (s *Store) settle(ctx context.Context) {
 // see every record a bus was told the office has, erasures above all.
 func (s *Store) applyInboxAll(ctx context.Context, tx *sql.Tx) error {
 	for {
-		more, err := s.applyInbox(ctx, tx, inboxBatch)
+		more, err := s.applyInbox(ctx, tx, math.MaxInt64, inboxBatch)
 		if err != nil {
 			return fmt.Errorf("apply the pushed records: %w", err)
 		}
@@ -276,10 +299,10 @@ type inboxPush struct {
 	recs  []infosync.Incoming
 }
 
-// applyInbox applies up to limit queued records in tx and says whether
-// more wait.
-func (s *Store) applyInbox(ctx context.Context, tx *sql.Tx, limit int) (more bool, err error) {
-	pushes, last, more, err := readInbox(ctx, tx, limit)
+// applyInbox applies up to limit queued records up to seq upto in tx and
+// says whether more of those wait.
+func (s *Store) applyInbox(ctx context.Context, tx *sql.Tx, upto int64, limit int) (more bool, err error) {
+	pushes, last, more, err := readInbox(ctx, tx, upto, limit)
 	if err != nil || last == 0 {
 		return false, err
 	}
@@ -318,10 +341,6 @@ func (s *Store) applyInbox(ctx context.Context, tx *sql.Tx, limit int) (more boo
 	if _, err := tx.ExecContext(ctx, queryInboxDone, last); err != nil {
 		return false, err
 	}
-	if !more {
-		_, err := tx.ExecContext(ctx, queryInboxClaimsClear)
-		return false, err
-	}
 	for _, drop := range []struct {
 		query string
 		keys  []string
@@ -337,13 +356,18 @@ func (s *Store) applyInbox(ctx context.Context, tx *sql.Tx, limit int) (more boo
 			return false, err
 		}
 	}
+	if !more {
+		if _, err := tx.ExecContext(ctx, queryInboxClaimsClear); err != nil {
+			return false, err
+		}
+	}
 	return more, nil
 }
 
-// readInbox reads up to limit queued records, oldest first, grouped by
-// push, and returns the seq of the last one (0: the inbox is empty).
-func readInbox(ctx context.Context, tx *sql.Tx, limit int) (pushes []*inboxPush, last int64, more bool, err error) {
-	rows, err := tx.QueryContext(ctx, queryInboxNext, limit+1)
+// readInbox reads up to limit queued records up to seq upto, oldest
+// first, grouped by push, and returns the seq of the last one (0: none).
+func readInbox(ctx context.Context, tx *sql.Tx, upto int64, limit int) (pushes []*inboxPush, last int64, more bool, err error) {
+	rows, err := tx.QueryContext(ctx, queryInboxNext, upto, limit+1)
 	if err != nil {
 		return nil, 0, false, err
 	}

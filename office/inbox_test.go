@@ -401,3 +401,64 @@ func TestReadsOutliveAFailingApply(t *testing.T) {
 		t.Errorf("%d records wait, want the one that could not be applied", n)
 	}
 }
+
+// TestApplyTakesTurns: an apply takes what was queued when it began, so
+// that a page does not chase a bus still sending; and the background's
+// apply gives way to a push between two of its transactions.
+func TestApplyTakesTurns(t *testing.T) {
+	ctx := context.Background()
+	s := openInboxStore(t, t.TempDir())
+	e := mustAddBus(t, s, "bus 1")
+	batch := func(n int) []json.RawMessage {
+		recs := make([]json.RawMessage, n)
+		for i := range recs {
+			recs[i] = visitRecord(t, newID(t), 1, "")
+		}
+		return recs
+	}
+	stored := func() int {
+		t.Helper()
+		var n int
+		if err := s.db.Read.QueryRow(`SELECT count(*) FROM visits`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	mustPush(t, s, e, 1000, batch(1000)...)
+	mustPush(t, s, e, 1500, batch(500)...)
+
+	// The background's turn ends after one transaction when a push came.
+	done, err := s.applyYielding(ctx, func() bool { return true })
+	if err != nil || done {
+		t.Fatalf("a yielding apply: done %v, %v; want it to stop after one transaction", done, err)
+	}
+	if n, w := stored(), inboxDepth(t, s); n != inboxBatch || w != 1500-inboxBatch {
+		t.Errorf("after one turn: %d stored, %d waiting; want %d and %d", n, w, inboxBatch, 1500-inboxBatch)
+	}
+	// A reader's apply: a push during it waits for the next one.
+	mustPush(t, s, e, 2500, batch(1000)...)
+	pushed, fu := false, newID(t)
+	_, err = s.applyYielding(ctx, func() bool {
+		if !pushed {
+			pushed = true
+			mustPush(t, s, e, 2501, visitRecord(t, newID(t), 1, "tussendoor", fu))
+		}
+		return false
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, w := stored(), inboxDepth(t, s); n != 2500 || w != 1 {
+		t.Errorf("after a reader's apply: %d stored, %d waiting; want 2500 and the one pushed during it", n, w)
+	}
+	// What waits still claims its follow-up id.
+	if resp := mustPush(t, s, e, 2502, visitRecord(t, newID(t), 1, "", fu)); len(resp.SetAside) != 1 {
+		t.Errorf("another visit with the waiting one's follow-up id: %+v, want it refused", resp)
+	}
+	if err := s.ApplyInbox(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n, w := stored(), inboxDepth(t, s); n != 2501 || w != 0 {
+		t.Errorf("after the next apply: %d stored, %d waiting; want all 2501", n, w)
+	}
+}

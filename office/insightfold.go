@@ -58,9 +58,21 @@ func (f *folder) start(s *Store) {
 			}
 			// Waiting also folds several pushes at once, and the counts
 			// they share are written once. A page does not wait for this:
-			// it folds first.
-			if !f.waitForPause() {
-				return
+			// it applies and folds first. While a bus sends a backlog, the
+			// inbox is applied one transaction per wait: the bus goes first
+			// (a push arriving ends the turn), and it is applied whole once
+			// the pushes pause.
+			for {
+				if !f.waitForPause() {
+					return
+				}
+				done, err := s.applyYielding(context.Background(), f.pushed)
+				if err != nil {
+					s.log.Warn("apply after push", "err", err)
+				}
+				if done || err != nil {
+					break
+				}
 			}
 			if err := s.Fold(context.Background()); err != nil {
 				// A page folds again before it reads, and says so.
@@ -87,6 +99,17 @@ func (f *folder) waitForPause() bool {
 		case <-deadline.C:
 			return true
 		}
+	}
+}
+
+// pushed says whether a push came since the folder last looked, and takes
+// note of it.
+func (f *folder) pushed() bool {
+	select {
+	case <-f.kick:
+		return true
+	default:
+		return false
 	}
 }
 
