@@ -235,6 +235,27 @@ func TestKeepContactFromTheInbox(t *testing.T) {
 	}
 }
 
+// wantSetAsideWhenApplied checks that applying stored fine and set aside
+// kept, for reason, and nothing else.
+func wantSetAsideWhenApplied(t *testing.T, s *Store, e infosync.Enrollment, kept, reason, fine string) {
+	t.Helper()
+	ctx := context.Background()
+	revs, err := s.VisitRevs(ctx, e.BusID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := revs[kept]; ok || revs[fine] != 1 || len(revs) != 1 {
+		t.Errorf("stored %v, want only the fine visit %s", revs, fine)
+	}
+	aside, err := s.SetAsideFor(ctx, e.BusID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(aside) != 1 || aside[0].VisitID != kept || aside[0].Reason != reason {
+		t.Errorf("set aside: %+v, want %s for %s", aside, kept, reason)
+	}
+}
+
 // TestApplyKeepsWhatItCannotTake: should applying meet a record it cannot
 // store after all (here a code bound behind the push's back), the record
 // is set aside for review, never lost, and the rest is applied.
@@ -252,20 +273,7 @@ func TestApplyKeepsWhatItCannotTake(t *testing.T) {
 	if err := s.ApplyInbox(ctx); err != nil {
 		t.Fatal(err)
 	}
-	revs, err := s.VisitRevs(ctx, e.BusID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, ok := revs[blocked]; ok || revs[fine] != 1 {
-		t.Errorf("stored %v, want only the fine visit", revs)
-	}
-	kept, err := s.SetAsideFor(ctx, e.BusID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(kept) != 1 || kept[0].VisitID != blocked || kept[0].Reason != infosync.ReasonCodeTaken {
-		t.Errorf("set aside: %+v, want the blocked visit for its code", kept)
-	}
+	wantSetAsideWhenApplied(t, s, e, blocked, infosync.ReasonCodeTaken, fine)
 	if n := inboxDepth(t, s); n != 0 {
 		t.Errorf("%d records still wait", n)
 	}
@@ -345,20 +353,7 @@ func TestApplySetsAsideAnUnreadableRecord(t *testing.T) {
 	if err := s.ApplyInbox(ctx); err != nil {
 		t.Fatalf("apply: %v, want the damaged record set aside", err)
 	}
-	revs, err := s.VisitRevs(ctx, e.BusID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, ok := revs[damaged]; ok || revs[fine] != 1 {
-		t.Errorf("stored %v, want only the fine visit", revs)
-	}
-	kept, err := s.SetAsideFor(ctx, e.BusID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(kept) != 1 || kept[0].VisitID != damaged || kept[0].Reason != infosync.ReasonMalformed {
-		t.Errorf("set aside: %+v, want the damaged visit", kept)
-	}
+	wantSetAsideWhenApplied(t, s, e, damaged, infosync.ReasonMalformed, fine)
 	// Its follow-up id is nobody's now: another visit may carry it.
 	if resp := mustPush(t, s, e, 3, visitRecord(t, newID(t), 1, "", fu)); resp.Landed != 1 {
 		t.Errorf("a push with the damaged record's follow-up id: %+v, want it taken", resp)
@@ -367,7 +362,7 @@ func TestApplySetsAsideAnUnreadableRecord(t *testing.T) {
 
 // TestReadsOutliveAFailingApply: when applying fails (here a table a
 // trigger needs is gone), reads show what was applied rather than fail,
-// /metrics shows what waits, and a write fails rather than act on a
+// what waits stays in the inbox, and a write fails rather than act on a
 // part of what the buses were told the office has.
 func TestReadsOutliveAFailingApply(t *testing.T) {
 	ctx := context.Background()
