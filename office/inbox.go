@@ -66,13 +66,17 @@ const inboxBatch = 1000
 
 type inbox struct {
 	mu sync.Mutex // one apply at a time; a reader waits for the running one
-	// pending is set when a push queued records, and at open: then a
-	// reader applies before it reads. Cleared by the apply that starts
-	// after it was set.
-	pending atomic.Bool
+	// queuedN counts the pushes that queued records, and the start;
+	// appliedN is where queuedN stood when the last whole apply began.
+	// Records may wait while they differ, a running apply among them.
+	queuedN, appliedN atomic.Int64
 }
 
-func (b *inbox) queued() { b.pending.Store(true) }
+// queued notes, after its commit, a push that queued records.
+func (b *inbox) queued() { b.queuedN.Add(1) }
+
+// waiting says whether records may wait to be applied.
+func (b *inbox) waiting() bool { return b.queuedN.Load() != b.appliedN.Load() }
 
 // heldRev is the newest rev the office holds of a visit.
 type heldRev struct {
@@ -233,19 +237,19 @@ func (s *Store) ApplyInbox(ctx context.Context) error {
 // yield says so, for the background: a bus sending a backlog goes first.
 // It says whether it applied all it was asked to.
 func (s *Store) applyYielding(ctx context.Context, yield func() bool) (done bool, err error) {
-	if !s.inbox.pending.Load() {
+	if !s.inbox.waiting() {
 		return true, nil
 	}
 	s.inbox.mu.Lock()
 	defer s.inbox.mu.Unlock()
-	// Cleared before reading the inbox: a push that commits meanwhile
-	// sets it again, and the next reader applies that push.
-	if !s.inbox.pending.Swap(false) {
-		return true, nil
+	// Every push counted in n committed before upto is read, so its
+	// records are among those applied; one that commits later counts on.
+	n := s.inbox.queuedN.Load()
+	if n == s.inbox.appliedN.Load() {
+		return true, nil // the apply this one waited for did it
 	}
 	var upto int64
 	if err := s.db.Write.QueryRowContext(ctx, queryInboxLast).Scan(&upto); err != nil {
-		s.inbox.pending.Store(true)
 		return false, err
 	}
 	for {
@@ -255,14 +259,13 @@ func (s *Store) applyYielding(ctx context.Context, yield func() bool) (done bool
 			return err
 		})
 		if err != nil {
-			s.inbox.pending.Store(true)
 			return false, fmt.Errorf("apply the pushed records: %w", err)
 		}
 		if !more {
+			s.inbox.appliedN.Store(n)
 			return true, nil
 		}
 		if yield != nil && yield() {
-			s.inbox.pending.Store(true)
 			return false, nil
 		}
 	}

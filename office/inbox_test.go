@@ -457,3 +457,39 @@ func TestApplyTakesTurns(t *testing.T) {
 		t.Errorf("after the next apply: %d stored, %d waiting; want all 2501", n, w)
 	}
 }
+
+// TestReaderWaitsForARunningApply: a reader that comes while the
+// background applies waits for that apply, rather than read what it has
+// not reached yet.
+func TestReaderWaitsForARunningApply(t *testing.T) {
+	ctx := context.Background()
+	s := openInboxStore(t, t.TempDir())
+	e := mustAddBus(t, s, "bus 1")
+	recs := make([]json.RawMessage, inboxBatch+1)
+	last := newID(t)
+	for i := range recs {
+		id := newID(t)
+		if i == len(recs)-1 {
+			id = last
+		}
+		recs[i] = visitRecord(t, id, 1, "")
+	}
+	mustPush(t, s, e, int64(inboxBatch), recs[:inboxBatch]...)
+	mustPush(t, s, e, int64(inboxBatch+1), recs[inboxBatch:]...)
+	read := make(chan error, 1)
+	_, err := s.applyYielding(ctx, func() bool {
+		// Between the apply's two transactions: the last visit is not in yet.
+		go func() {
+			_, err := s.FindVisitByID(ctx, last)
+			read <- err
+		}()
+		time.Sleep(100 * time.Millisecond)
+		return false
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := <-read; err != nil {
+		t.Errorf("a read during the apply: %v, want the visit the apply was about to store", err)
+	}
+}

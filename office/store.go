@@ -101,7 +101,7 @@ func (s *Store) Close() error {
 // write sees every record a bus was told the office has.
 func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	return s.inRawTx(ctx, func(tx *sql.Tx) error {
-		if s.inbox.pending.Load() {
+		if s.inbox.waiting() {
 			if err := s.applyInboxAll(ctx, tx); err != nil {
 				return err
 			}
