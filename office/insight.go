@@ -64,7 +64,7 @@ func PeriodAt(kind string, at time.Time) Period {
 		from := time.Date(at.Year(), time.Month(q*3+1), 1, 0, 0, 0, 0, zone)
 		return Period{Kind: kind, From: from, To: day(from.AddDate(0, 3, -1))}
 	default:
-		from := time.Date(at.Year(), at.Month(), 1, 0, 0, 0, 0, zone)
+		from := monthStart(at)
 		return Period{Kind: PeriodMonth, From: from, To: day(from.AddDate(0, 1, -1))}
 	}
 }

@@ -292,15 +292,14 @@ func (vc *VisitCounts) addAt(level int, wijk, dim, key string, t Tally) {
 // span is a stretch of time [Start, End) cut into whole local months,
 // counted from insight_months, and the rest, counted from the visits.
 type span struct {
-	firstMonth, lastMonth string // "" when no whole month lies inside
-	raw                   [][2]time.Time
+	firstMonth, lastMonth string         // "" when no whole month lies inside
+	raw                   [][2]time.Time // each within one month
 }
 
 func splitSpan(start, end time.Time) span {
 	var sp span
 	start, end = start.In(zone), end.In(zone)
-	m := time.Date(start.Year(), start.Month(), 1, 0, 0, 0, 0, zone)
-	for m.Before(end) {
+	for m := monthStart(start); m.Before(end); m = m.AddDate(0, 1, 0) {
 		next := m.AddDate(0, 1, 0)
 		if !m.Before(start) && !next.After(end) {
 			if sp.firstMonth == "" {
@@ -308,16 +307,16 @@ func splitSpan(start, end time.Time) span {
 			}
 			sp.lastMonth = m.Format("2006-01")
 		} else {
-			from, to := maxTime(m, start), minTime(next, end)
-			if n := len(sp.raw); n > 0 && sp.raw[n-1][1].Equal(from) {
-				sp.raw[n-1][1] = to
-			} else {
-				sp.raw = append(sp.raw, [2]time.Time{from, to})
-			}
+			sp.raw = append(sp.raw, [2]time.Time{maxTime(m, start), minTime(next, end)})
 		}
-		m = next
 	}
 	return sp
+}
+
+// monthStart is the start of t's local month.
+func monthStart(t time.Time) time.Time {
+	t = t.In(zone)
+	return time.Date(t.Year(), t.Month(), 1, 0, 0, 0, 0, zone)
 }
 
 func maxTime(a, b time.Time) time.Time {
@@ -348,24 +347,22 @@ func (s *Store) VisitCounts(ctx context.Context, area Area, start, end time.Time
 		}
 	}
 	for _, r := range sp.raw {
-		for _, part := range byMonth(r[0], r[1]) {
-			// Most of a month, a period of the last 365 days among them, is
-			// its month's counts less the visits of the rest of it: a day or
-			// two rather than thirty days of visits read one by one.
-			if month, rest, ok := mostOfMonth(part[0], part[1]); ok {
-				if err := s.countMonths(ctx, vc, area, "'"+month+"'", 1); err != nil {
-					return nil, err
-				}
-				for _, q := range rest {
-					if err := s.countRaw(ctx, vc, filter, q[0], q[1], -1); err != nil {
-						return nil, err
-					}
-				}
-				continue
-			}
-			if err := s.countRaw(ctx, vc, filter, part[0], part[1], 1); err != nil {
+		// Most of a month, a period of the last 365 days among them, is
+		// its month's counts less the visits of the rest of it: a day or
+		// two rather than thirty days of visits read one by one.
+		if month, rest, ok := mostOfMonth(r[0], r[1]); ok {
+			if err := s.countMonths(ctx, vc, area, "'"+month+"'", 1); err != nil {
 				return nil, err
 			}
+			for _, q := range rest {
+				if err := s.countRaw(ctx, vc, filter, q[0], q[1], -1); err != nil {
+					return nil, err
+				}
+			}
+			continue
+		}
+		if err := s.countRaw(ctx, vc, filter, r[0], r[1], 1); err != nil {
+			return nil, err
 		}
 	}
 	vc.dropEmpty()
@@ -404,24 +401,11 @@ func (s *Store) countMonths(ctx context.Context, vc *VisitCounts, area Area, mon
 	return nil
 }
 
-// byMonth cuts [from, to) at the starts of local months.
-func byMonth(from, to time.Time) [][2]time.Time {
-	var out [][2]time.Time
-	for from.Before(to) {
-		f := from.In(zone)
-		next := time.Date(f.Year(), f.Month(), 1, 0, 0, 0, 0, zone).AddDate(0, 1, 0)
-		out = append(out, [2]time.Time{from, minTime(next, to)})
-		from = next
-	}
-	return out
-}
-
 // mostOfMonth says whether [from, to), within one local month, is more
 // than half of it, and returns that month and the stretches of it that
 // [from, to) leaves out.
 func mostOfMonth(from, to time.Time) (month string, rest [][2]time.Time, ok bool) {
-	f := from.In(zone)
-	first := time.Date(f.Year(), f.Month(), 1, 0, 0, 0, 0, zone)
+	first := monthStart(from)
 	next := first.AddDate(0, 1, 0)
 	if 2*to.Sub(from) <= next.Sub(first) {
 		return "", nil, false
